@@ -1,0 +1,1 @@
+"""Debrief: a Slack app that helps teams learn from their work."""

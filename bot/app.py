@@ -1,0 +1,117 @@
+"""build_app: the Bolt app with its middleware, listeners and one error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot import listeners
+from bot.config import Settings
+from bot.db import Database
+from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.ids import Block
+from bot.views.text import safe
+
+log = logging.getLogger(__name__)
+
+# Every scope the code uses, and no more; manifest.yml lists the same (a test checks).
+BOT_SCOPES = [
+    "channels:join",
+    "chat:write",
+    "commands",
+]
+
+
+def installation_store(settings: Settings, db: Database) -> SQLAlchemyInstallationStore:
+    return SQLAlchemyInstallationStore(
+        client_id=settings.client_id or "",
+        engine=db.engine,
+        bots_table_name=BOTS_TABLE,
+        installations_table_name=INSTALLATIONS_TABLE,
+    )
+
+
+def build_app(
+    settings: Settings,
+    db: Database,
+    *,
+    client: WebClient,
+    wake_outbox: Callable[[], None] = lambda: None,
+) -> App:
+    """The Bolt app. Listeners run before the response (`process_before_response`) and
+    only do fast local work; Slack calls go through the outbox or lazy listeners."""
+    if settings.oauth:
+        app = App(
+            signing_secret=settings.signing_secret,
+            client=client,
+            process_before_response=True,
+            oauth_settings=OAuthSettings(
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                scopes=BOT_SCOPES,
+                installation_store=installation_store(settings, db),
+                state_store=SQLAlchemyOAuthStateStore(
+                    expiration_seconds=600, engine=db.engine, table_name=OAUTH_STATES_TABLE
+                ),
+            ),
+        )
+    else:
+        app = App(
+            token=settings.bot_token,
+            signing_secret=settings.signing_secret,
+            client=client,
+            process_before_response=True,
+            token_verification_enabled=False,
+        )
+
+    @app.middleware
+    def provide(context: BoltContext, next: Callable[[], None]) -> None:
+        context["database"] = db
+        context["wake_outbox"] = wake_outbox
+        context["settings"] = settings
+        next()
+
+    @app.error
+    def on_error(error: Exception, request: BoltRequest, logger: logging.Logger) -> BoltResponse:
+        # Log the kind of failure, never the payload: it may hold private text.
+        logger.error("listener failed on %s: %r", _request_kind(request.body), error,
+                     exc_info=error)
+        return _apology(request.body)
+
+    listeners.register(app)
+    return app
+
+
+def _request_kind(body: dict) -> str:
+    if body.get("command"):
+        return f"command {body['command']}"
+    if body.get("type") == "event_callback":
+        return f"event {body.get('event', {}).get('type')}"
+    return str(body.get("type") or "request")
+
+
+def _apology(body: dict) -> BoltResponse:
+    """What the person sees when we fail: their words back, so nothing is lost."""
+    sorry = ":warning: Something went wrong on our side and this was not saved."
+    if body.get("command"):
+        typed = body.get("text") or ""
+        text = sorry + (f" What you typed:\n```{typed}```" if typed.strip() else "")
+        return BoltResponse(status=200, body=json.dumps({"text": safe(text)}),
+                            headers={"content-type": ["application/json"]})
+    if body.get("type") == "view_submission":
+        # Keep the modal open: the person's text stays in it.
+        return BoltResponse(status=200, body=json.dumps({
+            "response_action": "errors",
+            "errors": {Block.TEXT: "Something went wrong on our side; please press Save again."},
+        }), headers={"content-type": ["application/json"]})
+    # Events: a 500 makes Slack retry, and the dedupe row was rolled back with the work.
+    return BoltResponse(status=500, body="")
+
+

@@ -1,0 +1,237 @@
+"""Sends what the outbox holds to Slack, after the ack, retrying until it lands.
+
+One `OutboxWorker` thread runs in every process that serves requests or the clock. Rows
+are leased in the database, so any number of workers can share one outbox safely.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.db import Database
+from bot.db.models import OutboxMessage, utcnow
+from bot.services import entries, outbox
+from bot.views.entries import confirmation, entry_message
+
+log = logging.getLogger(__name__)
+
+# Slack errors that say "try again later" rather than "this will never work".
+TRANSIENT_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+}
+
+
+class Retry(Exception):
+    def __init__(self, error: str, retry_after: float | None = None):
+        super().__init__(error)
+        self.error = error
+        self.retry_after = retry_after
+
+
+class Permanent(Exception):
+    pass
+
+
+ClientFor = Callable[[str], WebClient]
+
+
+class Delivery:
+    """Turns outbox rows into Slack calls and records what came of each."""
+
+    def __init__(self, db: Database, client_for: ClientFor, retry_base: float = 2.0):
+        self.db = db
+        self.client_for = client_for
+        self.retry_base = retry_base
+        self.handlers: dict[str, Callable[[WebClient, OutboxMessage], str | None]] = {
+            outbox.POST_ENTRY: self._post_entry,
+            outbox.DELETE_MESSAGE: self._delete_message,
+            outbox.NOTIFY_USER: self._notify_user,
+            outbox.CONFIRM_ENTRY: self._confirm_entry,
+        }
+
+    def run_once(self) -> int:
+        """Deliver every row that is due now; return how many were attempted."""
+        with self.db.session() as db:
+            due = outbox.claim_due(db)
+        for message in due:
+            self._deliver(message)
+        return len(due)
+
+    def seconds_until_due(self) -> float | None:
+        with self.db.session() as db:
+            when = outbox.next_due(db)
+        if when is None:
+            return None
+        return max(0.0, (when - utcnow()).total_seconds())
+
+    def _deliver(self, message: OutboxMessage) -> None:
+        handler = self.handlers.get(message.action)
+        try:
+            if handler is None:
+                raise Permanent(f"unknown action {message.action}")
+            client = self.client_for(message.team_id)
+            result_ts = _call(lambda: handler(client, message))
+        except Retry as retry:
+            log.warning("outbox %s (%s) will retry: %s", message.id, message.action, retry.error)
+            with self.db.session() as db:
+                row = db.get(OutboxMessage, message.id)
+                if row is not None:
+                    outbox.mark_retry(row, retry.error, base=self.retry_base,
+                                      retry_after=retry.retry_after)
+                    db.commit()
+            return
+        except Permanent as failure:
+            log.error("outbox %s (%s) failed: %s", message.id, message.action, failure)
+            with self.db.session() as db:
+                row = db.get(OutboxMessage, message.id)
+                if row is not None:
+                    outbox.mark_failed(row, str(failure))
+                    self._tell_author_it_failed(db, row, str(failure))
+                    db.commit()
+            return
+        with self.db.session() as db:
+            row = db.get(OutboxMessage, message.id)
+            if row is not None:
+                outbox.mark_sent(row, result_ts)
+                if message.action == outbox.POST_ENTRY and result_ts:
+                    self._record_entry_message(db, message, result_ts)
+                db.commit()
+
+    # --- handlers: each makes one Slack call and returns the ts it produced, if any ---
+
+    def _post_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
+        with self.db.session() as db:
+            entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+        if entry is None:
+            return None  # deleted before it was posted: nothing to show
+        body = entry_message(entry)
+        try:
+            response = client.chat_postMessage(channel=message.channel_id, **body)
+        except SlackApiError as error:
+            if error.response.get("error") != "not_in_channel":
+                raise
+            # A public channel the bot was never invited to: join it and post once more.
+            client.conversations_join(channel=message.channel_id)
+            response = client.chat_postMessage(channel=message.channel_id, **body)
+        return response["ts"]
+
+    def _delete_message(self, client: WebClient, message: OutboxMessage) -> str | None:
+        try:
+            client.chat_delete(channel=message.channel_id, ts=message.target_ts)
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+        return message.target_ts
+
+    def _notify_user(self, client: WebClient, message: OutboxMessage) -> str | None:
+        payload = message.payload or {}
+        response = client.chat_postMessage(channel=message.user_id or message.channel_id,
+                                           text=payload.get("text", ""))
+        return response["ts"]
+
+    def _confirm_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
+        with self.db.session() as db:
+            entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+        if entry is not None:
+            client.chat_postEphemeral(channel=message.channel_id, user=entry.author_id,
+                                      text=confirmation(entry))
+        return None
+
+    # --- bookkeeping ---
+
+    def _record_entry_message(self, db, message: OutboxMessage, ts: str) -> None:  # type: ignore[no-untyped-def]
+        entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+        if entry is not None:
+            entry.message_channel_id = message.channel_id
+            entry.message_ts = ts
+        else:
+            # Deleted while we were posting: take the fresh message down again.
+            outbox.enqueue(db, team_id=message.team_id, action=outbox.DELETE_MESSAGE,
+                           channel_id=message.channel_id, target_ts=ts)
+
+    def _tell_author_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+        if row.action != outbox.POST_ENTRY or row.entry_id is None:
+            return
+        entry = entries.get_entry(db, row.team_id, row.entry_id)
+        if entry is None:
+            return
+        outbox.enqueue(
+            db, team_id=row.team_id, action=outbox.NOTIFY_USER, channel_id=entry.author_id,
+            user_id=entry.author_id,
+            payload={"text": (
+                f"I could not post your entry (ID {entry.id}) in <#{row.channel_id}> "
+                f"(Slack said `{error}`). It is saved; invite me with `/invite @Debrief` "
+                "and log the next one there."
+            )},
+        )
+
+
+def _call(send: Callable[[], str | None]) -> str | None:
+    """Run one Slack call, sorting failures into retry-later and give-up."""
+    try:
+        return send()
+    except SlackApiError as error:
+        status = error.response.status_code
+        code = str(error.response.get("error") or f"http_{status}")
+        if status == 429:
+            retry_after = error.response.headers.get("Retry-After") or \
+                error.response.headers.get("retry-after")
+            raise Retry(code, float(retry_after) if retry_after else None) from error
+        if status >= 500 or code in TRANSIENT_ERRORS:
+            raise Retry(code) from error
+        raise Permanent(code) from error
+    except (URLError, OSError, TimeoutError) as error:
+        raise Retry(f"connection: {error}") from error
+
+
+class OutboxWorker:
+    """A daemon thread that drains the outbox when woken, and re-checks on a timer."""
+
+    IDLE_POLL = 5.0
+
+    def __init__(self, delivery: Delivery):
+        self.delivery = delivery
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                while self.delivery.run_once():
+                    if self._stop.is_set():
+                        return
+                wait = self.delivery.seconds_until_due()
+            except Exception:
+                log.exception("outbox worker pass failed")
+                wait = self.IDLE_POLL
+            timeout = self.IDLE_POLL if wait is None else min(self.IDLE_POLL, wait)
+            self._wake.wait(timeout=max(timeout, 0.01))
+

@@ -1,0 +1,149 @@
+"""/debrief: a router over subcommands. Each handler parses, calls a service, renders."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.ids import COMMAND
+from bot.listeners.transaction import transactional
+from bot.services import entries
+from bot.services.entries import EntryError, NewEntry
+from bot.views import help as help_view
+from bot.views.entries import confirmation, entry_modal
+from bot.views.text import safe
+
+
+@dataclass(frozen=True)
+class Call:
+    """One /debrief invocation, as the handlers see it."""
+
+    db: Session
+    team_id: str
+    user_id: str
+    channel_id: str
+    word: str
+    args: str
+    wake_outbox: Callable[[], None]
+
+
+Handler = Callable[[Call], str]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    names: tuple[str, ...]
+    usage: str
+    summary: str
+    handler: Handler
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+_ORDER: list[Subcommand] = []
+
+
+def subcommand(*names: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        sub = Subcommand(names, usage, summary, handler)
+        _ORDER.append(sub)
+        for name in names:
+            SUBCOMMANDS[name] = sub
+        return handler
+
+    return decorate
+
+
+_SPLIT = re.compile(r"\s*(\S+)\s*(.*)", re.DOTALL)
+
+
+def split(text: str) -> tuple[str, str]:
+    """First word (lower-cased) and the rest exactly as typed."""
+    match = _SPLIT.fullmatch(text or "")
+    if match is None:
+        return "", ""
+    return match.group(1).lower(), match.group(2)
+
+
+def help_text(unknown: str | None = None) -> str:
+    suggestion = None
+    if unknown:
+        close = difflib.get_close_matches(unknown.lower(), list(SUBCOMMANDS), n=1, cutoff=0.6)
+        suggestion = SUBCOMMANDS[close[0]].usage if close else None
+    lines = [("/debrief", "open the Debrief form")]
+    lines += [(f"/debrief {sub.usage}", sub.summary) for sub in _ORDER]
+    return help_view.usage(lines, unknown=unknown, suggestion=suggestion)
+
+
+@subcommand("win", "opportunity", "opp", "lesson",
+            usage="win|opportunity|lesson TEXT",
+            summary="log it at once, visible to this channel (`opp` works too)")
+def log_inline(call: Call) -> str:
+    try:
+        entry = entries.log_entry(call.db, NewEntry(
+            team_id=call.team_id, channel_id=call.channel_id, author_id=call.user_id,
+            kind=entries.KIND_ALIASES[call.word], text=call.args,
+        ))
+    except EntryError as error:
+        if not call.args.strip():
+            raise EntryError(f"{error} Try `/debrief {call.word} shipped the release`.") from None
+        # Hand the text back so nothing the person wrote is lost.
+        raise EntryError(f"{error}\nWhat you typed:\n```{safe(call.args)}```") from None
+    call.wake_outbox()
+    return confirmation(entry)
+
+
+@subcommand("delete", usage="delete ID", summary="delete one of your own entries")
+def delete(call: Call) -> str:
+    raw = call.args.strip().lstrip("#")
+    if not raw.isdigit():
+        raise EntryError("Which entry? Give its ID: `/debrief delete 42`.")
+    entries.delete_entry(call.db, call.team_id, call.user_id, int(raw))
+    call.wake_outbox()
+    return f":wastebasket: Deleted entry {int(raw)}."
+
+
+@subcommand("help", usage="help", summary="this list")
+def show_help(call: Call) -> str:
+    return help_text()
+
+
+def _is_blank(command: dict) -> bool:
+    return not (command.get("text") or "").strip()
+
+
+def ack_modal(ack: Ack) -> None:
+    ack()
+
+
+def open_modal(command: dict, client: WebClient) -> None:
+    # Runs after the ack, in Bolt's lazy-listener thread: trigger_id lives 3 s.
+    client.views_open(trigger_id=command["trigger_id"],
+                      view=entry_modal(command["channel_id"]).to_dict())
+
+
+def handle(ack: Ack, command: dict, context: BoltContext) -> None:
+    word, args = split(command.get("text", ""))
+    sub = SUBCOMMANDS.get(word)
+    if sub is None:
+        ack(text=help_text(unknown=word))
+        return
+    call = Call(
+        db=context["db"], team_id=context.team_id or command["team_id"],
+        user_id=command["user_id"], channel_id=command["channel_id"],
+        word=word, args=args, wake_outbox=context["wake_outbox"],
+    )
+    try:
+        ack(text=sub.handler(call))
+    except EntryError as error:
+        ack(text=f":warning: {error}")
+
+
+def register(app: App) -> None:
+    app.command(COMMAND, matchers=[_is_blank])(ack=ack_modal, lazy=[open_modal])
+    app.command(COMMAND)(transactional(handle))

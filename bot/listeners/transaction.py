@@ -1,0 +1,46 @@
+"""One database session per listener call, with Slack's event retries deduplicated in it.
+
+Bolt runs global middleware before the listener, not around it, so the session is opened
+here instead: the listener's writes and the event's "seen" row commit together, and a
+failure rolls both back so Slack's retry can do the work again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import Database
+from bot.db.models import ProcessedEvent
+
+
+def transactional(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """Give the listener `context["db"]`; it must take `context` (and `body` for events)."""
+
+    @functools.wraps(listener)
+    def run(**kwargs: Any) -> Any:
+        context: BoltContext = kwargs["context"]
+        database: Database = context["database"]
+        body = kwargs.get("body") or {}
+        with database.session() as session:
+            context["db"] = session
+            if body.get("type") == "event_callback" and body.get("event_id"):
+                session.add(ProcessedEvent(team_id=context.team_id or body.get("team_id", ""),
+                                           event_id=body["event_id"]))
+                try:
+                    # A concurrent copy of the same event waits here, then fails.
+                    session.flush()
+                except IntegrityError:
+                    session.rollback()
+                    if "ack" in kwargs:
+                        kwargs["ack"]()
+                    return None
+            result = listener(**kwargs)
+            session.commit()
+            return result
+
+    return run

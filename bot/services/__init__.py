@@ -1,0 +1,1 @@
+"""The domain: what Debrief does, with no knowledge of Slack."""

@@ -1,0 +1,139 @@
+"""The durable outbox: every Slack call the bot owes, stored with the data it reports.
+
+Rows are written in the caller's transaction, so a committed entry always has its post
+queued. A sender claims due rows with a lease (safe with many processes), and records
+the outcome: sent (with the message `ts`, so it is never sent again), retry later, or failed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db.models import OutboxMessage, OutboxStatus, utcnow
+
+POST_ENTRY = "post_entry"
+DELETE_MESSAGE = "delete_message"
+NOTIFY_USER = "notify_user"
+CONFIRM_ENTRY = "confirm_entry"
+
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF = 300.0
+MAX_ATTEMPTS = 25
+
+
+def enqueue(
+    db: Session,
+    *,
+    team_id: str,
+    action: str,
+    channel_id: str,
+    entry_id: int | None = None,
+    user_id: str | None = None,
+    target_ts: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Queue a Slack call in the current transaction (the caller commits)."""
+    message = OutboxMessage(
+        team_id=team_id,
+        action=action,
+        channel_id=channel_id,
+        entry_id=entry_id,
+        user_id=user_id,
+        target_ts=target_ts,
+        payload=payload,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    db.add(message)
+    return message
+
+
+def claim_due(db: Session, now: datetime | None = None, limit: int = 20) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows to this caller and commit; others will skip them."""
+    now = now or utcnow()
+    claimable = (
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+    candidates = db.scalars(
+        select(OutboxMessage.id)
+        .where(*claimable)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed: list[int] = []
+    for message_id in candidates:
+        # The WHERE repeats the claim test, so two claimers can never both win a row.
+        result = db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, *claimable)
+            .values(claimed_until=now + LEASE)
+        )
+        if result.rowcount == 1:
+            claimed.append(message_id)
+    db.commit()
+    if not claimed:
+        return []
+    return list(
+        db.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+        )
+    )
+
+
+def next_due(db: Session) -> datetime | None:
+    """When the earliest pending row falls due, if any."""
+    return db.scalar(
+        select(OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
+    )
+
+
+def mark_sent(message: OutboxMessage, result_ts: str | None) -> None:
+    message.status = OutboxStatus.SENT
+    message.result_ts = result_ts
+    message.sent_at = utcnow()
+    message.claimed_until = None
+    message.attempts += 1
+    message.last_error = None
+
+
+def backoff(attempts: int, base: float) -> float:
+    """Seconds to wait after the given number of failed attempts (exponential, capped)."""
+    return min(MAX_BACKOFF, base * (2 ** max(0, attempts - 1)))
+
+
+def mark_retry(
+    message: OutboxMessage,
+    error: str,
+    *,
+    base: float,
+    retry_after: float | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Schedule another attempt; Slack's Retry-After wins over our own backoff."""
+    now = now or utcnow()
+    message.attempts += 1
+    message.last_error = error[:255]
+    message.claimed_until = None
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+        return
+    delay = retry_after if retry_after is not None else backoff(message.attempts, base)
+    message.next_attempt_at = now + timedelta(seconds=delay)
+
+
+def mark_failed(message: OutboxMessage, error: str) -> None:
+    message.status = OutboxStatus.FAILED
+    message.attempts += 1
+    message.last_error = error[:255]
+    message.claimed_until = None

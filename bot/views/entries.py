@@ -1,0 +1,128 @@
+"""How an entry looks: the channel message, the confirmation, the modal."""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
+)
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.db.models import Entry, Kind, Visibility
+from bot.ids import Action, Block, Callback
+from bot.services.entries import MAX_TEXT
+from bot.views.text import safe
+
+KIND_LABEL = {Kind.WIN: "Win", Kind.OPPORTUNITY: "Opportunity", Kind.LESSON: "Lesson"}
+KIND_EMOJI = {Kind.WIN: ":trophy:", Kind.OPPORTUNITY: ":seedling:", Kind.LESSON: ":bulb:"}
+VISIBILITY_LABEL = {
+    Visibility.TEAM: "Team: posted in this channel",
+    Visibility.PRIVATE: "Private: only you",
+    Visibility.ORG: "Organisation: this channel and the org digest",
+}
+
+
+def byline(entry: Entry) -> str:
+    kind = Kind(entry.kind)
+    who = "a teammate, anonymously" if entry.anonymous else f"<@{entry.author_id}>"
+    return f"{KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {who}"
+
+
+def entry_message(entry: Entry) -> dict:
+    """The bot's channel message for a team- or org-visible entry: where applause lands."""
+    kind = Kind(entry.kind)
+    footer = [f"ID {entry.id}"]
+    if entry.tag_names:
+        footer.append(" ".join(f"`#{safe(tag)}`" for tag in entry.tag_names))
+    footer.append("react with any emoji to applaud")
+    blocks: list[SlackBlock] = [
+        SectionBlock(text=MarkdownTextObject(text=byline(entry))),
+        SectionBlock(text=MarkdownTextObject(text=safe(entry.text), verbatim=True)),
+        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
+    ]
+    who = "A teammate" if entry.anonymous else f"<@{entry.author_id}>"
+    fallback = f"{KIND_LABEL[kind]} from {who}: {safe(entry.text)}"
+    return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
+
+
+def confirmation(entry: Entry) -> str:
+    """The ephemeral answer the author gets once the entry is safely stored."""
+    kind = KIND_LABEL[Kind(entry.kind)].lower()
+    if entry.visibility == Visibility.PRIVATE:
+        where = "privately: only you can see it"
+    elif entry.anonymous:
+        where = "and it will be posted here anonymously"
+    else:
+        where = "and it will be posted here"
+    tags = f" Tags: {', '.join('#' + t for t in entry.tag_names)}." if entry.tag_names else ""
+    return (
+        f":white_check_mark: Saved your {kind} (ID {entry.id}) {where}.{tags} "
+        f"Changed your mind? `/debrief delete {entry.id}`"
+    )
+
+
+def _option(value: str, label: str) -> Option:
+    return Option(value=value, text=label)
+
+
+def entry_modal(channel_id: str, kind: Kind | None = None) -> View:
+    """The Debrief modal: kind, what happened, visibility, anonymous."""
+    kinds = [_option(k.value, f"{KIND_EMOJI[k]} {KIND_LABEL[k]}") for k in Kind]
+    visibilities = [_option(v.value, VISIBILITY_LABEL[v]) for v in
+                    (Visibility.TEAM, Visibility.PRIVATE, Visibility.ORG)]
+    initial_kind = next((o for o in kinds if kind and o.value == kind.value), None)
+    return View(
+        type="modal",
+        callback_id=Callback.ENTRY_MODAL,
+        title="Debrief",
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({"channel_id": channel_id}),
+        blocks=[
+            InputBlock(
+                block_id=Block.KIND,
+                label="What is it?",
+                element=StaticSelectElement(
+                    action_id=Action.KIND, options=kinds, initial_option=initial_kind,
+                    placeholder="Win, opportunity or lesson",
+                ),
+            ),
+            InputBlock(
+                block_id=Block.TEXT,
+                label="What happened?",
+                element=PlainTextInputElement(
+                    action_id=Action.TEXT, multiline=True, max_length=MAX_TEXT,
+                    placeholder="Use #tags to make it easy to find later",
+                ),
+            ),
+            InputBlock(
+                block_id=Block.VISIBILITY,
+                label="Who can see it?",
+                element=RadioButtonsElement(
+                    action_id=Action.VISIBILITY, options=visibilities,
+                    initial_option=visibilities[0],
+                ),
+            ),
+            InputBlock(
+                block_id=Block.ANONYMOUS,
+                label="Anonymous",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=Action.ANONYMOUS,
+                    options=[_option("yes", "Share anonymously: your name is never shown")],
+                ),
+            ),
+        ],
+    )
