@@ -63,8 +63,7 @@ def build_app(
             ),
         )
     else:
-        app = App(
-            token=settings.bot_token,
+        app = App(  # the client carries the bot token
             signing_secret=settings.signing_secret,
             client=client,
             process_before_response=True,

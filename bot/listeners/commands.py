@@ -70,11 +70,11 @@ def split(text: str) -> tuple[str, str]:
     return match.group(1).lower(), match.group(2)
 
 
-def help_text(unknown: str | None = None) -> str:
+def help_text(unknown: str | None = None, args: str = "") -> str:
     suggestion = None
     if unknown:
         close = difflib.get_close_matches(unknown.lower(), list(SUBCOMMANDS), n=1, cutoff=0.6)
-        suggestion = SUBCOMMANDS[close[0]].usage if close else None
+        suggestion = f"{close[0]} {args}".strip() if close else None
     lines = [("/debrief", "open the Debrief form")]
     lines += [(f"/debrief {sub.usage}", sub.summary) for sub in _ORDER]
     return help_view.usage(lines, unknown=unknown, suggestion=suggestion)
@@ -131,7 +131,7 @@ def handle(ack: Ack, command: dict, context: BoltContext) -> None:
     word, args = split(command.get("text", ""))
     sub = SUBCOMMANDS.get(word)
     if sub is None:
-        ack(text=help_text(unknown=word))
+        ack(text=help_text(unknown=word, args=args))
         return
     call = Call(
         db=context["db"], team_id=context.team_id or command["team_id"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.views.text import safe
+from bot.views.text import clip, safe
 
 
 def usage(lines: Iterable[tuple[str, str]], unknown: str | None = None,
@@ -14,7 +14,7 @@ def usage(lines: Iterable[tuple[str, str]], unknown: str | None = None,
     if unknown is not None:
         head.append(f"I don't know `{safe(unknown)}`.")
         if suggestion:
-            head.append(f"Did you mean `/debrief {suggestion}`?")
+            head.append(f"Did you mean `/debrief {safe(clip(suggestion, 200))}`?")
     body = "\n".join(f"• `{command}` — {summary}" for command, summary in lines)
     intro = " ".join(head)
     title = "*Debrief* — log what you learn as you work:\n"

@@ -1,0 +1,179 @@
+"""Really signed requests, in Slack's real payload shapes, sent over HTTP to the app."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.kit.fake_slack import BOT_USER_ID, TEAM_ID
+
+SIGNING_SECRET = "test-signing-secret"
+APP_ID = "A0001"
+_ids = itertools.count(1)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        """The text a person sees in an ephemeral slash-command answer."""
+        if not self.body:
+            return ""
+        if "json" not in self.headers.get("Content-Type", ""):
+            return self.body.decode()  # Slack shows a plain-text answer as it is
+        return self.json().get("text", "")
+
+
+def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackSender:
+    """Plays Slack's side of the Events/Interactivity/Commands HTTP calls."""
+
+    def __init__(self, base_url: str, secret: str = SIGNING_SECRET):
+        self.url = base_url.rstrip("/") + "/slack/events"
+        self.secret = secret
+
+    # --- the low level ---
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None, extra_headers: dict[str, str] | None = None,
+             sign_it: bool = True) -> Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        headers = {"Content-Type": content_type}
+        if sign_it:
+            headers["X-Slack-Request-Timestamp"] = str(timestamp)
+            headers["X-Slack-Signature"] = signature or sign(body, timestamp, self.secret)
+        headers.update(extra_headers or {})
+        request = urllib.request.Request(self.url, data=body.encode(), headers=headers,
+                                         method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return Response(answer.status, answer.read(), dict(answer.headers.items()))
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.read(), dict(error.headers.items()))
+
+    def form(self, fields: dict[str, Any], **kwargs: Any) -> Response:
+        return self.post(urlencode(fields), "application/x-www-form-urlencoded", **kwargs)
+
+    # --- Slack's shapes ---
+
+    def command(self, text: str, *, user: str = "U_ALICE", channel: str = "C_TEAM",
+                team: str = TEAM_ID, command: str = "/debrief", **kwargs: Any) -> Response:
+        n = next(_ids)
+        return self.form({
+            "token": "legacy-token", "team_id": team, "team_domain": "test",
+            "channel_id": channel, "channel_name": "team", "user_id": user,
+            "user_name": user.lower(), "command": command, "text": text,
+            "api_app_id": APP_ID, "is_enterprise_install": "false",
+            "response_url": f"https://hooks.slack.com/commands/{team}/{n}/x",
+            "trigger_id": f"{n}.{n}.trigger",
+        }, **kwargs)
+
+    def view_submission(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *,
+                        user: str = "U_ALICE", team: str = TEAM_ID) -> Response:
+        """Submit `view` (as the bot opened it) with `values` as state.values."""
+        submitted = {**view, "id": "V" + str(next(_ids)), "team_id": team,
+                     "state": {"values": values}, "hash": "1.abc",
+                     "app_id": APP_ID, "bot_id": "BBOT0001"}
+        return self.interaction({
+            "type": "view_submission", "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(),
+                     "team_id": team},
+            "api_app_id": APP_ID, "token": "legacy-token",
+            "trigger_id": f"{next(_ids)}.trigger", "view": submitted,
+            "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+        })
+
+    def block_action(self, action: dict[str, Any], *, user: str = "U_ALICE",
+                     channel: str = "C_TEAM", team: str = TEAM_ID,
+                     message: dict[str, Any] | None = None,
+                     view: dict[str, Any] | None = None) -> Response:
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(),
+                     "team_id": team},
+            "api_app_id": APP_ID, "token": "legacy-token",
+            "trigger_id": f"{next(_ids)}.trigger", "is_enterprise_install": False,
+            "enterprise": None,
+            "actions": [{"type": "button", "action_ts": f"{time.time():.6f}", **action}],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.get("id", "V1")}
+            payload["view"] = view
+        else:
+            msg = message or {"ts": "1700000000.000100", "text": ""}
+            payload["container"] = {"type": "message", "message_ts": msg["ts"],
+                                    "channel_id": channel, "is_ephemeral": False}
+            payload["channel"] = {"id": channel, "name": "team"}
+            payload["message"] = msg
+            payload["response_url"] = f"https://hooks.slack.com/actions/{team}/1/x"
+        return self.interaction(payload)
+
+    def interaction(self, payload: dict[str, Any], **kwargs: Any) -> Response:
+        return self.form({"payload": json.dumps(payload)}, **kwargs)
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None,
+              team: str = TEAM_ID, retry_num: int | None = None) -> Response:
+        event_id = event_id or f"Ev{next(_ids):08d}"
+        body = json.dumps({
+            "token": "legacy-token", "team_id": team, "api_app_id": APP_ID,
+            "event": event, "type": "event_callback", "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"enterprise_id": None, "team_id": team,
+                                "user_id": BOT_USER_ID, "is_bot": True,
+                                "is_enterprise_install": False}],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{event_id}",
+        })
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num),
+                       "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(body, "application/json", extra_headers=headers)
+
+
+def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """State values for `view` as a person would fill it: {block_id: value}.
+
+    A value is a string for text inputs, an option value for selects and radio buttons,
+    and a list of option values for checkboxes (empty list: nothing ticked).
+    """
+    values: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        block_id, action_id, kind = block["block_id"], element["action_id"], element["type"]
+        answer = answers.get(block_id)
+        state: dict[str, Any] = {"type": kind}
+        options = {o["value"]: o for o in element.get("options", [])}
+        if kind == "plain_text_input":
+            state["value"] = answer
+        elif kind in ("static_select", "radio_buttons"):
+            chosen = answer if answer is not None else \
+                (element.get("initial_option") or {}).get("value")
+            state["selected_option"] = options.get(chosen) if chosen else None
+        elif kind == "checkboxes":
+            state["selected_options"] = [options[v] for v in (answer or [])]
+        else:
+            state["value"] = answer
+        values[block_id] = {action_id: state}
+    return values
