@@ -16,6 +16,7 @@ from bot import listeners
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.identity import BotIdentity
 from bot.ids import Block
 from bot.views.text import safe
 
@@ -63,11 +64,14 @@ def build_app(
             ),
         )
     else:
-        app = App(  # the client carries the bot token
+        identity = BotIdentity(client)
+        identity.learn()
+        app = App(
             signing_secret=settings.signing_secret,
-            client=client,
+            # Token-less: Bolt gives each request a client with the token from authorize.
+            client=WebClient(base_url=client.base_url, timeout=client.timeout),
             process_before_response=True,
-            token_verification_enabled=False,
+            authorize=lambda enterprise_id, team_id: identity.authorize(enterprise_id, team_id),
         )
 
     @app.middleware

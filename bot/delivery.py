@@ -208,6 +208,7 @@ class OutboxWorker:
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
             self._thread.start()
 

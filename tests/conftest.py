@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from bot.db import Database
 from bot.db.migrate import upgrade
 from bot.db.models import Base
-from tests.kit.bot_server import BotServer, test_settings
+from tests.kit.bot_server import BotServer, bot_settings
 from tests.kit.fake_slack import FakeSlack
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -91,6 +91,6 @@ def db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def bot(database_url: str, fake_slack: FakeSlack) -> Iterator[BotServer]:
-    server = BotServer(test_settings(database_url, fake_slack.url))
+    server = BotServer(bot_settings(database_url, fake_slack.url))
     yield server
     server.stop()

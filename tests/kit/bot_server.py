@@ -15,7 +15,7 @@ from tests.kit.slack_requests import SIGNING_SECRET, SlackSender
 BOT_TOKEN = "xoxb-test-token"
 
 
-def test_settings(database_url: str, slack_api_url: str, **overrides: object) -> Settings:
+def bot_settings(database_url: str, slack_api_url: str, **overrides: object) -> Settings:
     settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                         database_url=database_url, slack_api_url=slack_api_url,
                         outbox_retry_base=0.05)

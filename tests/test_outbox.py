@@ -1,0 +1,162 @@
+"""Nothing lost, nothing doubled: posts go through the durable outbox."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.db.models import Entry, OutboxMessage
+from bot.delivery import Delivery
+from bot.services import outbox
+from tests.kit.bot_server import BotServer, bot_settings
+
+
+def outbox_rows(db) -> list[OutboxMessage]:
+    with db.session() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_500_twice_then_429_ends_with_exactly_one_post(bot, fake_slack, db):
+    fake_slack.fail("chat.postMessage", status=500, times=2)
+    fake_slack.fail("chat.postMessage", status=429, retry_after=1)
+
+    assert "Saved your win" in bot.slack.command("win resilient").text
+
+    calls = fake_slack.wait_for("chat.postMessage", 4)
+    bot.runtime.worker.stop()
+    assert [c.ok for c in calls] == [False, False, False, True]
+    assert len(fake_slack.succeeded("chat.postMessage")) == 1
+    [row] = [r for r in outbox_rows(db) if r.action == outbox.POST_ENTRY]
+    assert (row.status, row.attempts) == ("sent", 4)
+    with db.session() as session:
+        assert session.scalars(select(Entry.message_ts)).one() == row.result_ts
+
+
+def test_429_is_retried_no_sooner_than_retry_after(bot, fake_slack, db):
+    fake_slack.fail("chat.postMessage", status=429, retry_after=30)
+    bot.slack.command("win patient")
+    fake_slack.wait_for("chat.postMessage")
+    bot.runtime.worker.stop()
+    [row] = outbox_rows(db)
+    assert row.status == "pending"
+    wait = row.next_attempt_at - datetime.now(UTC)
+    assert timedelta(seconds=28) < wait <= timedelta(seconds=30)
+
+
+def test_a_restart_between_storing_and_posting_posts_exactly_once(database_url, fake_slack, db):
+    settings = bot_settings(database_url, fake_slack.url)
+    down = BotServer(settings, start_worker=False)  # dies before it sends anything
+    assert "Saved your lesson" in down.slack.command("lesson survive restarts").text
+    down.stop()
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+    for _ in range(2):  # come back, then come back once more
+        up = BotServer(settings)
+        fake_slack.wait_for("chat.postMessage")
+        up.stop()
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_connection_failure_is_retried(database_url, fake_slack, db):
+    # Slack unreachable: nothing listens on this port.
+    settings = bot_settings(database_url, "http://127.0.0.1:9/api/")
+    server = BotServer(settings)
+    server.slack.command("win offline")
+    server.stop()
+    [row] = outbox_rows(db)
+    assert row.status == "pending" and row.attempts >= 1
+    assert row.last_error.startswith("connection")
+
+    back = BotServer(bot_settings(database_url, fake_slack.url))
+    fake_slack.wait_for("chat.postMessage")
+    back.stop()
+    assert outbox_rows(db)[0].status == "sent"
+
+
+def test_a_permanent_error_stops_retrying_and_tells_the_author(bot, fake_slack, db):
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    bot.slack.command("win in a channel I cannot see", channel="C_GONE")
+    dm = fake_slack.wait_for("chat.postMessage", 2)[1]
+    bot.runtime.worker.stop()
+    assert dm.body["channel"] == "U_ALICE"
+    assert "It is saved" in dm.body["text"]
+    assert [r.status for r in outbox_rows(db)] == ["failed", "sent"]
+    with db.session() as session:
+        assert session.scalars(select(Entry.text)).one() == "win in a channel I cannot see"[4:]
+
+
+def test_not_in_channel_joins_then_posts(bot, fake_slack, db):
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+    bot.slack.command("win new channel")
+    fake_slack.wait_for("chat.postMessage", 2)
+    assert fake_slack.calls_to("conversations.join")[0].body["channel"] == "C_TEAM"
+    assert len(fake_slack.succeeded("chat.postMessage")) == 1
+
+
+def test_two_workers_never_send_the_same_row(database_url, fake_slack, db):
+    with db.session() as session:
+        for n in range(60):
+            entry = Entry(team_id="T0001", channel_id="C_TEAM", author_id="U_ALICE",
+                          kind="win", text=f"win {n}", visibility="team")
+            session.add(entry)
+            session.flush()
+            outbox.enqueue(session, team_id="T0001", action=outbox.POST_ENTRY,
+                           channel_id="C_TEAM", entry_id=entry.id)
+        session.commit()
+    from bot.runtime import SlackClients
+
+    settings = bot_settings(database_url, fake_slack.url)
+    clients = SlackClients(settings, db)
+    workers = [Delivery(db, clients.for_team) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def drain(delivery: Delivery) -> None:
+        start.wait()
+        while delivery.run_once():
+            pass
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    texts = [c.body["text"] for c in fake_slack.calls_to("chat.postMessage")]
+    assert len(texts) == 60
+    assert len(set(texts)) == 60
+
+
+def test_backoff_grows_and_is_capped():
+    assert [outbox.backoff(n, 2.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert outbox.backoff(30, 2.0) == outbox.MAX_BACKOFF
+
+
+def test_retry_after_wins_over_backoff_and_leases_expire(db):
+    with freeze_time("2026-03-01 12:00:00"), db.session() as session:
+        row = outbox.enqueue(session, team_id="T1", action=outbox.POST_ENTRY, channel_id="C1")
+        session.commit()
+        [claimed] = outbox.claim_due(session)
+        assert outbox.claim_due(session) == []  # leased to the first claimer
+        outbox.mark_retry(claimed, "ratelimited", base=2.0, retry_after=17)
+        session.commit()
+        assert claimed.next_attempt_at == datetime(2026, 3, 1, 12, 0, 17, tzinfo=UTC)
+        assert claimed.id == row.id
+    with freeze_time("2026-03-01 12:00:16"), db.session() as session:
+        assert outbox.claim_due(session) == []
+    with freeze_time("2026-03-01 12:00:17"), db.session() as session:
+        [again] = outbox.claim_due(session)
+    # A claimer that died holds its lease for a minute; then the row is free again.
+    with freeze_time("2026-03-01 12:01:16"), db.session() as session:
+        assert outbox.claim_due(session) == []
+    with freeze_time("2026-03-01 12:01:18"), db.session() as session:
+        assert [r.id for r in outbox.claim_due(session)] == [again.id]
+
+
+def test_gives_up_after_many_attempts(db):
+    with db.session() as session:
+        row = outbox.enqueue(session, team_id="T1", action=outbox.POST_ENTRY, channel_id="C1")
+        row.attempts = outbox.MAX_ATTEMPTS - 1
+        outbox.mark_retry(row, "internal_error", base=1.0)
+        assert row.status == "failed"

@@ -1,0 +1,163 @@
+"""Running it: settings, `python -m bot`, /healthz, migrations, and the app files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.app import BOT_SCOPES
+from bot.config import load_settings
+from bot.db import Database
+from bot.db.models import Base
+from tests.kit.bot_server import BotServer, bot_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_postgres_urls_are_rewritten_for_sqlalchemy():
+    settings = load_settings({"DATABASE_URL": "postgres://u:p@db:5432/x"}, dotenv_path=None)
+    assert settings.database_url == "postgresql+psycopg://u:p@db:5432/x"
+
+
+def test_defaults():
+    settings = load_settings({}, dotenv_path=None)
+    assert settings.database_url == "sqlite:///debrief.db"
+    assert settings.port == 3000
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert not settings.socket_mode and not settings.oauth
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("SLACK_BOT_TOKEN=xoxb-from-file\nPORT=4000\n")
+    settings = load_settings({"PORT": "5000"}, dotenv_path=env)
+    assert settings.bot_token == "xoxb-from-file"
+    assert settings.port == 5000
+
+
+def test_socket_mode_needs_no_signing_secret():
+    settings = load_settings({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "xapp"},
+                             dotenv_path=None)
+    assert settings.missing() == []
+
+
+def run_bot(tmp_path, *args, env=None):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    clean.update(env or {})
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=clean,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_missing_credentials_are_named_without_a_traceback(tmp_path):
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+    assert "manifest.yml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_command_builds_the_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = run_bot(tmp_path, "migrate", env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    database = Database(url)
+    with database.engine.connect() as connection:
+        assert "entries" in connection.dialect.get_table_names(connection)
+    database.dispose()
+
+
+def test_migrations_and_models_do_not_drift(database_url):
+    database = Database(database_url)
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    database.dispose()
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    database.dispose()
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_healthz_answers_when_the_database_does(bot):
+    assert get(bot.url + "/healthz") == (200, {"ok": True, "db": "ok"})
+
+
+def test_healthz_is_503_when_the_database_does_not(fake_slack):
+    down = bot_settings("postgresql+psycopg://nobody@127.0.0.1:1/nothing", fake_slack.url)
+    server = BotServer(down, start_worker=False)
+    try:
+        status, body = get(server.url + "/healthz")
+    finally:
+        server.stop()
+    assert status == 503 and body["ok"] is False
+
+
+# --- the Slack app files tell the truth about the code ---
+
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_manifest_scopes_are_exactly_the_ones_the_code_uses():
+    assert sorted(manifest()["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+
+
+def test_manifest_points_every_url_at_slack_events():
+    data = manifest()
+    for command in data["features"]["slash_commands"]:
+        assert command["url"].endswith("/slack/events")
+    assert data["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    events = data["settings"].get("event_subscriptions")
+    if events:
+        assert events["request_url"].endswith("/slack/events")
+
+
+def test_manifest_commands_are_the_ones_the_app_listens_to(bot):
+    commands = {c["command"] for c in manifest()["features"]["slash_commands"]}
+    for command in commands:
+        answer = bot.slack.command("help", command=command)
+        assert answer.status == 200, command
+
+
+def test_procfile_has_release_web_and_clock():
+    lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+                 if line.strip())
+    assert lines["release"] == "python -m bot migrate"
+    assert lines["web"].startswith("gunicorn ") and "bot.web:create_app()" in lines["web"]
+    assert lines["clock"] == "python -m bot.clock"
+
+
+def test_readme_first_screen_has_the_two_commands():
+    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:40])
+    assert re.search(r"^make run$", first_screen, re.M)
+    assert re.search(r"^make test$", first_screen, re.M)
+
+
+@pytest.mark.parametrize("module", ["bot.web", "bot.clock", "bot.__main__"])
+def test_entry_points_import(module):
+    __import__(module)
