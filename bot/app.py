@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -45,9 +46,11 @@ def build_app(
     *,
     client: WebClient,
     wake_outbox: Callable[[], None] = lambda: None,
+    background: Executor | None = None,
 ) -> App:
     """The Bolt app. Listeners run before the response (`process_before_response`) and
-    only do fast local work; Slack calls go through the outbox or lazy listeners."""
+    only do fast local work; Slack calls go through the outbox or `background`."""
+    background = background or ThreadPoolExecutor(4, thread_name_prefix="after-ack")
     if settings.oauth:
         app = App(
             signing_secret=settings.signing_secret,
@@ -74,13 +77,6 @@ def build_app(
             authorize=lambda enterprise_id, team_id: identity.authorize(enterprise_id, team_id),
         )
 
-    @app.middleware
-    def provide(context: BoltContext, next: Callable[[], None]) -> None:
-        context["database"] = db
-        context["wake_outbox"] = wake_outbox
-        context["settings"] = settings
-        next()
-
     @app.error
     def on_error(error: Exception, request: BoltRequest, logger: logging.Logger) -> BoltResponse:
         # Log the kind of failure, never the payload: it may hold private text.
@@ -88,7 +84,8 @@ def build_app(
                      exc_info=error)
         return _apology(request.body)
 
-    listeners.register(app)
+    listeners.register(app, listeners.Deps(database=db, settings=settings,
+                                           wake_outbox=wake_outbox, background=background))
     return app
 
 

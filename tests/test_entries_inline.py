@@ -115,7 +115,8 @@ def test_concurrent_commands_never_see_a_locked_database(bot, fake_slack, db):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda n: bot.slack.command(f"win number {n}"), range(40)))
+        answers = list(pool.map(
+            lambda n: bot.slack.command(f"win number {n}", channel=f"C{n:03d}"), range(40)))
     assert all(a.status == 200 and "Saved your win" in a.text for a in answers)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Entry)) == 40

@@ -99,12 +99,12 @@ def test_not_in_channel_joins_then_posts(bot, fake_slack, db):
 def test_two_workers_never_send_the_same_row(database_url, fake_slack, db):
     with db.session() as session:
         for n in range(60):
-            entry = Entry(team_id="T0001", channel_id="C_TEAM", author_id="U_ALICE",
+            entry = Entry(team_id="T0001", channel_id=f"C{n:03d}", author_id="U_ALICE",
                           kind="win", text=f"win {n}", visibility="team")
             session.add(entry)
             session.flush()
             outbox.enqueue(session, team_id="T0001", action=outbox.POST_ENTRY,
-                           channel_id="C_TEAM", entry_id=entry.id)
+                           channel_id=entry.channel_id, entry_id=entry.id)
         session.commit()
     from bot.runtime import SlackClients
 
@@ -160,3 +160,32 @@ def test_gives_up_after_many_attempts(db):
         row.attempts = outbox.MAX_ATTEMPTS - 1
         outbox.mark_retry(row, "internal_error", base=1.0)
         assert row.status == "failed"
+
+
+def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):
+    for n in range(5):
+        bot.slack.command(f"win burst {n}")
+    fake_slack.wait_for("chat.postMessage", 3)
+    bot.runtime.worker.stop()
+    rows = outbox_rows(db)
+    sent = [r for r in rows if r.status == "sent"]
+    waiting = [r for r in rows if r.status == "pending"]
+    assert len(sent) == 3  # Slack's burst allowance, then one a second
+    assert len(waiting) == 2
+    assert all(r.attempts == 0 and r.next_attempt_at > datetime.now(UTC) for r in waiting)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3
+
+
+def test_pacer_allows_a_burst_then_one_a_second():
+    from bot.pacing import ChannelPacer
+
+    now = [100.0]
+    pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0])
+    assert [pacer.take("C1") for _ in range(3)] == [0, 0, 0]
+    assert pacer.take("C1") == 1.0
+    assert pacer.waiting() == {"C1": 1.0}
+    assert pacer.take("C2") == 0  # other channels are not held up
+    now[0] += 1.0
+    assert pacer.take("C1") == 0
+    now[0] += 10
+    assert pacer.waiting() == {}

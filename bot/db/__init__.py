@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,9 +33,49 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # SQLite has one writer at a time, and its busy handler waits for the lock by
+    # sleeping 1, 2, 5 … 100 ms: that made p99 latency slow under load. So transactions
+    # queue on a lock that wakes the next waiter at once instead: a Python lock between
+    # this process's threads, an flock(2) on a file beside the database between processes.
+    writer = _WriterLock(engine.url.database)
+
     @event.listens_for(engine, "begin")
     def on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writer.acquire()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(connection):  # type: ignore[no-untyped-def]
+        writer.release()
+
+
+class _WriterLock:
+    """Mutual exclusion of SQLite transactions across threads and processes."""
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        self._file: int | None = None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self._file = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        if self._file is not None:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 class Database:

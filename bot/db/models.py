@@ -12,15 +12,15 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -87,9 +87,8 @@ class Entry(Base):
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
-    tags: Mapped[list[EntryTag]] = relationship(
-        back_populates="entry", cascade="all, delete-orphan", passive_deletes=True
-    )
+    # The #tags, lower-cased and space-separated ("launch ops"); full-text search reads it.
+    tags: Mapped[str] = mapped_column(String(1000), default="")
 
     __table_args__ = (
         Index(None, "team_id", "channel_id", "created_at"),
@@ -99,21 +98,56 @@ class Entry(Base):
 
     @property
     def tag_names(self) -> list[str]:
-        return sorted(tag.tag for tag in self.tags)
+        return self.tags.split()
 
 
-class EntryTag(Base):
-    __tablename__ = "entry_tags"
+class Applause(Base):
+    """One emoji reaction by one person on a message that carries an entry (or, later, a
+    card or a shared reflection): applause for that message's author."""
 
-    entry_id: Mapped[int] = mapped_column(
-        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+    __tablename__ = "applause"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    reactor_id: Mapped[str] = mapped_column(String(32))
+    emoji: Mapped[str] = mapped_column(String(100))
+    # Whose work is applauded; found from the message, never from Slack's item_user.
+    author_id: Mapped[str] = mapped_column(String(32))
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    entry: Mapped[Entry] = relationship(back_populates="tags")
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "message_ts", "reactor_id", "emoji"),
+        Index(None, "team_id", "author_id", "created_at"),
+        Index(None, "team_id", "reactor_id", "created_at"),
+        Index(None, "team_id", "entry_id"),
+    )
 
-    __table_args__ = (Index(None, "team_id", "tag"),)
+
+class WorkspaceSettings(Base):
+    """What a workspace admin chose; a missing row or a NULL means the defaults."""
+
+    __tablename__ = "workspace_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Emoji names that count as applause; NULL: every emoji counts.
+    applause_emoji: Mapped[list[str] | None] = mapped_column(JSON)
+    # The four HOPE prompts; NULL: the defaults of PRODUCT.md section 4.
+    hope_prompts: Mapped[list[str] | None] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelSettings(Base):
+    """Per-channel choices: a per-person leaderboard only where a channel turns it on."""
+
+    __tablename__ = "channel_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OutboxStatus(enum.StrEnum):
@@ -172,9 +206,11 @@ SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE)
 SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, OAUTH_STATES_TABLE)
 
 __all__ = [
+    "Applause",
     "Base",
+    "ChannelSettings",
+    "WorkspaceSettings",
     "Entry",
-    "EntryTag",
     "Kind",
     "OutboxMessage",
     "OutboxStatus",

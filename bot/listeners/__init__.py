@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
 from slack_bolt import App
 
-from bot.listeners import commands, views
+from bot.config import Settings
+from bot.db import Database
 
 
-def register(app: App) -> None:
-    commands.register(app)
-    views.register(app)
+@dataclass(frozen=True)
+class Deps:
+    """What listeners need from the process, handed over at registration."""
+
+    database: Database
+    settings: Settings
+    wake_outbox: Callable[[], None]
+    # For Slack calls that must follow the ack at once (views.open: trigger_id lives 3 s).
+    background: Executor
+
+
+def register(app: App, deps: Deps) -> None:
+    from bot.listeners import commands, views
+
+    commands.register(app, deps)
+    views.register(app, deps)

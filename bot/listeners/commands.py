@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.ids import COMMAND
+from bot.listeners import Deps
 from bot.listeners.transaction import transactional
 from bot.services import entries
 from bot.services.entries import EntryError, NewEntry
@@ -113,22 +114,18 @@ def show_help(call: Call) -> str:
     return help_text()
 
 
-def _is_blank(command: dict) -> bool:
-    return not (command.get("text") or "").strip()
+def open_modal(client: WebClient, trigger_id: str, channel_id: str) -> None:
+    client.views_open(trigger_id=trigger_id, view=entry_modal(channel_id).to_dict())
 
 
-def ack_modal(ack: Ack) -> None:
-    ack()
-
-
-def open_modal(command: dict, client: WebClient) -> None:
-    # Runs after the ack, in Bolt's lazy-listener thread: trigger_id lives 3 s.
-    client.views_open(trigger_id=command["trigger_id"],
-                      view=entry_modal(command["channel_id"]).to_dict())
-
-
-def handle(ack: Ack, command: dict, context: BoltContext) -> None:
+def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
     word, args = split(command.get("text", ""))
+    deps: Deps = context["deps"]
+    if not word:
+        ack()
+        # After the ack, off the request thread: the trigger_id is good for 3 s.
+        deps.background.submit(open_modal, client, command["trigger_id"], command["channel_id"])
+        return
     sub = SUBCOMMANDS.get(word)
     if sub is None:
         ack(text=help_text(unknown=word, args=args))
@@ -136,7 +133,7 @@ def handle(ack: Ack, command: dict, context: BoltContext) -> None:
     call = Call(
         db=context["db"], team_id=context.team_id or command["team_id"],
         user_id=command["user_id"], channel_id=command["channel_id"],
-        word=word, args=args, wake_outbox=context["wake_outbox"],
+        word=word, args=args, wake_outbox=deps.wake_outbox,
     )
     try:
         ack(text=sub.handler(call))
@@ -144,6 +141,5 @@ def handle(ack: Ack, command: dict, context: BoltContext) -> None:
         ack(text=f":warning: {error}")
 
 
-def register(app: App) -> None:
-    app.command(COMMAND, matchers=[_is_blank])(ack=ack_modal, lazy=[open_modal])
-    app.command(COMMAND)(transactional(handle))
+def register(app: App, deps: Deps) -> None:
+    app.command(COMMAND)(transactional(deps)(handle))

@@ -14,33 +14,41 @@ from typing import Any
 from slack_bolt import BoltContext
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Database
 from bot.db.models import ProcessedEvent
+from bot.listeners import Deps
+
+Listener = Callable[..., Any]
 
 
-def transactional(listener: Callable[..., Any]) -> Callable[..., Any]:
-    """Give the listener `context["db"]`; it must take `context` (and `body` for events)."""
+def transactional(deps: Deps) -> Callable[[Listener], Listener]:
+    """Wrap a listener so it finds `context["db"]` (a session) and `context["deps"]`.
 
-    @functools.wraps(listener)
-    def run(**kwargs: Any) -> Any:
-        context: BoltContext = kwargs["context"]
-        database: Database = context["database"]
-        body = kwargs.get("body") or {}
-        with database.session() as session:
-            context["db"] = session
-            if body.get("type") == "event_callback" and body.get("event_id"):
-                session.add(ProcessedEvent(team_id=context.team_id or body.get("team_id", ""),
-                                           event_id=body["event_id"]))
-                try:
-                    # A concurrent copy of the same event waits here, then fails.
-                    session.flush()
-                except IntegrityError:
-                    session.rollback()
-                    if "ack" in kwargs:
-                        kwargs["ack"]()
-                    return None
-            result = listener(**kwargs)
-            session.commit()
-            return result
+    The listener must take `context`, and `body` when it handles events."""
 
-    return run
+    def wrap(listener: Listener) -> Listener:
+        @functools.wraps(listener)
+        def run(**kwargs: Any) -> Any:
+            context: BoltContext = kwargs["context"]
+            body = kwargs.get("body") or {}
+            with deps.database.session() as session:
+                context["db"] = session
+                context["deps"] = deps
+                event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+                if event_id:
+                    team_id = context.team_id or body.get("team_id", "")
+                    session.add(ProcessedEvent(team_id=team_id, event_id=event_id))
+                    try:
+                        # A concurrent copy of the same event waits here, then fails.
+                        session.flush()
+                    except IntegrityError:
+                        session.rollback()
+                        if "ack" in kwargs:
+                            kwargs["ack"]()
+                        return None
+                result = listener(**kwargs)
+                session.commit()
+                return result
+
+        return run
+
+    return wrap

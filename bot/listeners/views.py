@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.db.models import Kind, Visibility
 from bot.ids import Action, Block, Callback
+from bot.listeners import Deps
 from bot.listeners.transaction import transactional
 from bot.services import entries
 from bot.services.entries import EntryError, NewEntry
@@ -49,9 +50,9 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
         team_id=team_id, channel_id=channel_id, author_id=user_id, kind=Kind(kind),
         text=text, visibility=Visibility(visibility), anonymous=anonymous, source="modal",
     ), confirm=True)
-    context["wake_outbox"]()
+    context["deps"].wake_outbox()
     ack()
 
 
-def register(app: App) -> None:
-    app.view(Callback.ENTRY_MODAL)(transactional(submit_entry))
+def register(app: App, deps: Deps) -> None:
+    app.view(Callback.ENTRY_MODAL)(transactional(deps)(submit_entry))

@@ -7,10 +7,11 @@ the outcome: sent (with the message `ts`, so it is never sent again), retry late
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -53,14 +54,37 @@ def enqueue(
     return message
 
 
-def claim_due(db: Session, now: datetime | None = None, limit: int = 20) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows to this caller and commit; others will skip them."""
+_INSERT = insert(OutboxMessage)
+
+
+def enqueue_fast(connection: Connection, *, team_id: str, action: str, channel_id: str,
+                 entry_id: int | None, user_id: str | None, now: datetime) -> None:
+    """`enqueue` as one Core statement, for the acknowledgement's hot path."""
+    connection.execute(_INSERT, {
+        "team_id": team_id, "action": action, "channel_id": channel_id, "entry_id": entry_id,
+        "user_id": user_id, "status": OutboxStatus.PENDING, "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    })
+
+
+def claim_due(
+    db: Session,
+    now: datetime | None = None,
+    limit: int = 20,
+    *,
+    skip_channels: Collection[str] = (),
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows to this caller and commit; others will skip them.
+
+    Rows for `skip_channels` (channels the sender is pacing) are left for later."""
     now = now or utcnow()
-    claimable = (
+    claimable = [
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-    )
+    ]
+    if skip_channels:
+        claimable.append(OutboxMessage.channel_id.not_in(list(skip_channels)))
     candidates = db.scalars(
         select(OutboxMessage.id)
         .where(*claimable)
@@ -130,6 +154,12 @@ def mark_retry(
         return
     delay = retry_after if retry_after is not None else backoff(message.attempts, base)
     message.next_attempt_at = now + timedelta(seconds=delay)
+
+
+def defer(message: OutboxMessage, seconds: float, now: datetime | None = None) -> None:
+    """Put a claimed row back for later without counting it as a failed attempt."""
+    message.claimed_until = None
+    message.next_attempt_at = (now or utcnow()) + timedelta(seconds=seconds)
 
 
 def mark_failed(message: OutboxMessage, error: str) -> None:

@@ -221,3 +221,14 @@ class FakeSlack:
 
 class _SlackError(Exception):
     pass
+
+
+def main() -> None:
+    """`python -m tests.kit.fake_slack`: serve alone (for benchmarks); prints the URL."""
+    fake = FakeSlack().start()
+    print(fake.url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Acknowledgement latency of /debrief win under gunicorn, against a bare Bolt app.
+
+Starts a fake Slack, then each app under the Procfile's own gunicorn command, sends
+really signed `/debrief win …` commands from 1 and from 8 concurrent senders, and prints
+p50 / p99 for both and their ratio. Targets (issue 2): our p50 within 1.3x of the bare
+app's; our p99 under 25 ms at 8 senders.
+
+    python bench/ack_latency.py [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.kit.slack_requests import SIGNING_SECRET, sign  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def procfile_web(port: int, app: str) -> list[str]:
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
+                if line.startswith("web:"))
+    command = line.split(":", 1)[1].replace("${PORT:-3000}", str(port))
+    args = shlex.split(command)
+    args[-1] = app
+    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
+    return [sys.executable, "-m", *args]
+
+
+def wait_until_up(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def command_body(n: int) -> str:
+    return urlencode({
+        "token": "t", "team_id": "T0001", "team_domain": "bench", "channel_id": "C_BENCH",
+        "channel_name": "bench", "user_id": f"U{n % 50:04d}", "user_name": "bench",
+        "command": "/debrief", "text": f"win benchmark entry {n} #bench",
+        "api_app_id": "A0001", "is_enterprise_install": "false",
+        "response_url": "https://hooks.slack.com/commands/x", "trigger_id": f"{n}.t",
+    })
+
+
+def sender(port: int, count: int, offset: int, out: list[float], errors: list[str]) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for n in range(offset, offset + count):
+        body = command_body(n)
+        stamp = int(time.time())
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Slack-Request-Timestamp": str(stamp),
+                   "X-Slack-Signature": sign(body, stamp)}
+        start = time.perf_counter()
+        connection.request("POST", "/slack/events", body=body, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        out.append(time.perf_counter() - start)
+        if answer.status != 200:
+            errors.append(str(answer.status))
+
+
+def measure(port: int, senders: int, total: int) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    per = total // senders
+    threads = [threading.Thread(target=sender, args=(port, per, 10_000_000 * (i + 1) + total,
+                                                     latencies, errors))
+               for i in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+
+    fake = subprocess.Popen([sys.executable, "-m", "tests.kit.fake_slack"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    slack_url = fake.stdout.readline().strip()
+    work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": slack_url, "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
+           "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    env.pop("SLACK_APP_TOKEN", None)
+    subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=work, env=env, check=True)
+
+    apps = {"bare": "bench.bare_app:create_app()", "debrief": "bot.web:create_app()"}
+    results: dict[str, dict[int, tuple[float, float]]] = {}
+    try:
+        for name, target in apps.items():
+            port = free_port()
+            server = subprocess.Popen(procfile_web(port, target), cwd=ROOT, env=env,
+                                      stderr=subprocess.DEVNULL)
+            try:
+                wait_until_up(port)
+                measure(port, 4, 400)  # warm up every worker and thread
+                results[name] = {}
+                for senders in (1, 8):
+                    latencies, errors = measure(port, senders, args.requests)
+                    if errors:
+                        raise SystemExit(f"{name}: {len(errors)} failed requests: {errors[:5]}")
+                    results[name][senders] = (pct(latencies, 50), pct(latencies, 99))
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    finally:
+        fake.terminate()
+
+    print(f"ack latency, {args.requests} signed '/debrief win' commands per run "
+          f"(gunicorn as in Procfile, SQLite)")
+    print(f"{'senders':>8} {'app':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for senders in (1, 8):
+        for name in apps:
+            p50, p99 = results[name][senders]
+            print(f"{senders:>8} {name:>8} {p50:>8.2f} {p99:>8.2f}")
+        ratio = results["debrief"][senders][0] / results["bare"][senders][0]
+        print(f"{senders:>8} {'ratio':>8} {ratio:>8.2f}x (p50 debrief / bare; target <= 1.3)")
+    print(f"debrief p99 at 8 senders: {results['debrief'][8][1]:.2f} ms (target < 25)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
