@@ -16,6 +16,7 @@ from bot.listeners import Deps
 from bot.listeners.transaction import transactional
 from bot.services import entries
 from bot.services.entries import EntryError, NewEntry
+from bot.services.errors import UserError
 from bot.views import help as help_view
 from bot.views.entries import confirmation, entry_modal
 from bot.views.text import safe
@@ -31,10 +32,18 @@ class Call:
     channel_id: str
     word: str
     args: str
-    wake_outbox: Callable[[], None]
+    trigger_id: str
+    # Bolt's client for this workspace: only for work handed to `deps.background`.
+    client: WebClient
+    deps: Deps
+
+    def wake_outbox(self) -> None:
+        self.deps.wake_outbox()
 
 
-Handler = Callable[[Call], str]
+# A handler returns the ephemeral answer, or None to answer with nothing (a modal is
+# being opened in the background, say).
+Handler = Callable[[Call], str | None]
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
     if not word:
         ack()
         # After the ack, off the request thread: the trigger_id is good for 3 s.
-        deps.background.submit(open_modal, client, command["trigger_id"], command["channel_id"])
+        deps.after_ack(open_modal, client, command["trigger_id"], command["channel_id"])
         return
     sub = SUBCOMMANDS.get(word)
     if sub is None:
@@ -133,11 +142,13 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
     call = Call(
         db=context["db"], team_id=context.team_id or command["team_id"],
         user_id=command["user_id"], channel_id=command["channel_id"],
-        word=word, args=args, wake_outbox=deps.wake_outbox,
+        word=word, args=args, trigger_id=command.get("trigger_id", ""), client=client,
+        deps=deps,
     )
     try:
-        ack(text=sub.handler(call))
-    except EntryError as error:
+        answer = sub.handler(call)
+        ack(text=answer) if answer else ack()
+    except UserError as error:
         ack(text=f":warning: {error}")
 
 

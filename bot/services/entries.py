@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Kind, Visibility, utcnow
 from bot.services import outbox
+from bot.services.errors import UserError
 
 MAX_TEXT = 3000
 KIND_ALIASES = {"win": Kind.WIN, "opportunity": Kind.OPPORTUNITY, "opp": Kind.OPPORTUNITY,
@@ -18,7 +19,7 @@ KIND_ALIASES = {"win": Kind.WIN, "opportunity": Kind.OPPORTUNITY, "opp": Kind.OP
 TAG_PATTERN = re.compile(r"(?<![\w&<])#([\w][\w-]{0,78})")
 
 
-class EntryError(ValueError):
+class EntryError(UserError):
     """Input that cannot become an entry; the message is fit to show the person."""
 
 
