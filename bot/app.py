@@ -80,8 +80,8 @@ def build_app(
     @app.error
     def on_error(error: Exception, request: BoltRequest, logger: logging.Logger) -> BoltResponse:
         # Log the kind of failure, never the payload: it may hold private text.
-        logger.error("listener failed on %s: %r", _request_kind(request.body), error,
-                     exc_info=error)
+        logger.error("listener failed on %s: %s", _request_kind(request.body),
+                     type(error).__name__, exc_info=error)
         return _apology(request.body)
 
     listeners.register(app, listeners.Deps(database=db, settings=settings,

@@ -161,3 +161,44 @@ def test_readme_first_screen_has_the_two_commands():
 @pytest.mark.parametrize("module", ["bot.web", "bot.clock", "bot.__main__"])
 def test_entry_points_import(module):
     __import__(module)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_python_m_bot_migrates_serves_and_posts(tmp_path, fake_slack):
+    """The README's run command, end to end: a fresh database, a signed command, a post."""
+    import time
+
+    from tests.kit.slack_requests import SIGNING_SECRET, SlackSender
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(PYTHONPATH=str(ROOT), PORT=str(port), SLACK_BOT_TOKEN="xoxb-run",
+               SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.url,
+               DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}")
+    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "the bot did not start listening"
+                time.sleep(0.1)
+        assert (status, body) == (200, {"ok": True, "db": "ok"})
+        answer = SlackSender(f"http://127.0.0.1:{port}").command("win it runs")
+        assert "Saved your win" in answer.text
+        post = fake_slack.wait_for("chat.postMessage")[0]
+        assert "it runs" in post.blocks_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
