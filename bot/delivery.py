@@ -96,7 +96,10 @@ class Delivery:
         try:
             if handler is None:
                 raise Permanent(f"unknown action {message.action}")
-            client = self.client_for(message.team_id)
+            try:
+                client = self.client_for(message.team_id)
+            except LookupError as missing:  # the workspace uninstalled us
+                raise Permanent(str(missing)) from missing
             result_ts = _call(lambda: handler(client, message))
         except Retry as retry:
             log.warning("outbox %s (%s) will retry: %s", message.id, message.action, retry.error)
