@@ -27,6 +27,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     ok: bool = False  # what Slack answered: True only for a successful call
+    response: dict[str, Any] = field(default_factory=dict)
 
     def blocks_text(self) -> str:
         """All the text a person would read in the call's message, blocks and fallback."""
@@ -182,6 +183,7 @@ class FakeSlack:
             gate.wait(timeout=30)
         status, headers, payload = self._answer(method, body, failure)
         call.ok = status == 200 and payload.get("ok") is True
+        call.response = payload
         data = json.dumps(payload).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
