@@ -28,6 +28,7 @@ BOT_SCOPES = [
     "channels:join",
     "chat:write",
     "commands",
+    "users:read",  # users.info: is the caller a workspace admin (/hope prompts)
 ]
 
 
@@ -109,9 +110,18 @@ def _apology(body: dict) -> BoltResponse:
         # Keep the modal open: the person's text stays in it.
         return BoltResponse(status=200, body=json.dumps({
             "response_action": "errors",
-            "errors": {Block.TEXT: "Something went wrong on our side; please press Save again."},
+            "errors": {_first_input(body): "Something went wrong on our side; "
+                                            "please press the button again."},
         }), headers={"content-type": ["application/json"]})
     # Events: a 500 makes Slack retry, and the dedupe row was rolled back with the work.
     return BoltResponse(status=500, body="")
 
 
+
+
+def _first_input(body: dict) -> str:
+    """The block that carries the error: Slack refuses errors for blocks a view lacks."""
+    for block in (body.get("view") or {}).get("blocks") or []:
+        if block.get("type") == "input" and block.get("block_id"):
+            return block["block_id"]
+    return Block.TEXT

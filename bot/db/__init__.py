@@ -11,12 +11,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned for the bot: SQLite in WAL mode with a busy timeout."""
+    """An engine tuned for the bot: SQLite in WAL mode with a busy timeout.
+
+    `hide_parameters`: a database error's message must not carry what people wrote into
+    the logs (private reflections, anonymous entries)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=True)
 
 
 def _tune_sqlite(engine: Engine) -> None:
