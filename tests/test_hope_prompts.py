@@ -101,3 +101,12 @@ def test_prompts_are_per_workspace(bot, fake_slack, db):
     view = open_hope(bot, fake_slack, "U_ALICE")
     assert [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"] == \
         list(DEFAULT_PROMPTS)
+
+
+def test_four_long_prompts_in_any_script_fit_the_modal():
+    from bot.views.hope import reflection_modal
+
+    prompts = ["Что случилось? " * 13 + "ёёёёё"] * 4  # 200 characters each
+    assert all(len(p) == 200 for p in prompts)
+    modal = reflection_modal(prompts).to_dict()  # slack_sdk checks Slack's limits
+    assert json.loads(modal["private_metadata"])["prompts"] == prompts

@@ -51,7 +51,7 @@ def reflection_modal(prompts: list[str]) -> View:
     return View(
         type="modal", callback_id=HopeCallback.REFLECTION, title="HOPE reflection",
         submit="Keep it", close="Cancel",
-        private_metadata=json.dumps({"prompts": prompts}),
+        private_metadata=json.dumps({"prompts": prompts}, ensure_ascii=False),
         blocks=[ContextBlock(elements=[MarkdownTextObject(
             text=PRIVATE_NOTE + " Share it later, if you like, with `/hope history`.")]),
             *inputs],
