@@ -103,3 +103,15 @@ def test_a_failure_while_saving_keeps_the_modal_open_and_logs_no_text(
     for record in caplog.records:  # …without what she wrote
         assert PRIVATE[0] not in record.getMessage() + (record.exc_text or "")
         assert PRIVATE[0] not in logging.Formatter().format(record)
+
+
+def test_forged_shares_by_others_share_nothing(bot, fake_slack, db):
+    seed(bot, fake_slack, db)
+    with db.session() as session:
+        before = session.execute(text("SELECT count(*) FROM entries")).scalar_one()
+    seen = walk(bot, fake_slack, db, author=AUTHOR, viewers=VIEWERS)
+    refusals = [s for s in seen.sightings if s.where.startswith("a forged share")]
+    assert len(refusals) == 2 * len(VIEWERS)
+    assert all("not there any more" in s.text for s in refusals)
+    with db.session() as session:
+        assert session.execute(text("SELECT count(*) FROM entries")).scalar_one() == before

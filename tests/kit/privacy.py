@@ -174,3 +174,25 @@ def hope_prompts(look: Look) -> list[str]:
     answer = look.command("prompts", "/hope")
     update = look.fake_slack.wait_for("views.update", before_update + 1)[before_update]
     return [body_of(answer), json.dumps(update.body)]
+
+
+@probe("/hope and /debrief modals (the viewer's own)")
+def own_modals(look: Look) -> list[str]:
+    before = look.views_open_count()
+    answers = [body_of(look.command("", "/hope")), body_of(look.command(""))]
+    return answers + look.opened(before, 2)
+
+
+@probe("a forged share form naming every reflection")
+def forged_share(look: Look) -> list[str]:
+    answers = []
+    for reflection_id in look.ids(Reflection):
+        form = {"type": "modal", "callback_id": "hope_share", "blocks": [],
+                "private_metadata": json.dumps({"reflection_id": reflection_id,
+                                                "channel_id": look.channel})}
+        values = {"hope_share_text": {"hope_share_text_input": {
+                      "type": "plain_text_input", "value": "forged"}},
+                  "hope_share_with": {"hope_share_with_choice": {
+                      "type": "radio_buttons", "selected_option": {"value": "team"}}}}
+        answers.append(body_of(look.bot.slack.view_submission(form, values, user=look.viewer)))
+    return answers
