@@ -126,3 +126,20 @@ def test_anonymous_and_shared_entries_go_too(bot, fake_slack, db):
 
 def test_help_lists_forget_me(bot):
     assert "/debrief forget-me" in bot.slack.command("help").text
+
+
+def test_a_failure_while_erasing_says_so_and_changes_nothing(bot, fake_slack, db):
+    from sqlalchemy import text
+
+    reflect(bot, fake_slack, {"hope_answer_1": "still here"})
+    modal = ask(bot, fake_slack)
+    with db.engine.begin() as connection:  # the database loses a table mid-flight
+        connection.execute(text("ALTER TABLE applause RENAME TO applause_away"))
+    try:
+        answer = bot.slack.view_submission(modal, {})
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE applause_away RENAME TO applause"))
+    assert answer.json()["response_action"] == "update"
+    assert "nothing was changed" in json.dumps(answer.json()["view"])
+    assert len(rows(db, Reflection)) == 1
