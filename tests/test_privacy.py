@@ -115,3 +115,24 @@ def test_forged_shares_by_others_share_nothing(bot, fake_slack, db):
     assert all("not there any more" in s.text for s in refusals)
     with db.session() as session:
         assert session.execute(text("SELECT count(*) FROM entries")).scalar_one() == before
+
+
+def test_only_the_reflections_service_queries_reflections():
+    """Every read in bot/services/reflections.py takes the reader's id and returns only
+    what they wrote. App Home, search, export, digest…: call `reflections.history` /
+    `reflections.own` with the viewer's id; never query the table yourself."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "bot"
+    allowed = {"db/models.py", "services/reflections.py", "services/forget.py"}
+    offenders = []
+    for path in root.rglob("*.py"):
+        name = path.relative_to(root).as_posix()
+        if name in allowed or name.startswith(("views/", "db/migrations/")):
+            continue  # views only render what a service handed them
+        tree = ast.parse(path.read_text())
+        if any(isinstance(node, ast.Name) and node.id == "Reflection"
+               for node in ast.walk(tree)):
+            offenders.append(name)
+    assert offenders == [], f"{offenders} use the Reflection model directly"

@@ -68,8 +68,9 @@ def open_prompts(client: WebClient, trigger_id: str, user_id: str, prompts: list
     view_id = opened["view"]["id"]
     try:
         user = client.users_info(user=user_id)["user"]
-    except SlackApiError as error:
-        log.warning("users.info failed: %s", error.response.get("error"))
+    except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
+        code = error.response.get("error") if isinstance(error, SlackApiError) else "connection"
+        log.warning("users.info failed: %s", code)
         client.views_update(view_id=view_id, view=hope_views.notice(
             title, ":warning: I could not ask Slack whether you are a workspace admin. "
                    "Nothing was changed; please try again in a minute.").to_dict())
