@@ -10,6 +10,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import SectionBlock
+from slack_sdk.models.views import View
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
@@ -18,7 +20,6 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.identity import BotIdentity
-from bot.ids import Block
 from bot.views.text import safe
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ BOT_SCOPES = [
     "channels:join",
     "chat:write",
     "commands",
+    "users:read",  # users.info: is the caller a workspace admin (/hope prompts)
 ]
 
 
@@ -106,12 +108,27 @@ def _apology(body: dict) -> BoltResponse:
         return BoltResponse(status=200, body=json.dumps({"text": safe(text)}),
                             headers={"content-type": ["application/json"]})
     if body.get("type") == "view_submission":
-        # Keep the modal open: the person's text stays in it.
-        return BoltResponse(status=200, body=json.dumps({
-            "response_action": "errors",
-            "errors": {Block.TEXT: "Something went wrong on our side; please press Save again."},
-        }), headers={"content-type": ["application/json"]})
+        block_id = _first_input(body)
+        if block_id is None:
+            # Nothing typed to keep (a confirmation): say so in place of the modal.
+            answer = {"response_action": "update", "view": View(
+                type="modal", title="Sorry", close="Close",
+                blocks=[SectionBlock(text=":warning: Something went wrong on our side and "
+                                          "nothing was changed. Please try again in a "
+                                          "minute.")]).to_dict()}
+        else:
+            # Keep the modal open: the person's text stays in it.
+            answer = {"response_action": "errors", "errors": {
+                block_id: "Something went wrong on our side; please press the button again."}}
+        return BoltResponse(status=200, body=json.dumps(answer),
+                            headers={"content-type": ["application/json"]})
     # Events: a 500 makes Slack retry, and the dedupe row was rolled back with the work.
     return BoltResponse(status=500, body="")
 
 
+def _first_input(body: dict) -> str | None:
+    """The block to carry the error: Slack refuses errors for blocks a view lacks."""
+    for block in (body.get("view") or {}).get("blocks") or []:
+        if block.get("type") == "input" and block.get("block_id"):
+            return block["block_id"]
+    return None

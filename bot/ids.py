@@ -23,3 +23,37 @@ class Action(enum.StrEnum):
     TEXT = "text_input"
     VISIBILITY = "visibility_choice"
     ANONYMOUS = "anonymous_check"
+
+
+# --- /hope and forget-me ---
+
+HOPE_COMMAND = "/hope"
+
+
+class HopeCallback(enum.StrEnum):
+    REFLECTION = "hope_reflection"
+    SHARE = "hope_share"
+    PROMPTS = "hope_prompts"
+    NOTICE = "hope_notice"
+    FORGET_ME = "forget_me"
+
+
+class HopeBlock(enum.StrEnum):
+    # The answer to prompt n (1-4) is in block "hope_answer_n"; the prompts modal the same.
+    ANSWER = "hope_answer_"
+    PROMPT = "hope_prompt_"
+    RESET = "hope_prompts_reset"
+    SHARE_TEXT = "hope_share_text"
+    SHARE_WITH = "hope_share_with"
+    SHARE_ANONYMOUS = "hope_share_anonymous"
+
+
+class HopeAction(enum.StrEnum):
+    ANSWER = "hope_answer_input"
+    PROMPT = "hope_prompt_input"
+    RESET = "hope_prompts_reset_check"
+    READ = "hope_read"
+    SHARE = "hope_share"
+    SHARE_TEXT = "hope_share_text_input"
+    SHARE_WITH = "hope_share_with_choice"
+    SHARE_ANONYMOUS = "hope_share_anonymous_check"

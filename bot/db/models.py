@@ -126,6 +126,24 @@ class Applause(Base):
     )
 
 
+class Reflection(Base):
+    """A private HOPE reflection: readable by its author alone, until they share it."""
+
+    __tablename__ = "reflections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(String(32))
+    # The prompts as the author saw them, and the answers in the same order ("" if skipped).
+    prompts: Mapped[list[str]] = mapped_column(JSON)
+    answers: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The lesson the author made of it, once shared (an Entry id; stale if that was deleted).
+    shared_entry_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index(None, "team_id", "author_id", "created_at"),)
+
+
 class WorkspaceSettings(Base):
     """What a workspace admin chose; a missing row or a NULL means the defaults."""
 
@@ -215,6 +233,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "ProcessedEvent",
+    "Reflection",
     "UTCDateTime",
     "Visibility",
     "utcnow",

@@ -39,7 +39,9 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, views
+    from bot.listeners import commands, forget, hope, views
 
     commands.register(app, deps)
     views.register(app, deps)
+    hope.register(app, deps)
+    forget.register(app, deps)

@@ -153,8 +153,9 @@ class SlackSender:
 def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """State values for `view` as a person would fill it: {block_id: value}.
 
-    A value is a string for text inputs, an option value for selects and radio buttons,
-    and a list of option values for checkboxes (empty list: nothing ticked).
+    A value is a string for text inputs (None: left as the view filled it in), an option
+    value for selects and radio buttons, and a list of option values for checkboxes (empty
+    list: nothing ticked).
     """
     values: dict[str, dict[str, Any]] = {}
     for block in view.get("blocks", []):
@@ -166,7 +167,8 @@ def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, A
         state: dict[str, Any] = {"type": kind}
         options = {o["value"]: o for o in element.get("options", [])}
         if kind == "plain_text_input":
-            state["value"] = answer
+            # Slack reports an untouched field's initial value as its value.
+            state["value"] = answer if answer is not None else element.get("initial_value")
         elif kind in ("static_select", "radio_buttons"):
             chosen = answer if answer is not None else \
                 (element.get("initial_option") or {}).get("value")

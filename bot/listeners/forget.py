@@ -1,0 +1,35 @@
+"""/debrief forget-me: erase everything the caller wrote in this workspace, after asking."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.ids import HopeCallback
+from bot.listeners import Deps
+from bot.listeners.commands import Call, subcommand
+from bot.listeners.hope import open_view
+from bot.listeners.transaction import transactional
+from bot.services import forget
+from bot.views import forget as forget_views
+
+
+@subcommand("forget-me", usage="forget-me",
+            summary="erase everything you wrote in this workspace (asks first)")
+def forget_me(call: Call) -> str | None:
+    footprint = forget.footprint(call.db, call.team_id, call.user_id)
+    if footprint.empty:
+        return "There is nothing of yours stored in this workspace."
+    call.deps.after_ack(open_view, call.client, call.trigger_id,
+                        forget_views.confirm(footprint).to_dict())
+    return None
+
+
+def submit_forget(ack: Ack, body: dict, context: BoltContext) -> None:
+    team_id = context.team_id or body["user"]["team_id"]
+    erased = forget.forget(context["db"], team_id, body["user"]["id"])
+    context["deps"].wake_outbox()
+    ack(response_action="update", view=forget_views.done(erased).to_dict())
+
+
+def register(app: App, deps: Deps) -> None:
+    app.view(HopeCallback.FORGET_ME)(transactional(deps)(submit_forget))

@@ -1,0 +1,198 @@
+"""The privacy walk: every read path, tried as other people, must show no private text and
+no anonymous author.
+
+A *probe* is one read path: it acts as `viewer` (commands, buttons, modals…) and returns
+the texts that person was shown. The walk also collects every Slack call made while a probe
+ran, and everything the bot posted where people other than the author can see it.
+
+Adding a read path (App Home, search, export, digest, kudos…)? Register a probe here:
+
+    @probe("/debrief search")
+    def search(look: Look) -> list[str]:
+        return [look.command("search runbook").text]
+
+and `tests/test_privacy.py` walks it, as a member and as a workspace admin, on both DBs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.db.models import Entry, Reflection
+from tests.kit.fake_slack import Call
+
+
+@dataclass
+class Look:
+    """One probe run: who is looking, and the means to look."""
+
+    bot: Any
+    fake_slack: Any
+    db: Any
+    viewer: str
+    channel: str = "C_TEAM"
+
+    def command(self, text: str, command: str = "/debrief") -> Any:
+        return self.bot.slack.command(text, user=self.viewer, channel=self.channel,
+                                      command=command)
+
+    def click(self, action_id: str, value: str) -> Any:
+        return self.bot.slack.block_action({"action_id": action_id, "value": value},
+                                           user=self.viewer, channel=self.channel)
+
+    def opened(self, before: int, count: int = 1) -> list[str]:
+        """The modals opened for this person since `before` views.open calls."""
+        calls = self.fake_slack.wait_for("views.open", before + count)[before:]
+        return [json.dumps(call.body.get("view")) for call in calls]
+
+    def views_open_count(self) -> int:
+        return len(self.fake_slack.calls_to("views.open"))
+
+    def ids(self, model: type) -> list[int]:
+        with self.db.session() as session:
+            return list(session.scalars(select(model.id)))
+
+
+def body_of(response: Any) -> str:
+    return response.body.decode() if response.body else ""
+
+
+Probe = Callable[[Look], list[str]]
+PROBES: dict[str, Probe] = {}
+
+
+def probe(name: str) -> Callable[[Probe], Probe]:
+    def register(fn: Probe) -> Probe:
+        PROBES[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Sighting:
+    viewer: str
+    where: str
+    text: str
+
+
+@dataclass
+class Walk:
+    sightings: list[Sighting] = field(default_factory=list)
+
+    def find(self, needle: str) -> list[Sighting]:
+        return [s for s in self.sightings if needle.lower() in s.text.lower()]
+
+
+def seen_by_others(call: Call, author: str) -> bool:
+    """Whether people other than `author` can read what this Slack call shows."""
+    body = call.body
+    if call.method in ("chat.postMessage", "chat.update"):
+        return body.get("channel") != author  # a DM to the author is theirs alone
+    if call.method == "chat.postEphemeral":
+        return body.get("user") != author
+    if call.method == "views.publish":
+        return body.get("user_id") != author
+    return False  # modals: attributed to whoever's request opened them, by the probes
+
+
+def walk(bot: Any, fake_slack: Any, db: Any, *, author: str, viewers: list[str]) -> Walk:
+    """Run every probe as every viewer; collect all they could see, and every message
+    posted where others can read it."""
+    result = Walk()
+    bot.runtime.worker.stop()  # the author's own sends are done before anyone looks
+    bot.runtime.worker.start()
+    for viewer in viewers:
+        for name, run in PROBES.items():
+            start = len(fake_slack.calls)
+            look = Look(bot, fake_slack, db, viewer)
+            result.sightings += [Sighting(viewer, name, text) for text in run(look)]
+            # Anything the probe made the bot do, unless it went to the author alone.
+            for call in fake_slack.calls[start:]:
+                if call.method == "views.open" or seen_by_others(call, author):
+                    result.sightings.append(
+                        Sighting(viewer, f"{name} → {call.method}", json.dumps(call.body)))
+    bot.runtime.worker.stop()  # whatever was queued has been sent
+    for call in fake_slack.calls:
+        if seen_by_others(call, author):
+            result.sightings.append(Sighting("channel", call.method, json.dumps(call.body)))
+    return result
+
+
+# --- the read paths that exist ---
+
+@probe("/debrief help")
+def debrief_help(look: Look) -> list[str]:
+    return [body_of(look.command("help")), body_of(look.command("nonsense"))]
+
+
+@probe("/hope history")
+def hope_history(look: Look) -> list[str]:
+    return [body_of(look.command("history", "/hope")),
+            body_of(look.command("history 2", "/hope"))]
+
+
+@probe("/hope help")
+def hope_help(look: Look) -> list[str]:
+    return [body_of(look.command("help", "/hope"))]
+
+
+@probe("Read and Share on every reflection")
+def reflection_buttons(look: Look) -> list[str]:
+    ids = look.ids(Reflection)
+    before = look.views_open_count()
+    answers = []
+    for reflection_id in ids:
+        answers.append(body_of(look.click("hope_read", str(reflection_id))))
+        answers.append(body_of(look.click("hope_share", str(reflection_id))))
+    return answers + look.opened(before, 2 * len(ids))
+
+
+@probe("/debrief delete on every entry")
+def delete_entries(look: Look) -> list[str]:
+    return [body_of(look.command(f"delete {entry_id}")) for entry_id in look.ids(Entry)]
+
+
+@probe("/debrief forget-me (the viewer's own)")
+def forget_me(look: Look) -> list[str]:
+    before = look.views_open_count()
+    answer = look.command("forget-me")
+    shown = [body_of(answer)]
+    if not answer.text:  # the viewer has something: the confirmation modal opened
+        shown += look.opened(before)
+    return shown
+
+
+@probe("/hope prompts")
+def hope_prompts(look: Look) -> list[str]:
+    before_update = len(look.fake_slack.calls_to("views.update"))
+    answer = look.command("prompts", "/hope")
+    update = look.fake_slack.wait_for("views.update", before_update + 1)[before_update]
+    return [body_of(answer), json.dumps(update.body)]
+
+
+@probe("/hope and /debrief modals (the viewer's own)")
+def own_modals(look: Look) -> list[str]:
+    before = look.views_open_count()
+    answers = [body_of(look.command("", "/hope")), body_of(look.command(""))]
+    return answers + look.opened(before, 2)
+
+
+@probe("a forged share form naming every reflection")
+def forged_share(look: Look) -> list[str]:
+    answers = []
+    for reflection_id in look.ids(Reflection):
+        form = {"type": "modal", "callback_id": "hope_share", "blocks": [],
+                "private_metadata": json.dumps({"reflection_id": reflection_id,
+                                                "channel_id": look.channel})}
+        values = {"hope_share_text": {"hope_share_text_input": {
+                      "type": "plain_text_input", "value": "forged"}},
+                  "hope_share_with": {"hope_share_with_choice": {
+                      "type": "radio_buttons", "selected_option": {"value": "team"}}}}
+        answers.append(body_of(look.bot.slack.view_submission(form, values, user=look.viewer)))
+    return answers
