@@ -39,7 +39,8 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, views
+    from bot.listeners import commands, rotation, views
 
     commands.register(app, deps)
     views.register(app, deps)
+    rotation.register(app, deps)
