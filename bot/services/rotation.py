@@ -24,7 +24,7 @@ from bot.services.schedule import Schedule
 # for a person it resolved in this workspace, and escapes a typed "<", so it cannot be
 # forged: the mention itself proves the user exists. Deactivation is checked later, with
 # users.info, before each reminder.
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 def mentioned(text: str) -> list[str]:
@@ -32,7 +32,7 @@ def mentioned(text: str) -> list[str]:
     ids = list(dict.fromkeys(MENTION.findall(text)))
     leftover = MENTION.sub(" ", text).split()
     if leftover or not ids:
-        bad = " ".join(leftover) or "nobody"
+        bad = " ".join(leftover).replace("<", "&lt;").replace(">", "&gt;") or "nobody"
         raise UserError(f"I can't tell who `{bad}` is: @-mention people, picking them from "
                         "Slack's suggestions, e.g. `/debrief rotation add @ana @ben`.")
     return ids

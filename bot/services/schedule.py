@@ -99,8 +99,9 @@ def _zone_names() -> frozenset[str]:
 
 
 def parse_lead(word: str) -> int:
-    if not word.isdigit() or int(word) > MAX_LEAD:
-        raise UserError(f"`lead {word}`: give the minutes before the meeting, 0 to {MAX_LEAD}.")
+    # At least a minute: a reminder is never sent once the meeting has begun.
+    if not word.isdigit() or not 1 <= int(word) <= MAX_LEAD:
+        raise UserError(f"`lead {word}`: give the minutes before the meeting, 1 to {MAX_LEAD}.")
     return int(word)
 
 

@@ -149,7 +149,7 @@ def settings_modal(channel_id: str, rotation: Rotation | None, roster: Sequence[
                 initial_value=(rotation.tz_name if rotation else None) or None),
                 optional=True, hint="Empty: your Slack time zone."),
             field(Block.ROTATION_LEAD, "Remind this many minutes before", NumberInputElement(
-                action_id=Action.ROTATION_INPUT, is_decimal_allowed=False, min_value="0",
+                action_id=Action.ROTATION_INPUT, is_decimal_allowed=False, min_value="1",
                 max_value="1440",
                 initial_value=str(rotation.lead_minutes if rotation else 10))),
             field(Block.ROTATION_HOLIDAYS, "No meeting on public holidays of",
