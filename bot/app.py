@@ -28,6 +28,7 @@ BOT_SCOPES = [
     "channels:join",
     "chat:write",
     "commands",
+    "users:read",  # users.info: a rotation member's time zone and whether deactivated
 ]
 
 
