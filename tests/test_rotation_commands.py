@@ -162,3 +162,19 @@ def test_the_settings_modal_opens_after_the_ack_and_saves(bot, db, fake_slack, p
     assert (rota.days, rota.meeting_time, rota.tz_name, rota.lead_minutes,
             rota.holiday_country) == ("03", "10:15", "Europe/Berlin", 5, "FR")
     assert "Mon, Thu at 10:15" in fake_slack.wait_for("chat.postEphemeral")[0].body["text"]
+
+
+def test_a_roster_command_that_fails_halfway_changes_nothing(bot, db):
+    bot.slack.command(f"rotation add {ANA}")
+    answer = bot.slack.command(f"rotation remove {ANA} {BEN}")
+    assert ":warning: <@U_BEN> is not in this channel's rotation" in answer.text
+    assert stored(db)[1] == ["U_ANA"]
+
+
+def test_member_holidays(bot, db):
+    bot.slack.command(f"rotation add {ANA}")
+    assert "passed over on US public holidays" in \
+        bot.slack.command(f"rotation holidays {ANA} us").text
+    assert ":warning:" in bot.slack.command(f"rotation holidays {ANA} zz").text
+    with db.session() as session:
+        assert session.scalars(select(RotationMember.holiday_country)).all() == ["US"]

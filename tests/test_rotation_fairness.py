@@ -133,3 +133,37 @@ def test_a_year_of_meetings_is_fair_to_everyone_always_available(db, seed):
     steady_counts = [counts[person] for person in steady]
     assert max(steady_counts) - min(steady_counts) <= 1, counts
     assert counts["U_AWAY"] > 0 and counts["U_PASSER"] > 0
+
+
+def test_someone_on_their_own_countrys_holiday_is_passed_over(db):
+    setup(db, ["U_ANA", "U_BEN"], days="daily")
+    with db.session() as session:
+        rotation.set_member_holidays(session, T, C, "U_ANA", "us")
+        session.commit()
+    # Move the next meeting to US Thanksgiving (Thursday 26 November 2026).
+    with db.session() as session:
+        rota = rotation.get(session, T, C)
+        turns.reschedule(rota, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+        session.commit()
+    turn = hold_meeting(db)
+    assert (turn.meeting_date, turn.user_id) == (date(2026, 11, 26), "U_BEN")
+    assert hold_meeting(db).user_id == "U_ANA"  # first in line the day after
+
+
+def test_upcoming_turns_for_the_app_home(db):
+    setup(db, ["U_ANA", "U_BEN", "U_CAM"], days="mon,wed,fri")
+    with db.session() as session:
+        mine = rotation.upcoming_turns(session, T, "U_BEN", limit=2, now=START)
+        rota = rotation.get(session, T, C)
+        first = rota.next_meeting_at
+    assert [u.channel_id for u in mine] == [C, C]
+    # Ana has the first meeting; Ben the second and, three meetings on, the fifth.
+    assert mine[0].meeting_at > first and not mine[0].confirmed
+    assert (mine[1].meeting_at - mine[0].meeting_at) >= timedelta(days=6)
+    turn = hold_meeting(db)
+    with db.session() as session:
+        [now] = rotation.upcoming_turns(session, T, "U_ANA", 1, now=turn.meeting_at
+                                        - timedelta(minutes=5))
+        assert (now.user_id, now.meeting_at, now.confirmed) == ("U_ANA", turn.meeting_at, True)
+        assert rotation.upcoming_turns(session, T, "U_NOBODY", 3, now=START) == []
+    assert turn.user_id == "U_ANA"

@@ -194,6 +194,8 @@ class RotationMember(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     away_until: Mapped[date | None] = mapped_column(Date)  # inclusive, local date
+    # Passed over on this country's public holidays (someone abroad from the team).
+    holiday_country: Mapped[str | None] = mapped_column(String(16))
     # Set when Slack says the account is deactivated (users.info `deleted`).
     deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -26,7 +26,8 @@ from bot.views.text import safe
 
 USAGE = ("`/debrief rotation` opens the settings. Or: `add @a @b` · `remove @a` · `join` · "
          "`leave` · `schedule mon,wed,fri 09:30 [Europe/Berlin] [lead 15]` · "
-         "`holidays DE` (or `holidays off`) · `away @a until 2026-12-24` (or `away @a off`) · "
+         "`holidays DE` · `holidays @a US` · `holidays off` · "
+         "`away @a until 2026-12-24` (or `away @a off`) · "
          "`next` · `skip` · `pause` · `resume`")
 
 
@@ -43,7 +44,11 @@ def rotation_command(call: Call) -> str | None:
     action = ACTIONS.get(word)
     if action is None:
         raise UserError(f"I don't know `rotation {safe(word)}`. {USAGE}")
-    return action(call, rest)
+    try:
+        return action(call, rest)
+    except UserError:
+        call.db.rollback()  # bad input changes nothing, even halfway through a roster
+        raise
 
 
 def _open(client: WebClient, trigger_id: str, view: dict) -> None:
@@ -110,14 +115,30 @@ def set_schedule(call: Call, rest: str) -> str:
 
 
 def holidays(call: Call, rest: str) -> str:
-    code = rest.strip()
-    if not code:
-        raise UserError("Which country? `/debrief rotation holidays DE`, or `holidays off`.")
+    words = rest.split()
+    if len(words) == 2 and words[0].startswith("<@"):
+        return member_holidays(call, words[0], words[1])
+    if len(words) != 1:
+        raise UserError("Which country? `/debrief rotation holidays DE` (no meeting then), "
+                        "`holidays @ana US` (Ana is passed over on US holidays), or "
+                        "`holidays off`.")
+    code = words[0]
     off = code.lower() in ("off", "none")
     rota = rotation.set_holidays(call.db, call.team_id, call.channel_id, None if off else code)
     if off:
         return "Meetings now happen on public holidays too."
     return f":beach_with_umbrella: No meeting on {rota.holiday_country} public holidays."
+
+
+def member_holidays(call: Call, mention: str, code: str) -> str:
+    [user_id] = rotation.mentioned(mention)
+    off = code.lower() in ("off", "none")
+    found = rotation.set_member_holidays(call.db, call.team_id, call.channel_id, user_id,
+                                         None if off else code)
+    if off:
+        return f"<@{user_id}> takes turns on public holidays too."
+    return f":beach_with_umbrella: <@{user_id}> is passed over on {found.holiday_country} " \
+           "public holidays."
 
 
 def away(call: Call, rest: str) -> str:

@@ -138,6 +138,15 @@ def set_holidays(db: Session, team_id: str, channel_id: str, code: str | None,
     return rotation
 
 
+def set_member_holidays(db: Session, team_id: str, channel_id: str, user_id: str,
+                        code: str | None) -> RotationMember:
+    """Pass someone over at meetings on their country's public holidays (None: never)."""
+    rotation = require(db, team_id, channel_id)
+    found = member(db, rotation, user_id)
+    found.holiday_country = schedule.country(code) if code else None
+    return found
+
+
 def set_away(db: Session, team_id: str, channel_id: str, user_id: str, until: date | None,
              now: datetime | None = None) -> RotationMember:
     """Pass someone over for meetings up to and including `until` (None: back now)."""
@@ -207,9 +216,12 @@ def forecast(db: Session, rotation: Rotation, now: datetime, count: int) -> list
     return result[:count]
 
 
-def upcoming_turns(db: Session, team_id: str, user_id: str, limit: int = 3) -> list[Upcoming]:
-    """The App Home's "next rotation turns": the person's expected turns, soonest first."""
-    now = utcnow()
+def upcoming_turns(db: Session, team_id: str, user_id: str, limit: int = 3,
+                   now: datetime | None = None) -> list[Upcoming]:
+    """The App Home's "next rotation turns": the person's expected turns, soonest first.
+
+    `confirmed` is True for a turn whose reminder is out and names them."""
+    now = now or utcnow()
     rotations = db.scalars(select(Rotation).join(
         RotationMember, RotationMember.rotation_id == Rotation.id).where(
         Rotation.team_id == team_id, RotationMember.user_id == user_id,

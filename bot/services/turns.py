@@ -54,7 +54,9 @@ def last_turns(db: Session, rotation_id: int) -> dict[str, datetime]:
 
 
 def available(member: RotationMember, day: date) -> bool:
-    return not member.deactivated and (member.away_until is None or member.away_until < day)
+    """Not deactivated, not away, not on a public holiday of their own country."""
+    return not member.deactivated and (member.away_until is None or member.away_until < day) \
+        and not schedule.is_holiday(member.holiday_country, day)
 
 
 def line(members: Sequence[RotationMember], last: dict[str, datetime]) -> list[RotationMember]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0002
-Create Date: 2026-11-26 07:24:00.469451
+Create Date: 2026-11-26 07:34:59.485294
 """
 
 from collections.abc import Sequence
@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("joined_at", bot.db.models.UTCDateTime(), nullable=False),
         sa.Column("away_until", sa.Date(), nullable=True),
+        sa.Column("holiday_country", sa.String(length=16), nullable=True),
         sa.Column("deactivated", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["rotation_id"],
