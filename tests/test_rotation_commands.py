@@ -82,6 +82,9 @@ def test_schedule_without_a_zone_uses_the_callers_slack_zone_after_the_ack(
     ("rotation holidays XX", "I don't know public holidays for `XX`"),
     ("rotation away <@U_ANA|ana> until tomorrow", "is not a date"),
     ("rotation away <@U_BEN|ben> until 2099-01-01", "<@U_BEN> is not in this channel's rotation"),
+    ("rotation away <@U_ANA|ana> until 2020-01-01", "2020-01-01 is in the past"),
+    ("rotation away <@U_ANA|ana> for a while", "rotation away @ana until"),
+    ("rotation holidays", "Which country?"),
     ("rotation fly", "I don't know `rotation fly`"),
 ])
 def test_bad_input_gets_a_clear_message_and_changes_nothing(bot, db, text, says):

@@ -143,6 +143,12 @@ def test_a_deactivated_person_is_passed_over_at_send_time(bot, db, fake_slack, p
     reminder = fake_slack.wait_for("chat.postMessage")[0]
     assert "<@U_BEN> is up" in reminder.body["text"]
     assert the_turn(db).user_id == "U_BEN"
+    bot.runtime.worker.stop()
+    with db.session() as session:
+        flagged = [m.user_id for m in rotation.members(session, rotation.get(session, T, C))
+                   if m.deactivated]
+    assert flagged == ["U_ANA"]
+    assert "Added <@U_ANA>" in bot.slack.command("rotation add <@U_ANA|ana>").text  # back
 
 
 def test_a_reminder_missed_while_down_goes_out_on_start_if_the_meeting_has_not_begun(

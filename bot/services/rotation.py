@@ -74,18 +74,23 @@ def members(db: Session, rotation: Rotation) -> list[RotationMember]:
 
 def add(db: Session, team_id: str, channel_id: str, by: str,
         user_ids: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Add people; returns (added, already in)."""
+    """Add people; returns (added, already in). Adding someone marked deactivated takes
+    the mark off (Slack accounts can be reactivated)."""
     rotation = get_or_create(db, team_id, channel_id, by)
-    present = {m.user_id for m in members(db, rotation)}
+    present = {m.user_id: m for m in members(db, rotation)}
     added, already = [], []
     now = utcnow()
     for user_id in user_ids:
         if user_id in present:
-            already.append(user_id)
+            if present[user_id].deactivated:
+                present[user_id].deactivated = False
+                added.append(user_id)
+            else:
+                already.append(user_id)
             continue
-        db.add(RotationMember(team_id=team_id, rotation_id=rotation.id, user_id=user_id,
-                              joined_at=now, deactivated=False))
-        present.add(user_id)
+        present[user_id] = RotationMember(team_id=team_id, rotation_id=rotation.id,
+                                          user_id=user_id, joined_at=now, deactivated=False)
+        db.add(present[user_id])
         added.append(user_id)
     return added, already
 
