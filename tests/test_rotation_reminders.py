@@ -119,7 +119,7 @@ def test_skip_marks_the_meeting_skipped_and_ill_share_is_only_for_the_person(
     assert "<@U_ANA> will share" in fake_slack.wait_for("chat.update")[0].body["text"]
     bot.slack.block_action({"action_id": "rotation_skip", "value": str(turn.id)}, user="U_CAM")
     update = fake_slack.wait_for("chat.update", 2)[1]
-    assert "No share at today's meeting" in update.body["text"]
+    assert "No share at the meeting" in update.body["text"]
     assert not [b for b in update.body["blocks"] if b["type"] == "actions"]
     assert the_turn(db).status == "skipped"
 

@@ -124,3 +124,15 @@ def test_holidays_move_the_meeting_to_the_next_working_day():
     with pytest.raises(UserError, match="I don't know public holidays for `XX`"):
         schedule.country("xx")
     assert schedule.country("de") == "DE"
+
+
+def test_after_days_down_only_a_meeting_not_yet_begun_is_reminded(db):
+    with freeze_time("2026-01-01 06:00:00"), db.session() as session:
+        make_rotation(session, "Europe/Berlin", "09:30")
+        session.commit()
+    # Back on 5 January at 09:25 Berlin: the reminder (09:20) is late, the meeting not begun.
+    back = utc(2026, 1, 5, 8, 25)
+    assert turns.tick(db, back) + turns.tick(db, back) == 1
+    with db.session() as session:
+        assert [t.meeting_date for t in session.scalars(select(Turn))] == [date(2026, 1, 5)]
+        assert rotation.get(session, T, C).next_meeting_date == date(2026, 1, 6)

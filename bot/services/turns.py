@@ -134,7 +134,8 @@ def remind(db: Session, rotation_id: int, now: datetime) -> int:
             outbox.enqueue(db, team_id=rotation.team_id, action=outbox.ROTATION_REMINDER,
                            channel_id=rotation.channel_id, payload={"turn_id": turn.id})
         claimed = 1
-    reschedule(rotation, meeting_at)
+    # After downtime, straight to the first meeting that has not begun.
+    reschedule(rotation, max(meeting_at, now))
     db.commit()
     return claimed
 

@@ -37,19 +37,19 @@ def when(at: datetime, pattern: str = "{date_short_pretty} at {time}") -> str:
 
 
 def reminder_text(turn: Turn) -> str:
-    at = when(turn.meeting_at, "{time}")
+    at = when(turn.meeting_at)  # "today at 9:30 AM" in each reader's own zone
     who = f"<@{turn.user_id}>" if turn.user_id else ""
     return {
-        TurnStatus.REMINDED: f":microphone: *Share a learning* at today's meeting ({at}): "
-                             f"{who} is up! About five minutes on something you learned lately.",
-        TurnStatus.CONFIRMED: f":white_check_mark: {who} will share a learning at today's "
-                              f"meeting ({at}).",
-        TurnStatus.SHARED: f":tada: {who} shared a learning today. Thank you!",
-        TurnStatus.PASSED: ":zzz: Nobody is up for today's share: everyone passed. "
-                           "See you at the next meeting.",
-        TurnStatus.SKIPPED: ":fast_forward: No share at today's meeting.",
-        TurnStatus.MISSED: ":palm_tree: Nobody in the rotation is available for today's "
-                           "meeting, so there is no share.",
+        TurnStatus.REMINDED: f":microphone: *Share a learning* at the meeting {at}: {who} is "
+                             "up! About five minutes on something you learned lately.",
+        TurnStatus.CONFIRMED: f":white_check_mark: {who} will share a learning at the "
+                              f"meeting {at}.",
+        TurnStatus.SHARED: f":tada: {who} shared a learning. Thank you!",
+        TurnStatus.PASSED: f":zzz: Nobody is up for the share at the meeting {at}: everyone "
+                           "passed. See you at the next one.",
+        TurnStatus.SKIPPED: f":fast_forward: No share at the meeting {at}.",
+        TurnStatus.MISSED: f":palm_tree: Nobody in the rotation is available for the meeting "
+                           f"{at}, so there is no share.",
     }[TurnStatus(turn.status)]
 
 
