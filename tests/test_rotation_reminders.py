@@ -221,3 +221,29 @@ def test_two_clock_processes_on_postgresql_send_exactly_one_reminder(database_ur
         assert len(session.scalars(select(Turn)).all()) == len(channels)
     assert sum(claimed) == len(channels)
     assert sorted(r.channel_id for r in reminders) == channels  # one each, none twice
+
+
+def test_a_reminder_slack_could_not_take_before_the_meeting_is_dropped(
+        bot, db, fake_slack, people):
+    bot.runtime.worker.stop()  # Slack unreachable: the reminder waits in the outbox
+    rotation_due(db)
+    assert send_rotation_reminders(bot.runtime) == 1
+    with db.session() as session:
+        turn = session.scalars(select(Turn)).one()
+        turn.meeting_at = utcnow() - timedelta(minutes=1)  # ...until the meeting began
+        session.commit()
+    assert bot.runtime.worker.delivery.run_once() == 1  # Slack is back
+    assert fake_slack.calls_to("chat.postMessage") == []
+    with db.session() as session:
+        [row] = session.scalars(select(OutboxMessage)).all()
+        assert (row.action, row.status) == ("rotation_reminder", "sent")  # done with
+
+
+def test_rotation_skip_passes_todays_turn_on(bot, db, fake_slack, people):
+    rotation_due(db)
+    send_rotation_reminders(bot.runtime)
+    fake_slack.wait_for("chat.postMessage", 2)
+    answer = bot.slack.command("rotation skip", user="U_CAM")
+    assert "Today's turn passes to <@U_BEN>" in answer.text
+    assert "<@U_BEN> is up" in fake_slack.wait_for("chat.update")[0].body["text"]
+    assert "<@U_BEN> is up for the meeting" in bot.slack.command("rotation next").text
