@@ -29,7 +29,7 @@ BOT_SCOPES = [
     "channels:join",
     "chat:write",
     "commands",
-    "users:read",  # users.info: is the caller a workspace admin (/hope prompts)
+    "users:read",  # users.info: admins (/hope prompts), members' time zones, deactivation
 ]
 
 

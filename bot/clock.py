@@ -19,6 +19,7 @@ from bot.config import MissingCredentials, load_settings
 from bot.db.models import ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
+from bot.services import turns
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,39 @@ def forget_old_events(runtime: Runtime) -> int:
         return result.rowcount or 0
 
 
+# How often the rotation looks for due reminders: a reminder goes out at most this late.
+ROTATION_TICK_SECONDS = 30
+
+
+def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = None) -> int:
+    """Claim the due meetings and queue their reminders; the outbox sends them.
+
+    When the next reminder falls due before the next tick, a one-off run is set for that
+    moment, so reminders leave on time, not up to a tick late."""
+    claimed = turns.tick(runtime.db)
+    if claimed:
+        runtime.worker.wake()
+    if scheduler is not None:
+        soon = turns.next_due(runtime.db)
+        if soon is not None and soon < utcnow() + timedelta(seconds=ROTATION_TICK_SECONDS):
+            # Not in the past: a meeting another clock holds must not make us spin.
+            run_date = max(soon, utcnow() + timedelta(seconds=0.5))
+            scheduler.add_job(send_rotation_reminders, "date", run_date=run_date,
+                              args=[runtime, scheduler], id="rotation_reminders_soon",
+                              replace_existing=True, misfire_grace_time=None)
+    return claimed
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
     scheduler.add_job(forget_old_events, "interval", hours=1, args=[runtime],
                       id="forget_old_events", coalesce=True, max_instances=1)
+    # Times live in the database (UTC), not in APScheduler: the job only asks what is due,
+    # so a reminder missed while down goes out on start (first run now), if still in time.
+    scheduler.add_job(send_rotation_reminders, "interval", seconds=ROTATION_TICK_SECONDS,
+                      args=[runtime, scheduler], id="rotation_reminders", coalesce=True,
+                      max_instances=1, next_run_time=utcnow())
     return scheduler
 
 

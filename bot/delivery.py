@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
+from bot.rotation_delivery import RotationSender
 from bot.services import entries, outbox
 from bot.views.entries import confirmation, entry_message
 
@@ -34,7 +35,7 @@ TRANSIENT_ERRORS = {
 
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
-PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER}
+PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.ROTATION_REMINDER, outbox.ROTATION_DM}
 
 
 class Retry(Exception):
@@ -65,6 +66,8 @@ class Delivery:
             outbox.NOTIFY_USER: self._notify_user,
             outbox.CONFIRM_ENTRY: self._confirm_entry,
         }
+        self.rotation = RotationSender(db)
+        self.handlers.update(self.rotation.handlers())
 
     def run_once(self) -> int:
         """Deliver every row that is due now; return how many were attempted."""
@@ -125,6 +128,7 @@ class Delivery:
                 outbox.mark_sent(row, result_ts)
                 if message.action == outbox.POST_ENTRY and result_ts:
                     self._record_entry_message(db, message, result_ts)
+                self.rotation.record(db, message, result_ts)
                 db.commit()
 
     # --- handlers: each makes one Slack call and returns the ts it produced, if any ---

@@ -9,6 +9,7 @@ COMMAND = "/debrief"
 
 class Callback(enum.StrEnum):
     ENTRY_MODAL = "debrief_entry"
+    ROTATION_MODAL = "rotation_settings"
 
 
 class Block(enum.StrEnum):
@@ -16,6 +17,14 @@ class Block(enum.StrEnum):
     TEXT = "text"
     VISIBILITY = "visibility"
     ANONYMOUS = "anonymous"
+    ROTATION_TURN = "rotation_turn"
+    ROTATION_MEMBERS = "rotation_members"
+    ROTATION_DAYS = "rotation_days"
+    ROTATION_TIME = "rotation_time"
+    ROTATION_TZ = "rotation_tz"
+    ROTATION_LEAD = "rotation_lead"
+    ROTATION_HOLIDAYS = "rotation_holidays"
+    ROTATION_PAUSED = "rotation_paused"
 
 
 class Action(enum.StrEnum):
@@ -23,6 +32,11 @@ class Action(enum.StrEnum):
     TEXT = "text_input"
     VISIBILITY = "visibility_choice"
     ANONYMOUS = "anonymous_check"
+    # The rotation reminder's buttons; their value is the turn id.
+    ROTATION_SHARE = "rotation_share"
+    ROTATION_PASS = "rotation_pass"
+    ROTATION_SKIP = "rotation_skip"
+    ROTATION_INPUT = "rotation_input"
 
 
 # --- /hope and forget-me ---

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -11,7 +11,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -168,6 +170,91 @@ class ChannelSettings(Base):
     leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Rotation(Base):
+    """A channel's share-a-learning rotation: who takes turns, and when the team meets.
+
+    Meeting times are wall-clock (`days`, `meeting_time`) in `tz_name`; the next meeting
+    and its reminder are kept in UTC so the clock asks the database only for due ones."""
+
+    __tablename__ = "rotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    # Weekdays as digits, Monday 0 ("024" is mon, wed, fri); empty: no schedule yet.
+    days: Mapped[str] = mapped_column(String(7), default="")
+    meeting_time: Mapped[str | None] = mapped_column(String(5))  # "09:30", local
+    tz_name: Mapped[str | None] = mapped_column(String(64))
+    lead_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    holiday_country: Mapped[str | None] = mapped_column(String(16))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_meeting_date: Mapped[date | None] = mapped_column(Date)  # its local date
+    # meeting - lead; NULL when paused or unscheduled. The clock's only index.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id"),
+        Index(None, "next_reminder_at"),
+    )
+
+
+class RotationMember(Base):
+    """Someone in a rotation. Their last turn is read from `turns`, so a pass costs nothing."""
+
+    __tablename__ = "rotation_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    away_until: Mapped[date | None] = mapped_column(Date)  # inclusive, local date
+    # Passed over on this country's public holidays (someone abroad from the team).
+    holiday_country: Mapped[str | None] = mapped_column(String(16))
+    # Set when Slack says the account is deactivated (users.info `deleted`).
+    deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("rotation_id", "user_id"),)
+
+
+class TurnStatus(enum.StrEnum):
+    REMINDED = "reminded"    # the reminder names someone
+    CONFIRMED = "confirmed"  # they pressed "I'll share"
+    SHARED = "shared"        # they logged a lesson or opportunity that day
+    PASSED = "passed"        # passed on until nobody was left
+    SKIPPED = "skipped"      # no share at this meeting
+    MISSED = "missed"        # nobody available (empty roster, everyone away)
+
+
+class Turn(Base):
+    """One meeting of a rotation. The unique (rotation, local date) row is the claim that
+    makes two clock processes send one reminder."""
+
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    meeting_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=TurnStatus.REMINDED)
+    # Who passed this meeting on, in order: not asked again today, no penalty later.
+    passed_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("rotation_id", "meeting_date"),
+        Index(None, "rotation_id", "user_id", "status"),
+        Index(None, "team_id", "user_id", "meeting_at"),
+    )
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -234,6 +321,10 @@ __all__ = [
     "OutboxStatus",
     "ProcessedEvent",
     "Reflection",
+    "Rotation",
+    "RotationMember",
+    "Turn",
+    "TurnStatus",
     "UTCDateTime",
     "Visibility",
     "utcnow",

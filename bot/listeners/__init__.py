@@ -39,9 +39,10 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, forget, hope, views
+    from bot.listeners import commands, forget, hope, rotation, views
 
     commands.register(app, deps)
     views.register(app, deps)
     hope.register(app, deps)
     forget.register(app, deps)
+    rotation.register(app, deps)

@@ -9,10 +9,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Kind, Visibility, utcnow
-from bot.services import outbox
+from bot.services import outbox, turns
 from bot.services.errors import UserError
 
 MAX_TEXT = 3000
+SHARES_A_TURN = {Kind.LESSON, Kind.OPPORTUNITY}
 KIND_ALIASES = {"win": Kind.WIN, "opportunity": Kind.OPPORTUNITY, "opp": Kind.OPPORTUNITY,
                 "lesson": Kind.LESSON}
 # A tag is #word; "&#39;" (an HTML entity) and "<#C123|name>" (a channel link) are not.
@@ -83,6 +84,12 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
         outbox.enqueue_fast(connection, team_id=entry.team_id, action=action,
                             channel_id=entry.channel_id, entry_id=entry.id,
                             user_id=entry.author_id, now=now)
+    # Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
+    # turn marks it shared. Only named, non-private entries: the reminder then says
+    # "shared", which must not reveal a private or anonymous entry's author.
+    if entry.kind in SHARES_A_TURN and not entry.anonymous \
+            and entry.visibility != Visibility.PRIVATE:
+        turns.mark_shared(db, entry.team_id, entry.author_id, now)
     db.commit()
     return entry
 

@@ -20,6 +20,12 @@ POST_ENTRY = "post_entry"
 DELETE_MESSAGE = "delete_message"
 NOTIFY_USER = "notify_user"
 CONFIRM_ENTRY = "confirm_entry"
+# The share-a-learning rotation (bot/rotation_delivery.py sends these).
+ROTATION_REMINDER = "rotation_reminder"
+ROTATION_UPDATE = "rotation_update"
+ROTATION_DM = "rotation_dm"
+ROTATION_NOTICE = "rotation_notice"
+ROTATION_SCHEDULE = "rotation_schedule"
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0

@@ -154,8 +154,9 @@ def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, A
     """State values for `view` as a person would fill it: {block_id: value}.
 
     A value is a string for text inputs (None: left as the view filled it in), an option
-    value for selects and radio buttons, and a list of option values for checkboxes (empty
-    list: nothing ticked).
+    value for selects and radio buttons, a list of option values for checkboxes (empty
+    list: nothing ticked), a list of user ids for user selects, "HH:MM" for time pickers.
+    Unanswered pickers keep their initial value.
     """
     values: dict[str, dict[str, Any]] = {}
     for block in view.get("blocks", []):
@@ -175,6 +176,12 @@ def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, A
             state["selected_option"] = options.get(chosen) if chosen else None
         elif kind == "checkboxes":
             state["selected_options"] = [options[v] for v in (answer or [])]
+        elif kind == "multi_users_select":
+            state["selected_users"] = list(answer if answer is not None
+                                           else element.get("initial_users") or [])
+        elif kind == "timepicker":
+            state["selected_time"] = answer if answer is not None \
+                else element.get("initial_time")
         else:
             state["value"] = answer
         values[block_id] = {action_id: state}

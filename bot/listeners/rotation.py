@@ -1,0 +1,226 @@
+"""`/debrief rotation …`, the reminder's buttons and the rotation settings modal.
+
+Everything here is database-only, before the ack. Two things need Slack and happen after
+it, through the outbox: the caller's time zone when `schedule` names none (users.info),
+and whether a person is deactivated (checked before each reminder). People are named by
+Slack's escaped mentions (`<@U123|ana>`), which Slack only writes for real members.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.db.models import utcnow
+from bot.ids import Action, Callback
+from bot.listeners import Deps, rotation_settings
+from bot.listeners.commands import Call, split, subcommand
+from bot.listeners.transaction import transactional
+from bot.services import outbox, rotation, schedule, turns
+from bot.services.errors import UserError
+from bot.views.rotation import schedule_confirmation, settings_modal, status_text
+from bot.views.text import safe
+
+USAGE = ("`/debrief rotation` opens the settings. Or: `add @a @b` · `remove @a` · `join` · "
+         "`leave` · `schedule mon,wed,fri 09:30 [Europe/Berlin] [lead 15]` · "
+         "`holidays DE` · `holidays @a US` · `holidays off` · "
+         "`away @a until 2026-12-24` (or `away @a off`) · "
+         "`next` · `skip` · `pause` · `resume`")
+
+
+@subcommand("rotation", usage="rotation [add|remove|join|leave|schedule|holidays|away|next|"
+            "skip|pause|resume]", summary="the share-a-learning rotation of this channel")
+def rotation_command(call: Call) -> str | None:
+    word, rest = split(call.args)
+    if not word:
+        rota = rotation.get(call.db, call.team_id, call.channel_id)
+        roster = [m.user_id for m in rotation.members(call.db, rota)] if rota else []
+        view = settings_modal(call.channel_id, rota, roster).to_dict()
+        call.deps.after_ack(_open, call.client, call.trigger_id, view)
+        return None
+    action = ACTIONS.get(word)
+    if action is None:
+        raise UserError(f"I don't know `rotation {safe(word)}`. {USAGE}")
+    try:
+        return action(call, rest)
+    except UserError:
+        call.db.rollback()  # bad input changes nothing, even halfway through a roster
+        raise
+
+
+def _open(client: WebClient, trigger_id: str, view: dict) -> None:
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _mentions(users: list[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in users)
+
+
+def add(call: Call, rest: str) -> str:
+    added, already = rotation.add(call.db, call.team_id, call.channel_id, call.user_id,
+                                  rotation.mentioned(rest))
+    parts = [f":busts_in_silhouette: Added {_mentions(added)} to the rotation."] if added else []
+    if already:
+        parts.append(f"{_mentions(already)} already in it.")
+    return " ".join(parts) + _hint_schedule(call)
+
+
+def _hint_schedule(call: Call) -> str:
+    rota = rotation.get(call.db, call.team_id, call.channel_id)
+    if rota is not None and not rota.days:
+        return (" Now set when you meet: `/debrief rotation schedule mon,wed,fri 09:30 "
+                "Europe/Berlin lead 15`.")
+    return ""
+
+
+def remove(call: Call, rest: str) -> str:
+    users = rotation.mentioned(rest)
+    for user_id in users:
+        rotation.remove(call.db, call.team_id, call.channel_id, user_id)
+    return f"Removed {_mentions(users)} from the rotation."
+
+
+def join(call: Call, rest: str) -> str:
+    added, _ = rotation.add(call.db, call.team_id, call.channel_id, call.user_id,
+                            [call.user_id])
+    head = ":wave: You joined the rotation." if added else "You are already in the rotation."
+    return head + _hint_schedule(call)
+
+
+def leave(call: Call, rest: str) -> str:
+    rotation.remove(call.db, call.team_id, call.channel_id, call.user_id)
+    return "You left the rotation. `/debrief rotation join` brings you back."
+
+
+def set_schedule(call: Call, rest: str) -> str:
+    plan = schedule.parse_schedule(rest)
+    if plan.tz_name is not None:
+        rota = rotation.apply_schedule(call.db, call.team_id, call.channel_id, call.user_id,
+                                       plan)
+        return schedule_confirmation(plan, rota.next_meeting_at)
+    # No zone given: the caller's Slack zone needs users.info, which waits for the ack.
+    # Nothing changes until it is known; the outbox applies it and tells the caller.
+    rotation.check_schedulable(call.db, call.team_id, call.channel_id)
+    outbox.enqueue(call.db, team_id=call.team_id, action=outbox.ROTATION_SCHEDULE,
+                   channel_id=call.channel_id, user_id=call.user_id,
+                   payload={"days": plan.days, "meeting_time": plan.meeting_time,
+                            "lead_minutes": plan.lead_minutes})
+    call.db.commit()
+    call.wake_outbox()
+    return (f":hourglass_flowing_sand: Setting the rotation to {plan.describe()}; "
+            "I'll confirm in a moment.")
+
+
+def holidays(call: Call, rest: str) -> str:
+    words = rest.split()
+    if len(words) == 2 and words[0].startswith("<@"):
+        return member_holidays(call, words[0], words[1])
+    if len(words) != 1:
+        raise UserError("Which country? `/debrief rotation holidays DE` (no meeting then), "
+                        "`holidays @ana US` (Ana is passed over on US holidays), or "
+                        "`holidays off`.")
+    code = words[0]
+    off = code.lower() in ("off", "none")
+    rota = rotation.set_holidays(call.db, call.team_id, call.channel_id, None if off else code)
+    if off:
+        return "Meetings now happen on public holidays too."
+    return f":beach_with_umbrella: No meeting on {rota.holiday_country} public holidays."
+
+
+def member_holidays(call: Call, mention: str, code: str) -> str:
+    [user_id] = rotation.mentioned(mention)
+    off = code.lower() in ("off", "none")
+    found = rotation.set_member_holidays(call.db, call.team_id, call.channel_id, user_id,
+                                         None if off else code)
+    if off:
+        return f"<@{user_id}> takes turns on public holidays too."
+    return f":beach_with_umbrella: <@{user_id}> is passed over on {found.holiday_country} " \
+           "public holidays."
+
+
+def away(call: Call, rest: str) -> str:
+    words = rest.split()
+    usage = "Say `/debrief rotation away @ana until 2026-12-24`, or `away @ana off`."
+    if len(words) == 2 and words[1].lower() in ("off", "back"):
+        [user_id] = rotation.mentioned(words[0])
+        rotation.set_away(call.db, call.team_id, call.channel_id, user_id, None)
+        return f"<@{user_id}> is back in the rotation."
+    if len(words) != 3 or words[1].lower() != "until":
+        raise UserError(usage)
+    [user_id] = rotation.mentioned(words[0])
+    until = rotation.parse_date(words[2])
+    rotation.set_away(call.db, call.team_id, call.channel_id, user_id, until)
+    return (f":palm_tree: <@{user_id}> is passed over for meetings up to and including "
+            f"{until.isoformat()}.")
+
+
+def show_next(call: Call, rest: str) -> str:
+    rota = rotation.require(call.db, call.team_id, call.channel_id)
+    roster = [m.user_id for m in rotation.members(call.db, rota)]
+    ahead = rotation.forecast(call.db, rota, utcnow(), 3) if roster else []
+    return status_text(rota, roster, ahead)
+
+
+def skip(call: Call, rest: str) -> str:
+    rota = rotation.require(call.db, call.team_id, call.channel_id)
+    turn = turns.current_turn(call.db, rota, utcnow())
+    if turn is None or turn.status not in turns.OPEN:
+        raise UserError("No turn is out for today yet: the reminder comes before the meeting. "
+                        "To skip someone for a while, `/debrief rotation away @ana until "
+                        "2026-12-24`.")
+    turn = turns.pass_turn(call.db, call.team_id, turn.id, call.user_id)
+    call.db.commit()
+    call.wake_outbox()
+    if turn.user_id:
+        return f":arrow_right: Today's turn passes to <@{turn.user_id}>."
+    return "Nobody else is available today, so there is no share at this meeting."
+
+
+def pause(call: Call, rest: str) -> str:
+    rotation.set_paused(call.db, call.team_id, call.channel_id, True)
+    return ":double_vertical_bar: The rotation is paused: no reminders until " \
+           "`/debrief rotation resume`."
+
+
+def resume(call: Call, rest: str) -> str:
+    rota = rotation.set_paused(call.db, call.team_id, call.channel_id, False)
+    if rota.next_meeting_at is None:
+        return "The rotation is on again, but has no schedule yet: `/debrief rotation " \
+               "schedule mon,wed,fri 09:30 Europe/Berlin`."
+    return ":arrow_forward: The rotation is on again."
+
+
+ACTIONS = {"add": add, "remove": remove, "join": join, "leave": leave,
+           "schedule": set_schedule, "holidays": holidays, "away": away, "next": show_next,
+           "skip": skip, "pause": pause, "resume": resume}
+
+
+# --- the reminder's buttons ---
+
+def on_button(ack: Ack, body: dict, context: BoltContext) -> None:
+    ack()
+    db, deps = context["db"], context["deps"]
+    team_id = context.team_id or body["team"]["id"]
+    user_id = body["user"]["id"]
+    action = body["actions"][0]
+    turn_id = int(action.get("value") or 0)
+    try:
+        if action["action_id"] == Action.ROTATION_PASS:
+            turns.pass_turn(db, team_id, turn_id, user_id)
+        elif action["action_id"] == Action.ROTATION_SKIP:
+            turns.skip_meeting(db, team_id, turn_id)
+        else:
+            turns.confirm(db, team_id, turn_id, user_id)
+    except UserError as error:
+        db.rollback()
+        channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id")
+        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_NOTICE, channel_id=channel,
+                       user_id=user_id, payload={"text": f":warning: {error}"})
+    db.commit()
+    deps.wake_outbox()
+
+
+def register(app: App, deps: Deps) -> None:
+    for action_id in (Action.ROTATION_SHARE, Action.ROTATION_PASS, Action.ROTATION_SKIP):
+        app.action(action_id)(transactional(deps)(on_button))
+    app.view(Callback.ROTATION_MODAL)(transactional(deps)(rotation_settings.submit_settings))

@@ -1,0 +1,73 @@
+"""The rotation settings modal (`/debrief rotation` with no words): checked field by field;
+a bad field keeps the modal open with everything as typed, and nothing changes."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt import Ack, BoltContext
+
+from bot.ids import Action, Block
+from bot.services import outbox, rotation, schedule
+from bot.services.errors import UserError
+from bot.services.schedule import Schedule
+from bot.views.rotation import schedule_confirmation
+
+
+def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    values = view["state"]["values"]
+
+    def state(block: str) -> dict:
+        return values.get(block, {}).get(Action.ROTATION_INPUT, {})
+
+    db, deps = context["db"], context["deps"]
+    user_id = body["user"]["id"]
+    team_id = context.team_id or body["user"]["team_id"]
+    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
+    errors: dict[str, str] = {}
+    users = state(Block.ROTATION_MEMBERS).get("selected_users") or []
+    days = "".join(sorted(o["value"] for o in state(Block.ROTATION_DAYS).get("selected_options")
+                          or []))
+    if not users:
+        errors[Block.ROTATION_MEMBERS] = "Choose at least one person."
+    if not days:
+        errors[Block.ROTATION_DAYS] = "Choose at least one day."
+    checks = [(Block.ROTATION_TIME, lambda: schedule.parse_time(
+                  state(Block.ROTATION_TIME).get("selected_time") or "")),
+              (Block.ROTATION_TZ, lambda: schedule.zone(tz) if tz else None),
+              (Block.ROTATION_LEAD, lambda: schedule.parse_lead(lead)),
+              (Block.ROTATION_HOLIDAYS, lambda: schedule.country(country) if country else None)]
+    tz = (state(Block.ROTATION_TZ).get("value") or "").strip()
+    lead = (state(Block.ROTATION_LEAD).get("value") or "").strip()
+    country = (state(Block.ROTATION_HOLIDAYS).get("value") or "").strip()
+    for block, check in checks:
+        try:
+            check()
+        except UserError as error:
+            errors[block] = str(error).replace("`", "")[:150]
+    if errors:
+        ack(response_action="errors", errors=errors)  # the modal stays, as filled in
+        return
+    meeting_time = schedule.parse_time(state(Block.ROTATION_TIME)["selected_time"])
+    paused = bool(state(Block.ROTATION_PAUSED).get("selected_options"))
+    rota = rotation.get_or_create(db, team_id, channel_id, user_id)
+    rotation.add(db, team_id, channel_id, user_id, users)
+    for member in rotation.members(db, rota):
+        if member.user_id not in users:
+            rotation.remove(db, team_id, channel_id, member.user_id)
+    rota.paused = paused
+    rotation.set_holidays(db, team_id, channel_id, country or None)
+    plan = Schedule(days, meeting_time, tz or None, schedule.parse_lead(lead))
+    if plan.tz_name:
+        rotation.apply_schedule(db, team_id, channel_id, user_id, plan)
+        text = schedule_confirmation(plan, rota.next_meeting_at)
+        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_NOTICE,
+                       channel_id=channel_id, user_id=user_id, payload={"text": text})
+    else:
+        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_SCHEDULE,
+                       channel_id=channel_id, user_id=user_id,
+                       payload={"days": days, "meeting_time": meeting_time,
+                                "lead_minutes": plan.lead_minutes})
+    db.commit()
+    deps.wake_outbox()
+    ack()

@@ -1,0 +1,170 @@
+"""How the rotation looks: the channel reminder, the DM with ideas, the settings modal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    TimePickerElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.blocks import Block as SlackBlock
+from slack_sdk.models.views import View
+
+from bot.db.models import Entry, Kind, Rotation, Turn, TurnStatus
+from bot.ids import Action, Block, Callback
+from bot.services.rotation import Upcoming
+from bot.services.schedule import DAY_LABELS, Schedule, describe_days
+from bot.views.entries import KIND_EMOJI, KIND_LABEL
+from bot.views.text import clip, safe
+
+
+def when(at: datetime, pattern: str = "{date_short_pretty} at {time}") -> str:
+    """A time every reader sees in their own zone (Slack's date formatting)."""
+    fallback = at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(at.timestamp())}^{pattern}|{fallback}>"
+
+
+def reminder_text(turn: Turn) -> str:
+    at = when(turn.meeting_at)  # "today at 9:30 AM" in each reader's own zone
+    who = f"<@{turn.user_id}>" if turn.user_id else ""
+    return {
+        TurnStatus.REMINDED: f":microphone: *Share a learning* at the meeting {at}: {who} is "
+                             "up! About five minutes on something you learned lately.",
+        TurnStatus.CONFIRMED: f":white_check_mark: {who} will share a learning at the "
+                              f"meeting {at}.",
+        TurnStatus.SHARED: f":tada: {who} shared a learning. Thank you!",
+        TurnStatus.PASSED: f":zzz: Nobody is up for the share at the meeting {at}: everyone "
+                           "passed. See you at the next one.",
+        TurnStatus.SKIPPED: f":fast_forward: No share at the meeting {at}.",
+        TurnStatus.MISSED: f":palm_tree: Nobody in the rotation is available for the meeting "
+                           f"{at}, so there is no share.",
+    }[TurnStatus(turn.status)]
+
+
+def reminder_message(turn: Turn) -> dict:
+    """The channel reminder; its buttons stay while the turn is open."""
+    blocks: list[SlackBlock] = [SectionBlock(block_id=Block.ROTATION_TURN,
+                                             text=MarkdownTextObject(text=reminder_text(turn)))]
+    if turn.status in (TurnStatus.REMINDED, TurnStatus.CONFIRMED):
+        value = str(turn.id)
+        buttons = [ButtonElement(text="Pass to next", action_id=Action.ROTATION_PASS,
+                                 value=value),
+                   ButtonElement(text="Skip today's meeting", action_id=Action.ROTATION_SKIP,
+                                 value=value)]
+        if turn.status == TurnStatus.REMINDED:
+            buttons.insert(0, ButtonElement(text="I'll share", action_id=Action.ROTATION_SHARE,
+                                            value=value, style="primary"))
+        blocks.append(ActionsBlock(elements=buttons))
+    return {"text": reminder_text(turn), "blocks": [b.to_dict() for b in blocks]}
+
+
+def idea_dm(turn: Turn, ideas: Sequence[Entry]) -> dict:
+    """The DM to the person who is up: their own recent entries as ideas, nobody else's."""
+    lines = [f":wave: You're up to share a learning at the meeting in <#{turn.channel_id}> "
+             f"({when(turn.meeting_at)}): about five minutes on something you learned."]
+    if ideas:
+        lines.append("Some ideas from your own recent entries:")
+        lines += [f"{KIND_EMOJI[Kind(e.kind)]} *{KIND_LABEL[Kind(e.kind)]}*: "
+                  f"{safe(clip(e.text, 280))}" for e in ideas]
+    lines.append("Can't make it? Press *Pass to next* on the reminder in the channel: it costs "
+                 "you nothing, you stay first in line.")
+    text = "\n".join(lines)
+    return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+
+
+def status_text(rotation: Rotation, roster: Sequence[str], ahead: Sequence[Upcoming]) -> str:
+    """`/debrief rotation next`: who is up, and the settings in one glance."""
+    if not roster:
+        return ("Nobody is in this channel's rotation yet: `/debrief rotation add @ana @ben` "
+                "or `/debrief rotation join`.")
+    lines = []
+    if ahead:
+        first = ahead[0]
+        state = "is up" if first.confirmed else "is next"
+        lines.append(f":microphone: <@{first.user_id}> {state} for the meeting on "
+                     f"{when(first.meeting_at)}.")
+        if len(ahead) > 1:
+            lines.append("Then: " + ", ".join(f"<@{u.user_id}>" for u in ahead[1:]) + ".")
+    elif rotation.paused:
+        lines.append(":double_vertical_bar: The rotation is paused: `/debrief rotation resume`.")
+    elif not rotation.days:
+        lines.append("No meetings are scheduled yet: `/debrief rotation schedule mon,wed,fri "
+                     "09:30 Europe/Berlin lead 15`.")
+    else:
+        lines.append("Nobody is available for the coming meetings.")
+    lines.append(settings_line(rotation, roster))
+    return "\n".join(lines)
+
+
+def settings_line(rotation: Rotation, roster: Sequence[str]) -> str:
+    parts = [f"Rotation: {', '.join(f'<@{u}>' for u in roster) or 'nobody yet'}"]
+    if rotation.days and rotation.meeting_time:
+        parts.append(f"meets {describe_days(rotation.days)} at {rotation.meeting_time} "
+                     f"({rotation.tz_name}), reminder {rotation.lead_minutes} min before")
+    if rotation.holiday_country:
+        parts.append(f"no meeting on {rotation.holiday_country} public holidays")
+    if rotation.paused:
+        parts.append("paused")
+    return "_" + "; ".join(parts) + "._"
+
+
+def settings_modal(channel_id: str, rotation: Rotation | None, roster: Sequence[str]) -> View:
+    days = [Option(value=str(i), text=label) for i, label in enumerate(DAY_LABELS)]
+    chosen = [o for o in days if rotation and o.value in rotation.days]
+    paused = Option(value="yes", text="Paused: no reminders until unticked")
+
+    def field(block: str, label: str, element, optional: bool = False,  # type: ignore[no-untyped-def]
+              hint: str | None = None) -> InputBlock:
+        return InputBlock(block_id=block, label=label, element=element, optional=optional,
+                          hint=hint)
+
+    return View(
+        type="modal", callback_id=Callback.ROTATION_MODAL, title="Share-a-learning",
+        submit="Save", close="Cancel", private_metadata=json.dumps({"channel_id": channel_id}),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=(
+                f"One person shares a learning at each meeting of <#{channel_id}>. "
+                "The one whose last turn is longest ago goes first."))),
+            field(Block.ROTATION_MEMBERS, "Who takes turns", UserMultiSelectElement(
+                action_id=Action.ROTATION_INPUT, initial_users=list(roster) or None)),
+            field(Block.ROTATION_DAYS, "Meeting days", CheckboxesElement(
+                action_id=Action.ROTATION_INPUT, options=days, initial_options=chosen or None)),
+            field(Block.ROTATION_TIME, "Meeting time", TimePickerElement(
+                action_id=Action.ROTATION_INPUT,
+                initial_time=(rotation.meeting_time if rotation else None) or "09:30")),
+            field(Block.ROTATION_TZ, "Time zone", PlainTextInputElement(
+                action_id=Action.ROTATION_INPUT, placeholder="Europe/Berlin",
+                initial_value=(rotation.tz_name if rotation else None) or None),
+                optional=True, hint="Empty: your Slack time zone."),
+            field(Block.ROTATION_LEAD, "Remind this many minutes before", NumberInputElement(
+                action_id=Action.ROTATION_INPUT, is_decimal_allowed=False, min_value="1",
+                max_value="1440",
+                initial_value=str(rotation.lead_minutes if rotation else 10))),
+            field(Block.ROTATION_HOLIDAYS, "No meeting on public holidays of",
+                  PlainTextInputElement(
+                action_id=Action.ROTATION_INPUT, placeholder="DE",
+                initial_value=(rotation.holiday_country if rotation else None) or None),
+                optional=True, hint="A country code such as DE, FR, GB or US."),
+            field(Block.ROTATION_PAUSED, "Pause", CheckboxesElement(
+                action_id=Action.ROTATION_INPUT, options=[paused],
+                initial_options=[paused] if rotation and rotation.paused else None),
+                optional=True),
+        ],
+    )
+
+
+def schedule_confirmation(plan: Schedule, next_at: datetime | None) -> str:
+    first = f" First meeting: {when(next_at)}." if next_at else ""
+    return f":calendar: The rotation meets {plan.describe()}.{first}"
