@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.identity import BotIdentity
+from bot.listeners.slack_text import typed_text
 from bot.views.text import safe
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def _apology(body: dict) -> BoltResponse:
     """What the person sees when we fail: their words back, so nothing is lost."""
     sorry = ":warning: Something went wrong on our side and this was not saved."
     if body.get("command"):
-        typed = body.get("text") or ""
+        typed = typed_text(body.get("text") or "")
         text = sorry + (f" What you typed:\n```{typed}```" if typed.strip() else "")
         return BoltResponse(status=200, body=json.dumps({"text": safe(text)}),
                             headers={"content-type": ["application/json"]})

@@ -78,23 +78,40 @@ def test_3001_characters_are_refused_with_the_text_handed_back(bot, fake_slack, 
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
+def escaped(typed: str) -> str:
+    """What Slack sends for literal text with should_escape on (manifest.yml)."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def test_text_cannot_ping_mention_or_forge_links(bot, fake_slack, db):
-    typed = "<!channel> <!here> <!everyone> @here thanks <@U0BOSS> see <https://evil.example|docs>"
-    bot.slack.command("win " + typed)
+    # Typed: "@channel @here thanks @boss, see <https://evil.example|docs> <!everyone>";
+    # Slack turns the real mentions into markup and escapes the literal brackets.
+    sent_by_slack = ("<!channel> <!here> thanks <@U0BOSS|boss>, see "
+                     + escaped("<https://evil.example|docs> <!everyone>"))
+    bot.slack.command("win " + sent_by_slack)
     post = fake_slack.wait_for("chat.postMessage")[0]
     sent = json.dumps(post.body)
-    for active in ("<!channel>", "<!here>", "<!everyone>", "<@U0BOSS>", "<https://evil"):
+    for active in ("<!channel>", "<!here>", "<!everyone>", "<@U0BOSS", "<https://evil"):
         assert active not in sent
-    assert "@here thanks" not in sent  # a bare @here is broken up too
-    assert "&lt;@U0BOSS&gt;" in post.blocks_text()
+    assert "@here" not in sent and "@channel" not in sent  # bare ones are broken up too
+    assert "&lt;https://evil.example|docs&gt;" in post.blocks_text()
     assert post.body.get("link_names") in (None, False, "0", "false")
-    assert entries(db)[0].text == typed  # stored exactly as typed
+    assert entries(db)[0].text == (
+        "@channel @here thanks @boss, see <https://evil.example|docs> <!everyone>")
 
 
 def test_text_is_stored_exactly_as_typed(bot, db):
-    typed = "  spacing  kept, *stars*, `code`, émoji 🎉 & <angle>"
-    bot.slack.command("win " + typed)
-    assert entries(db)[0].text == typed.lstrip()
+    typed = "spacing  kept, *stars*, `code`, émoji 🎉 & <angle> &amp; #Tag"
+    bot.slack.command("win " + escaped(typed))
+    [entry] = entries(db)
+    assert entry.text == typed
+    assert entry.tag_names == ["tag"]
+
+
+def test_links_and_channels_are_stored_as_they_were_typed(bot, db):
+    bot.slack.command("lesson read <https://docs.example/runbook|docs.example/runbook> "
+                      "in <#C0OPS|ops> before paging <!subteam^S1|@oncall>")
+    assert entries(db)[0].text == "read docs.example/runbook in #ops before paging @oncall"
 
 
 def test_commands_from_another_workspace_are_kept_apart(bot, fake_slack, db):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.ids import COMMAND
 from bot.listeners import Deps
+from bot.listeners.slack_text import typed_text
 from bot.listeners.transaction import transactional
 from bot.services import entries
 from bot.services.entries import EntryError, NewEntry
@@ -94,16 +95,17 @@ def help_text(unknown: str | None = None, args: str = "") -> str:
             usage="win|opportunity|lesson TEXT",
             summary="log it at once, visible to this channel (`opp` works too)")
 def log_inline(call: Call) -> str:
+    text = typed_text(call.args)
     try:
         entry = entries.log_entry(call.db, NewEntry(
             team_id=call.team_id, channel_id=call.channel_id, author_id=call.user_id,
-            kind=entries.KIND_ALIASES[call.word], text=call.args,
+            kind=entries.KIND_ALIASES[call.word], text=text,
         ))
     except EntryError as error:
         if not call.args.strip():
             raise EntryError(f"{error} Try `/debrief {call.word} shipped the release`.") from None
         # Hand the text back so nothing the person wrote is lost.
-        raise EntryError(f"{error}\nWhat you typed:\n```{safe(call.args)}```") from None
+        raise EntryError(f"{error}\nWhat you typed:\n```{safe(text)}```") from None
     call.wake_outbox()
     return confirmation(entry)
 

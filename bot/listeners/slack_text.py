@@ -1,0 +1,35 @@
+"""Slash-command text as the person typed it.
+
+`/debrief` is registered with `should_escape: true` (manifest.yml), so Slack sends
+mentions, channels and links in its markup (`<@U123|ana>`, `<#C123|general>`, `<!here>`,
+`<https://x.io|x.io>`) and escapes a typed `&`, `<` and `>`. Entries store what the person
+typed, so the markup is turned back into the words they saw on screen.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+_BROADCASTS = {"here", "channel", "everyone"}
+
+
+def _typed(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):  # a user: <@U123|ana>
+        return "@" + (label or target[1:])
+    if target.startswith("#"):  # a channel: <#C123|general>
+        return "#" + (label or target[1:])
+    if target.startswith("!"):  # <!here>, <!subteam^S1|@devs>, <!date^…|fallback>
+        name = target[1:]
+        if name in _BROADCASTS:
+            return "@" + name
+        return label or name
+    return label or target  # a link: what was typed is its label, or the URL itself
+
+
+def typed_text(escaped: str) -> str:
+    """The text a person typed, from Slack's escaped slash-command text."""
+    return html.unescape(_MARKUP.sub(_typed, escaped)) if escaped else escaped
