@@ -26,8 +26,12 @@ log = logging.getLogger(__name__)
 # Every scope the code uses, and no more; manifest.yml lists the same (a test checks).
 BOT_SCOPES = [
     "channels:join",
+    "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",
+    "groups:read",  # users.conversations: private channels a person and the bot share
+    "reactions:read",  # reaction_added / reaction_removed: applause
+    "users:read",  # users.info: is the caller a workspace admin (/debrief settings)
 ]
 
 

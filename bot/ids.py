@@ -9,6 +9,7 @@ COMMAND = "/debrief"
 
 class Callback(enum.StrEnum):
     ENTRY_MODAL = "debrief_entry"
+    SETTINGS_MODAL = "debrief_settings"
 
 
 class Block(enum.StrEnum):
@@ -16,6 +17,8 @@ class Block(enum.StrEnum):
     TEXT = "text"
     VISIBILITY = "visibility"
     ANONYMOUS = "anonymous"
+    APPLAUSE_EMOJI = "applause_emoji"
+    LEADERBOARD = "leaderboard"
 
 
 class Action(enum.StrEnum):
@@ -23,3 +26,5 @@ class Action(enum.StrEnum):
     TEXT = "text_input"
     VISIBILITY = "visibility_choice"
     ANONYMOUS = "anonymous_check"
+    APPLAUSE_EMOJI = "applause_emoji_input"
+    LEADERBOARD = "leaderboard_check"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,10 +117,13 @@ class Applause(Base):
     # Whose work is applauded; found from the message, never from Slack's item_user.
     author_id: Mapped[str] = mapped_column(String(32))
     entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The applauded work is anonymous: only its author may ever see this applause.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "message_ts", "reactor_id", "emoji"),
+        Index(None, "team_id", "channel_id", "created_at"),
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "reactor_id", "created_at"),
         Index(None, "team_id", "entry_id"),

@@ -39,7 +39,10 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, views
+    from bot.listeners import commands, events, kudos, settings, views
 
     commands.register(app, deps)
     views.register(app, deps)
+    events.register(app, deps)
+    settings.register(app, deps)
+    kudos.register(app, deps)

@@ -20,6 +20,8 @@ POST_ENTRY = "post_entry"
 DELETE_MESSAGE = "delete_message"
 NOTIFY_USER = "notify_user"
 CONFIRM_ENTRY = "confirm_entry"
+PUBLISH_HOME = "publish_home"  # channel_id and user_id: the person whose Home it is
+EPHEMERAL = "ephemeral"  # payload {"text"}: a message only user_id sees in channel_id
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0

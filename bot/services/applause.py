@@ -1,0 +1,123 @@
+"""Applause: an emoji reaction on a message that carries someone's work.
+
+A reaction counts once per (message, reacting person, emoji), enforced by the table's
+unique key so that Slack's retries and concurrent copies count once across processes.
+The author is found from the message itself (Slack names the bot as `item_user` for the
+bot's own posts), through the lookups in `CARRIERS`: entries today; cards and shared
+reflections register theirs with `register_carrier`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.db.models import Applause, Entry, WorkspaceSettings, utcnow
+
+
+@dataclass(frozen=True)
+class Applauded:
+    """Whose work a message carries: the applause goes to `author_id`."""
+
+    author_id: str
+    entry_id: int | None = None
+    # Anonymous work: its applause is shown to its author alone.
+    anonymous: bool = False
+
+
+# (connection, team_id, channel_id, message_ts) -> what the message carries, or None.
+Carrier = Callable[[Connection, str, str, str], Applauded | None]
+
+def _entry_carrier(connection: Connection, team_id: str, channel_id: str,
+                   ts: str) -> Applauded | None:
+    row = connection.execute(
+        select(Entry.author_id, Entry.id, Entry.anonymous).where(
+            Entry.team_id == team_id, Entry.message_channel_id == channel_id,
+            Entry.message_ts == ts,
+        ).limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Applauded(author_id=row.author_id, entry_id=row.id, anonymous=row.anonymous)
+
+
+CARRIERS: list[Carrier] = [_entry_carrier]
+
+
+def register_carrier(carrier: Carrier) -> None:
+    """Let another kind of message (a card, a shared reflection) receive applause."""
+    if carrier not in CARRIERS:
+        CARRIERS.append(carrier)
+
+
+def find_applauded(connection: Connection, team_id: str, channel_id: str,
+                   ts: str) -> Applauded | None:
+    """What the message at (channel, ts) carries, or None when it is not ours to count."""
+    for carrier in CARRIERS:
+        found = carrier(connection, team_id, channel_id, ts)
+        if found is not None:
+            return found
+    return None
+
+
+_SKIN_TONE = re.compile(r"::skin-tone-\d$")
+
+
+def base_emoji(name: str) -> str:
+    """`+1::skin-tone-3` and `+1` are the same emoji as far as settings go."""
+    return _SKIN_TONE.sub("", name)
+
+
+def allowed_emoji(connection: Connection, team_id: str) -> frozenset[str] | None:
+    """The emoji that count in this workspace; None means every emoji counts."""
+    chosen = connection.execute(
+        select(WorkspaceSettings.applause_emoji).where(WorkspaceSettings.team_id == team_id)
+    ).scalar()
+    return None if not chosen else frozenset(chosen)
+
+
+def add(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str, ts: str,
+        emoji: str) -> bool:
+    """Count a reaction as applause; True when it is (or already was) counted.
+
+    Ignored: messages that carry nobody's work, a person's reactions on their own work,
+    and emoji the workspace does not count."""
+    applauded = find_applauded(connection, team_id, channel_id, ts)
+    if applauded is None or applauded.author_id == reactor_id:
+        return False
+    allowed = allowed_emoji(connection, team_id)
+    if allowed is not None and base_emoji(emoji) not in allowed:
+        return False
+    values = {
+        "team_id": team_id, "channel_id": channel_id, "message_ts": ts,
+        "reactor_id": reactor_id, "emoji": emoji, "author_id": applauded.author_id,
+        "entry_id": applauded.entry_id, "anonymous": applauded.anonymous,
+        "created_at": utcnow(),
+    }
+    connection.execute(_insert_once(connection), values)
+    return True
+
+
+def remove(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str,
+           ts: str, emoji: str) -> bool:
+    """Take a reaction's applause back; True when there was some to take."""
+    result = connection.execute(delete(Applause).where(
+        Applause.team_id == team_id, Applause.channel_id == channel_id,
+        Applause.message_ts == ts, Applause.reactor_id == reactor_id, Applause.emoji == emoji,
+    ))
+    return bool(result.rowcount)
+
+
+_INSERT_ONCE = {
+    # A concurrent copy waits for the first one's transaction, then does nothing.
+    "postgresql": postgresql.insert(Applause).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(Applause).on_conflict_do_nothing(),
+}
+
+
+def _insert_once(connection: Connection):  # type: ignore[no-untyped-def]
+    return _INSERT_ONCE[connection.dialect.name]
