@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Select, delete, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.models import Applause, Entry, WorkspaceSettings, utcnow
@@ -29,20 +29,16 @@ class Applauded:
     anonymous: bool = False
 
 
-# (connection, team_id, channel_id, message_ts) -> what the message carries, or None.
-Carrier = Callable[[Connection, str, str, str], Applauded | None]
+# (team_id, channel_id, message_ts) -> a SELECT of (author_id, entry_id, anonymous) for
+# the work that message carries, if it carries any: one row or none.
+Carrier = Callable[[str, str, str], Select[tuple[str, int | None, bool]]]
 
-def _entry_carrier(connection: Connection, team_id: str, channel_id: str,
-                   ts: str) -> Applauded | None:
-    row = connection.execute(
-        select(Entry.author_id, Entry.id, Entry.anonymous).where(
-            Entry.team_id == team_id, Entry.message_channel_id == channel_id,
-            Entry.message_ts == ts,
-        ).limit(1)
-    ).first()
-    if row is None:
-        return None
-    return Applauded(author_id=row.author_id, entry_id=row.id, anonymous=row.anonymous)
+
+def _entry_carrier(team_id: str, channel_id: str, ts: str) -> Select[tuple[str, int | None, bool]]:
+    return select(Entry.author_id, Entry.id.label("entry_id"), Entry.anonymous).where(
+        Entry.team_id == team_id, Entry.message_channel_id == channel_id,
+        Entry.message_ts == ts,
+    )
 
 
 CARRIERS: list[Carrier] = [_entry_carrier]
@@ -54,14 +50,28 @@ def register_carrier(carrier: Carrier) -> None:
         CARRIERS.append(carrier)
 
 
+def _lookup(connection: Connection, team_id: str, channel_id: str,
+            ts: str) -> tuple[Applauded | None, list[str] | None]:
+    """What the message carries, and the workspace's emoji choice, in one round trip:
+    this runs for every reaction anywhere in the workspace."""
+    carried = union_all(*(carrier(team_id, channel_id, ts) for carrier in CARRIERS)).subquery()
+    chosen = select(WorkspaceSettings.applause_emoji).where(
+        WorkspaceSettings.team_id == team_id).scalar_subquery()
+    row = connection.execute(
+        select(carried.c.author_id, carried.c.entry_id, carried.c.anonymous,
+               chosen.label("chosen")).limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    applauded = Applauded(author_id=row.author_id, entry_id=row.entry_id,
+                          anonymous=bool(row.anonymous))
+    return applauded, row.chosen or None
+
+
 def find_applauded(connection: Connection, team_id: str, channel_id: str,
                    ts: str) -> Applauded | None:
     """What the message at (channel, ts) carries, or None when it is not ours to count."""
-    for carrier in CARRIERS:
-        found = carrier(connection, team_id, channel_id, ts)
-        if found is not None:
-            return found
-    return None
+    return _lookup(connection, team_id, channel_id, ts)[0]
 
 
 _SKIN_TONE = re.compile(r"::skin-tone-\d$")
@@ -72,25 +82,16 @@ def base_emoji(name: str) -> str:
     return _SKIN_TONE.sub("", name)
 
 
-def allowed_emoji(connection: Connection, team_id: str) -> frozenset[str] | None:
-    """The emoji that count in this workspace; None means every emoji counts."""
-    chosen = connection.execute(
-        select(WorkspaceSettings.applause_emoji).where(WorkspaceSettings.team_id == team_id)
-    ).scalar()
-    return None if not chosen else frozenset(chosen)
-
-
 def add(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str, ts: str,
         emoji: str) -> bool:
     """Count a reaction as applause; True when it is (or already was) counted.
 
     Ignored: messages that carry nobody's work, a person's reactions on their own work,
     and emoji the workspace does not count."""
-    applauded = find_applauded(connection, team_id, channel_id, ts)
+    applauded, chosen = _lookup(connection, team_id, channel_id, ts)
     if applauded is None or applauded.author_id == reactor_id:
         return False
-    allowed = allowed_emoji(connection, team_id)
-    if allowed is not None and base_emoji(emoji) not in allowed:
+    if chosen is not None and base_emoji(emoji) not in chosen:
         return False
     values = {
         "team_id": team_id, "channel_id": channel_id, "message_ts": ts,
@@ -109,7 +110,7 @@ def remove(connection: Connection, *, team_id: str, reactor_id: str, channel_id:
         Applause.team_id == team_id, Applause.channel_id == channel_id,
         Applause.message_ts == ts, Applause.reactor_id == reactor_id, Applause.emoji == emoji,
     ))
-    return bool(result.rowcount)
+    return (result.rowcount or 0) > 0
 
 
 _INSERT_ONCE = {
