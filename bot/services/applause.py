@@ -10,10 +10,9 @@ reflections register theirs with `register_carrier`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Select, delete, select, union_all
+from sqlalchemy import Connection, Select, bindparam, delete, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.models import Applause, Entry, WorkspaceSettings, utcnow
@@ -29,38 +28,46 @@ class Applauded:
     anonymous: bool = False
 
 
-# (team_id, channel_id, message_ts) -> a SELECT of (author_id, entry_id, anonymous) for
-# the work that message carries, if it carries any: one row or none.
-Carrier = Callable[[str, str, str], Select[tuple[str, int | None, bool]]]
+# A carrier is a SELECT of (author_id, entry_id, anonymous) for the work a message carries,
+# at most one row, with the bind parameters :team_id, :channel_id and :ts (the message).
+Carrier = Select[tuple[str, int | None, bool]]
+
+ENTRY_CARRIER: Carrier = select(
+    Entry.author_id, Entry.id.label("entry_id"), Entry.anonymous
+).where(
+    Entry.team_id == bindparam("team_id"),
+    Entry.message_channel_id == bindparam("channel_id"),
+    Entry.message_ts == bindparam("ts"),
+)
+
+CARRIERS: list[Carrier] = [ENTRY_CARRIER]
 
 
-def _entry_carrier(team_id: str, channel_id: str, ts: str) -> Select[tuple[str, int | None, bool]]:
-    return select(Entry.author_id, Entry.id.label("entry_id"), Entry.anonymous).where(
-        Entry.team_id == team_id, Entry.message_channel_id == channel_id,
-        Entry.message_ts == ts,
-    )
+def _lookup_statement() -> Select:  # type: ignore[type-arg]
+    """What a message carries, and the workspace's emoji choice, in one round trip: it
+    runs for every reaction anywhere in the workspace. Built once, not per reaction."""
+    carried = union_all(*CARRIERS).subquery()
+    chosen = select(WorkspaceSettings.applause_emoji).where(
+        WorkspaceSettings.team_id == bindparam("team_id")).scalar_subquery()
+    return select(carried.c.author_id, carried.c.entry_id, carried.c.anonymous,
+                  chosen.label("chosen")).limit(1)
 
 
-CARRIERS: list[Carrier] = [_entry_carrier]
+_LOOKUP = _lookup_statement()
 
 
 def register_carrier(carrier: Carrier) -> None:
     """Let another kind of message (a card, a shared reflection) receive applause."""
+    global _LOOKUP
     if carrier not in CARRIERS:
         CARRIERS.append(carrier)
+        _LOOKUP = _lookup_statement()
 
 
 def _lookup(connection: Connection, team_id: str, channel_id: str,
             ts: str) -> tuple[Applauded | None, list[str] | None]:
-    """What the message carries, and the workspace's emoji choice, in one round trip:
-    this runs for every reaction anywhere in the workspace."""
-    carried = union_all(*(carrier(team_id, channel_id, ts) for carrier in CARRIERS)).subquery()
-    chosen = select(WorkspaceSettings.applause_emoji).where(
-        WorkspaceSettings.team_id == team_id).scalar_subquery()
-    row = connection.execute(
-        select(carried.c.author_id, carried.c.entry_id, carried.c.anonymous,
-               chosen.label("chosen")).limit(1)
-    ).first()
+    row = connection.execute(_LOOKUP, {"team_id": team_id, "channel_id": channel_id,
+                                       "ts": ts}).first()
     if row is None:
         return None, None
     applauded = Applauded(author_id=row.author_id, entry_id=row.entry_id,
@@ -106,12 +113,16 @@ def add(connection: Connection, *, team_id: str, reactor_id: str, channel_id: st
 def remove(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str,
            ts: str, emoji: str) -> bool:
     """Take a reaction's applause back; True when there was some to take."""
-    result = connection.execute(delete(Applause).where(
-        Applause.team_id == team_id, Applause.channel_id == channel_id,
-        Applause.message_ts == ts, Applause.reactor_id == reactor_id, Applause.emoji == emoji,
-    ))
+    result = connection.execute(_DELETE, {"team_id": team_id, "channel_id": channel_id,
+                                          "ts": ts, "reactor_id": reactor_id, "emoji": emoji})
     return (result.rowcount or 0) > 0
 
+
+_DELETE = delete(Applause).where(
+    Applause.team_id == bindparam("team_id"), Applause.channel_id == bindparam("channel_id"),
+    Applause.message_ts == bindparam("ts"), Applause.reactor_id == bindparam("reactor_id"),
+    Applause.emoji == bindparam("emoji"),
+)
 
 _INSERT_ONCE = {
     # A concurrent copy waits for the first one's transaction, then does nothing.
