@@ -178,3 +178,22 @@ def test_applause_on_an_anonymous_entry_counts_for_its_author_and_is_marked(bot,
     assert bot.slack.event(event).status == 200
     [row] = applause(db)
     assert (row.author_id, row.anonymous) == ("U_ALICE", True)
+
+
+def test_the_emoji_filter_matches_whole_names_only(bot, fake_slack, db):
+    entry = posted_entry(bot, fake_slack, db)
+    with db.session() as session:
+        session.add(WorkspaceSettings(team_id=TEAM_ID, applause_emoji=["raised_hands", "+1"]))
+        session.commit()
+    for emoji in ("raisedxhands", "raised", "hands", "1", "raised_hands_2", "raised_hands"):
+        react(bot, entry, "U_BOB", emoji=emoji)
+    assert [r.emoji for r in applause(db)] == ["raised_hands"]
+
+
+def test_an_empty_choice_counts_every_emoji(bot, fake_slack, db):
+    entry = posted_entry(bot, fake_slack, db)
+    with db.session() as session:
+        session.add(WorkspaceSettings(team_id=TEAM_ID, applause_emoji=None))
+        session.commit()
+    react(bot, entry, "U_BOB", emoji="eyes")
+    assert len(applause(db)) == 1

@@ -10,12 +10,24 @@ reflections register theirs with `register_carrier`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, select, union_all
+from sqlalchemy import (
+    Connection,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db.models import Applause, Entry, WorkspaceSettings, utcnow
+from bot.db.models import Applause, Entry, UTCDateTime, WorkspaceSettings, utcnow
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ def register_carrier(carrier: Carrier) -> None:
     if carrier not in CARRIERS:
         CARRIERS.append(carrier)
         _LOOKUP = _lookup_statement()
+        _COUNT.update(_count_statements())
 
 
 def _lookup(connection: Connection, team_id: str, channel_id: str,
@@ -91,23 +104,17 @@ def base_emoji(name: str) -> str:
 
 def add(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str, ts: str,
         emoji: str) -> bool:
-    """Count a reaction as applause; True when it is (or already was) counted.
+    """Count a reaction as applause; True when this call counted it.
 
     Ignored: messages that carry nobody's work, a person's reactions on their own work,
-    and emoji the workspace does not count."""
-    applauded, chosen = _lookup(connection, team_id, channel_id, ts)
-    if applauded is None or applauded.author_id == reactor_id:
-        return False
-    if chosen is not None and base_emoji(emoji) not in chosen:
-        return False
-    values = {
-        "team_id": team_id, "channel_id": channel_id, "message_ts": ts,
-        "reactor_id": reactor_id, "emoji": emoji, "author_id": applauded.author_id,
-        "entry_id": applauded.entry_id, "anonymous": applauded.anonymous,
-        "created_at": utcnow(),
-    }
-    connection.execute(_insert_once(connection), values)
-    return True
+    and emoji the workspace does not count. One statement: this runs for every reaction
+    anywhere in the workspace."""
+    inserted = connection.execute(_COUNT[connection.dialect.name], {
+        "team_id": team_id, "channel_id": channel_id, "ts": ts, "reactor_id": reactor_id,
+        "emoji": emoji, "emoji_pattern": _json_member_pattern(base_emoji(emoji)),
+        "now": utcnow(),
+    }).first()
+    return inserted is not None
 
 
 def remove(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str,
@@ -124,12 +131,35 @@ _DELETE = delete(Applause).where(
     Applause.emoji == bindparam("emoji"),
 )
 
-_INSERT_ONCE = {
-    # A concurrent copy waits for the first one's transaction, then does nothing.
-    "postgresql": postgresql.insert(Applause).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(Applause).on_conflict_do_nothing(),
-}
+def _json_member_pattern(name: str) -> str:
+    """A LIKE pattern matching `"name"` inside the stored JSON list of emoji names.
+    Names are checked against [a-z0-9_+'-] when saved, so JSON writes them as they are."""
+    escaped = name.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f'%"{escaped}"%'
 
 
-def _insert_once(connection: Connection):  # type: ignore[no-untyped-def]
-    return _INSERT_ONCE[connection.dialect.name]
+def _count_statement(insert: Callable[..., Any]) -> Any:
+    """INSERT … SELECT: the work the message carries, if the reactor is not its author
+    and the workspace counts the emoji; a copy that lost the race does nothing."""
+    carried = union_all(*CARRIERS).subquery()
+    chosen = select(cast(WorkspaceSettings.applause_emoji, Text)).where(
+        WorkspaceSettings.team_id == bindparam("team_id")).scalar_subquery()
+    counts = or_(chosen.is_(None), chosen.in_(["null", "[]"]),
+                 chosen.like(bindparam("emoji_pattern"), escape="/"))
+    source = select(
+        bindparam("team_id"), bindparam("channel_id"), bindparam("ts"),
+        bindparam("reactor_id"), bindparam("emoji"), carried.c.author_id,
+        carried.c.entry_id, carried.c.anonymous, bindparam("now", type_=UTCDateTime),
+    ).where(carried.c.author_id != bindparam("reactor_id"), counts).limit(1)
+    columns = ["team_id", "channel_id", "message_ts", "reactor_id", "emoji", "author_id",
+               "entry_id", "anonymous", "created_at"]
+    return (insert(Applause).from_select(columns, source).on_conflict_do_nothing()
+            .returning(Applause.id))
+
+
+def _count_statements() -> dict[str, Any]:
+    return {"postgresql": _count_statement(postgresql.insert),
+            "sqlite": _count_statement(sqlite.insert)}
+
+
+_COUNT = _count_statements()
