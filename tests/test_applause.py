@@ -197,3 +197,12 @@ def test_an_empty_choice_counts_every_emoji(bot, fake_slack, db):
         session.commit()
     react(bot, entry, "U_BOB", emoji="eyes")
     assert len(applause(db)) == 1
+
+
+def test_deleting_an_entry_takes_its_applause_with_it(bot, fake_slack, db):
+    kept = posted_entry(bot, fake_slack, db, text="win kept")
+    gone = posted_entry(bot, fake_slack, db, text="win gone")
+    react(bot, kept, "U_BOB")
+    react(bot, gone, "U_BOB")
+    assert "Deleted entry" in bot.slack.command(f"delete {gone.id}").text
+    assert [r.entry_id for r in applause(db)] == [kept.id]
