@@ -206,3 +206,56 @@ def test_deleting_an_entry_takes_its_applause_with_it(bot, fake_slack, db):
     react(bot, gone, "U_BOB")
     assert "Deleted entry" in bot.slack.command(f"delete {gone.id}").text
     assert [r.entry_id for r in applause(db)] == [kept.id]
+
+
+def at(kind, entry, user, event_ts, emoji="tada"):
+    event = reaction(kind, user=user, channel=entry.message_channel_id, ts=entry.message_ts,
+                     emoji=emoji)
+    return {**event, "event_ts": event_ts}
+
+
+def test_a_late_retry_of_a_reaction_taken_back_since_does_not_count(bot, fake_slack, db):
+    entry = posted_entry(bot, fake_slack, db)
+    # The reaction's first delivery failed; the person un-reacted; then Slack's retry came.
+    bot.slack.event(at("reaction_removed", entry, "U_BOB", "1700000200.000100"))
+    assert bot.slack.event(at("reaction_added", entry, "U_BOB", "1700000100.000100"),
+                           event_id="EvLATE0001", retry_num=1).status == 200
+    assert applause(db) == []
+    # Reacting again later counts again.
+    bot.slack.event(at("reaction_added", entry, "U_BOB", "1700000300.000100"))
+    assert len(applause(db)) == 1
+
+
+def test_a_removal_overtaken_by_a_newer_reaction_leaves_the_applause(bot, fake_slack, db):
+    entry = posted_entry(bot, fake_slack, db)
+    bot.slack.event(at("reaction_added", entry, "U_BOB", "1700000100.000100"))
+    bot.slack.event(at("reaction_added", entry, "U_BOB", "1700000300.000100"))  # re-react
+    bot.slack.event(at("reaction_removed", entry, "U_BOB", "1700000200.000100"))  # late
+    assert [r.reacted_ts for r in applause(db)] == ["1700000300.000100"]
+
+
+def test_removals_on_other_messages_are_not_remembered(bot, fake_slack, db):
+    from bot.db.models import ApplauseRemoval
+
+    bot.slack.event(reaction("reaction_removed", user="U_BOB", channel="C_TEAM",
+                             ts="1600000000.000100"))
+    with db.session() as session:
+        assert session.scalars(select(ApplauseRemoval)).all() == []
+
+
+def test_removals_are_forgotten_after_a_day(db):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from bot.clock import forget_old_events
+    from bot.db.models import ApplauseRemoval, utcnow
+
+    key = {"team_id": TEAM_ID, "channel_id": "C1", "reactor_id": "U_BOB", "emoji": "tada"}
+    with db.session() as session:
+        session.add(ApplauseRemoval(**key, message_ts="1.1", removed_ts="1",
+                                    received_at=utcnow() - timedelta(days=2)))
+        session.add(ApplauseRemoval(**key, message_ts="2.2", removed_ts="2"))
+        session.commit()
+    assert forget_old_events(SimpleNamespace(db=db)) == 1
+    with db.session() as session:
+        assert session.scalars(select(ApplauseRemoval.message_ts)).all() == ["2.2"]

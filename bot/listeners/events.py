@@ -24,6 +24,7 @@ def _reaction(event: dict, context: BoltContext, body: dict) -> dict | None:
         "team_id": context.team_id or body.get("team_id", ""),
         "reactor_id": event["user"], "channel_id": item.get("channel", ""),
         "ts": item.get("ts", ""), "emoji": event["reaction"],
+        "event_ts": event.get("event_ts"),
     }
 
 

@@ -10,8 +10,10 @@ reflections register theirs with `register_carrier`.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -21,13 +23,21 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     or_,
     select,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db.models import Applause, Entry, UTCDateTime, WorkspaceSettings, utcnow
+from bot.db.models import (
+    Applause,
+    ApplauseRemoval,
+    Entry,
+    UTCDateTime,
+    WorkspaceSettings,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,8 @@ def register_carrier(carrier: Carrier) -> None:
     if carrier not in CARRIERS:
         CARRIERS.append(carrier)
         _LOOKUP = _lookup_statement()
-        _COUNT.update(_count_statements())
+        _COUNT.update(_statements(_count_statement))
+        _REMEMBER.update(_statements(_remember_statement))
 
 
 def _lookup(connection: Connection, team_id: str, channel_id: str,
@@ -102,34 +113,58 @@ def base_emoji(name: str) -> str:
     return _SKIN_TONE.sub("", name)
 
 
+def reacted_at(event_ts: str | None) -> str:
+    """Slack's event_ts ("1700000000.000100") as a string that sorts in time order."""
+    try:
+        seconds = Decimal(event_ts or "")
+    except InvalidOperation:
+        seconds = Decimal("NaN")
+    if not seconds.is_finite() or seconds < 0:
+        seconds = Decimal(f"{time.time():.6f}")
+    return f"{seconds:017.6f}"
+
+
 def add(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str, ts: str,
-        emoji: str) -> bool:
-    """Count a reaction as applause; True when this call counted it.
+        emoji: str, event_ts: str | None = None) -> bool:
+    """Count a reaction as applause; True when this call counted (or refreshed) it.
 
     Ignored: messages that carry nobody's work, a person's reactions on their own work,
-    and emoji the workspace does not count. One statement: this runs for every reaction
-    anywhere in the workspace."""
-    inserted = connection.execute(_COUNT[connection.dialect.name], {
+    emoji the workspace does not count, and a late copy of a reaction that was taken back
+    since. One statement: this runs for every reaction anywhere in the workspace."""
+    counted = connection.execute(_COUNT[connection.dialect.name], {
         "team_id": team_id, "channel_id": channel_id, "ts": ts, "reactor_id": reactor_id,
         "emoji": emoji, "emoji_pattern": _json_member_pattern(base_emoji(emoji)),
-        "now": utcnow(),
+        "reacted": reacted_at(event_ts), "now": utcnow(),
     }).first()
-    return inserted is not None
+    return counted is not None
 
 
 def remove(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str,
-           ts: str, emoji: str) -> bool:
-    """Take a reaction's applause back; True when there was some to take."""
-    result = connection.execute(_DELETE, {"team_id": team_id, "channel_id": channel_id,
-                                          "ts": ts, "reactor_id": reactor_id, "emoji": emoji})
+           ts: str, emoji: str, event_ts: str | None = None) -> bool:
+    """Take a reaction's applause back; True when there was some to take. The removal is
+    remembered (on messages that carry work) so a late copy of the reaction is ignored."""
+    values = {"team_id": team_id, "channel_id": channel_id, "ts": ts,
+              "reactor_id": reactor_id, "emoji": emoji, "reacted": reacted_at(event_ts),
+              "now": utcnow()}
+    result = connection.execute(_DELETE, values)
+    connection.execute(_REMEMBER[connection.dialect.name], values)
     return (result.rowcount or 0) > 0
 
 
+_KEY = {"team_id": "team_id", "channel_id": "channel_id", "message_ts": "ts",
+        "reactor_id": "reactor_id", "emoji": "emoji"}
+
+
+def _same_reaction(table: Any) -> list[Any]:
+    return [getattr(table, column) == bindparam(param) for column, param in _KEY.items()]
+
+
+# Only what an earlier reaction added: a re-react that overtook this removal stays.
 _DELETE = delete(Applause).where(
-    Applause.team_id == bindparam("team_id"), Applause.channel_id == bindparam("channel_id"),
-    Applause.message_ts == bindparam("ts"), Applause.reactor_id == bindparam("reactor_id"),
-    Applause.emoji == bindparam("emoji"),
+    *_same_reaction(Applause),
+    or_(Applause.reacted_ts.is_(None), Applause.reacted_ts < bindparam("reacted")),
 )
+
 
 def _json_member_pattern(name: str) -> str:
     """A LIKE pattern matching `"name"` inside the stored JSON list of emoji names.
@@ -139,27 +174,53 @@ def _json_member_pattern(name: str) -> str:
 
 
 def _count_statement(insert: Callable[..., Any]) -> Any:
-    """INSERT … SELECT: the work the message carries, if the reactor is not its author
-    and the workspace counts the emoji; a copy that lost the race does nothing."""
+    """INSERT … SELECT: the work the message carries, if the reactor is not its author,
+    the workspace counts the emoji and no later removal is known. A copy that lost the
+    race to insert changes nothing; a newer reaction refreshes the time."""
     carried = union_all(*CARRIERS).subquery()
     chosen = select(cast(WorkspaceSettings.applause_emoji, Text)).where(
         WorkspaceSettings.team_id == bindparam("team_id")).scalar_subquery()
     counts = or_(chosen.is_(None), chosen.in_(["null", "[]"]),
                  chosen.like(bindparam("emoji_pattern"), escape="/"))
+    taken_back = exists().where(*_same_reaction(ApplauseRemoval),
+                                ApplauseRemoval.removed_ts >= bindparam("reacted"))
     source = select(
         bindparam("team_id"), bindparam("channel_id"), bindparam("ts"),
         bindparam("reactor_id"), bindparam("emoji"), carried.c.author_id,
-        carried.c.entry_id, carried.c.anonymous, bindparam("now", type_=UTCDateTime),
-    ).where(carried.c.author_id != bindparam("reactor_id"), counts).limit(1)
+        carried.c.entry_id, carried.c.anonymous, bindparam("reacted"),
+        bindparam("now", type_=UTCDateTime),
+    ).where(carried.c.author_id != bindparam("reactor_id"), counts, ~taken_back).limit(1)
     columns = ["team_id", "channel_id", "message_ts", "reactor_id", "emoji", "author_id",
-               "entry_id", "anonymous", "created_at"]
-    return (insert(Applause).from_select(columns, source).on_conflict_do_nothing()
-            .returning(Applause.id))
+               "entry_id", "anonymous", "reacted_ts", "created_at"]
+    statement = insert(Applause).from_select(columns, source)
+    return statement.on_conflict_do_update(
+        index_elements=list(_KEY), set_={"reacted_ts": statement.excluded.reacted_ts},
+        where=or_(Applause.reacted_ts.is_(None),
+                  Applause.reacted_ts < statement.excluded.reacted_ts),
+    ).returning(Applause.id)
 
 
-def _count_statements() -> dict[str, Any]:
-    return {"postgresql": _count_statement(postgresql.insert),
-            "sqlite": _count_statement(sqlite.insert)}
+def _remember_statement(insert: Callable[..., Any]) -> Any:
+    """Remember a removal, keeping the latest; only on messages that carry work."""
+    carried = union_all(*CARRIERS).subquery()
+    source = select(
+        bindparam("team_id"), bindparam("channel_id"), bindparam("ts"),
+        bindparam("reactor_id"), bindparam("emoji"), bindparam("reacted"),
+        bindparam("now", type_=UTCDateTime),
+    ).where(exists(select(carried.c.author_id)))
+    statement = insert(ApplauseRemoval).from_select(
+        [*_KEY, "removed_ts", "received_at"], source)
+    return statement.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={"removed_ts": statement.excluded.removed_ts,
+              "received_at": statement.excluded.received_at},
+        where=ApplauseRemoval.removed_ts < statement.excluded.removed_ts,
+    )
 
 
-_COUNT = _count_statements()
+def _statements(build: Callable[[Callable[..., Any]], Any]) -> dict[str, Any]:
+    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
+
+
+_COUNT = _statements(_count_statement)
+_REMEMBER = _statements(_remember_statement)
