@@ -4,7 +4,9 @@ A reaction counts once per (message, reacting person, emoji), enforced by the ta
 unique key so that Slack's retries and concurrent copies count once across processes.
 The author is found from the message itself (Slack names the bot as `item_user` for the
 bot's own posts), through the lookups in `CARRIERS`: entries today; cards and shared
-reflections register theirs with `register_carrier`.
+reflections register theirs with `register_carrier`. Reactions may arrive out of order
+(Slack retries a failed delivery minutes later): the latest of "added" and "removed", by
+Slack's `event_ts`, wins.
 """
 
 from __future__ import annotations
