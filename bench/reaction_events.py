@@ -209,6 +209,28 @@ def run(name: str, url: str, slack_url: str, args: argparse.Namespace) -> dict:
             "events": events - before_events}
 
 
+def bare_baseline(slack_url: str, args: argparse.Namespace) -> float:
+    """Events a second for a bare Bolt app that only acks, served the same way: the
+    ceiling this machine allows right now (it is shared, so figures move)."""
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench",
+           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_url,
+           "PYTHONPATH": str(ROOT)}
+    phases, _, _ = stream(args.events)
+    port = free_port()
+    server = subprocess.Popen(procfile_web(port, "bench.bare_app:create_app()"), cwd=ROOT,
+                              env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(port)
+        replay(port, [phases[0][:200]], args.senders)
+        elapsed, errors = replay(port, phases, args.senders)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if errors:
+        raise SystemExit(f"bare app: {len(errors)} failed deliveries")
+    return sum(len(p) for p in phases) / elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=6000)
@@ -222,6 +244,7 @@ def main() -> int:
     slack_url = fake.stdout.readline().strip()
     results = []
     try:
+        bare = bare_baseline(slack_url, args)
         if args.only != "postgresql":
             work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
             results.append(run("sqlite", f"sqlite:///{work / 'bench.db'}", slack_url, args))
@@ -249,6 +272,8 @@ def main() -> int:
               f"{r['events']:>7} {'yes' if exact else 'NO':>6}")
         if r["errors"]:
             print(f"  {len(r['errors'])} failed deliveries: {r['errors'][:5]}")
+    print(f"{'bare Bolt':>10} {'(no DB)':>10} {bare:>9.0f}   <- an app that only acks, same "
+          "server, same moment")
     print("acked/s: deliveries answered 200 a second; each answer follows its commit, so "
           "they are persisted too.\nunique/s: distinct events with their effect stored a "
           "second. Target on PostgreSQL: >= 1,000/s.")
