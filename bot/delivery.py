@@ -169,7 +169,16 @@ class Delivery:
 
     def _publish_home(self, client: WebClient, message: OutboxMessage) -> str | None:
         user_id = message.user_id or message.channel_id
-        channels = _member_channels(client, user_id)
+        try:
+            channels = _member_channels(client, user_id)
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            # Say, an install from before the scope was added: a Home without the team's
+            # channel learnings beats no Home at all.
+            log.warning("users.conversations failed (%s): Home shows org learnings only",
+                        error.response.get("error"))
+            channels = set()
         with self.db.session() as db:
             view = home_view(home.home_for(db, message.team_id, user_id, channels))
         client.views_publish(user_id=user_id, view=view.to_dict())

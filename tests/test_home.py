@@ -149,3 +149,11 @@ def test_manifest_enables_the_home_tab_and_every_subscribed_event_is_handled(bot
                                   "item": {"type": "message", "channel": "C1", "ts": "1.1"},
                                   "reaction": "tada", "tab": "messages"})
         assert answer.status == 200, event
+
+
+def test_without_channel_scopes_home_still_shows_org_learnings(bot, fake_slack, db):
+    fake_slack.fail("users.conversations", error="missing_scope")
+    add_entry(db, "U_ERIN", "erin for the org", channel="C_SECRET", visibility="org")
+    add_entry(db, "U_BOB", "bob team only")
+    text = text_of(open_home(bot, fake_slack))
+    assert "erin for the org" in text and "bob team only" not in text

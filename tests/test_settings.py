@@ -81,3 +81,11 @@ def test_a_bad_emoji_name_keeps_the_modal_open_and_saves_nothing(bot, fake_slack
     assert "not an emoji name" in answer.json()["errors"]["applause_emoji"]
     with db.session() as session:
         assert session.get(WorkspaceSettings, TEAM_ID) is None
+
+
+def test_when_slack_cannot_say_who_is_admin_the_person_is_told(bot, fake_slack, db):
+    fake_slack.fail("users.info", error="fatal_error")
+    bot.slack.command("settings", user="U_BOB")
+    [note] = fake_slack.wait_for("chat.postEphemeral")
+    assert "could not check" in note.body["text"]
+    assert fake_slack.calls_to("views.open") == []

@@ -8,6 +8,7 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps
@@ -17,7 +18,7 @@ from bot.services import outbox
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
 from bot.services.settings import Choices
-from bot.views.settings import LEADERBOARD_ON, ONLY_ADMINS, settings_modal
+from bot.views.settings import COULD_NOT_CHECK, LEADERBOARD_ON, ONLY_ADMINS, settings_modal
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,24 @@ def settings(call: Call) -> None:
 
 def open_if_admin(client: WebClient, deps: Deps, trigger_id: str, team_id: str, user_id: str,
                   channel_id: str, current: Choices) -> None:
-    user = client.users_info(user=user_id).get("user") or {}
+    try:
+        user = client.users_info(user=user_id).get("user") or {}
+    except SlackApiError as error:
+        log.warning("users.info failed: %s", error.response.get("error"))
+        _tell(deps, team_id, channel_id, user_id, COULD_NOT_CHECK)
+        return
     if user.get("is_admin") or user.get("is_owner"):
         client.views_open(trigger_id=trigger_id,
                           view=settings_modal(channel_id, current).to_dict())
         return
+    _tell(deps, team_id, channel_id, user_id, ONLY_ADMINS)
+
+
+def _tell(deps: Deps, team_id: str, channel_id: str, user_id: str, text: str) -> None:
+    """An ephemeral answer, through the outbox (retried if Slack is busy)."""
     with deps.database.session() as db:
         outbox.enqueue(db, team_id=team_id, action=outbox.EPHEMERAL, channel_id=channel_id,
-                       user_id=user_id, payload={"text": ONLY_ADMINS})
+                       user_id=user_id, payload={"text": text})
         db.commit()
     deps.wake_outbox()
 
@@ -57,6 +68,10 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
         ack(response_action="errors", errors={Block.APPLAUSE_EMOJI: str(error)})
         return
     # Issue 4 (HOPE prompts) reads and saves its own block of this modal here.
+    if not channel_id:
+        ack(response_action="errors", errors={
+            Block.APPLAUSE_EMOJI: "Open the settings with /debrief settings in a channel."})
+        return
     settings_service.save(
         context["db"], context.team_id or body["user"]["team_id"], channel_id,
         body["user"]["id"], applause_emoji=emoji,

@@ -22,6 +22,8 @@ from bot.services.settings import Choices
 LEADERBOARD_ON = "on"
 ONLY_ADMINS = (":lock: Only workspace admins and owners can change Debrief's settings. "
                "Ask one of them.")
+COULD_NOT_CHECK = (":warning: I could not check with Slack whether you are a workspace admin. "
+                   "Nothing was changed; please try `/debrief settings` again.")
 
 
 def settings_modal(channel_id: str, current: Choices,
