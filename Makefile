@@ -21,6 +21,7 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/rotation_tick.py
+	$(BIN)/python bench/reaction_events.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

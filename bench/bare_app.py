@@ -19,6 +19,11 @@ def create_app() -> Flask:
     def debrief(ack):  # type: ignore[no-untyped-def]
         ack()
 
+    @bolt.event("reaction_added")
+    @bolt.event("reaction_removed")
+    def reaction(ack):  # type: ignore[no-untyped-def]
+        ack()
+
     handler = SlackRequestHandler(bolt)
     web = Flask("bare")
 

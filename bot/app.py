@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 # Every scope the code uses, and no more; manifest.yml lists the same (a test checks).
 BOT_SCOPES = [
     "channels:join",
+    "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",
-    "users:read",  # users.info: admins (/hope prompts), members' time zones, deactivation
+    "groups:read",  # users.conversations: private channels a person and the bot share
+    "reactions:read",  # reaction_added / reaction_removed: applause
+    "users:read",  # users.info: admins (settings, /hope prompts), time zones, deactivation
 ]
 
 

@@ -16,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete
 
 from bot.config import MissingCredentials, load_settings
-from bot.db.models import ProcessedEvent, utcnow
+from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 from bot.services import turns
@@ -29,11 +29,12 @@ EVENT_MEMORY = timedelta(days=1)
 
 def forget_old_events(runtime: Runtime) -> int:
     with runtime.db.session() as db:
-        result = db.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.received_at < utcnow() - EVENT_MEMORY)
-        )
+        cutoff = utcnow() - EVENT_MEMORY
+        result = db.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+        # Un-reacts are remembered only as long as a late copy of the reaction may come.
+        removals = db.execute(delete(ApplauseRemoval).where(ApplauseRemoval.received_at < cutoff))
         db.commit()
-        return result.rowcount or 0
+        return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0)
 
 
 # How often the rotation looks for due reminders: a reminder goes out at most this late.

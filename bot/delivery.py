@@ -18,8 +18,9 @@ from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
-from bot.services import entries, outbox
+from bot.services import entries, home, outbox
 from bot.views.entries import confirmation, entry_message
+from bot.views.home import home_view
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class Delivery:
             outbox.DELETE_MESSAGE: self._delete_message,
             outbox.NOTIFY_USER: self._notify_user,
             outbox.CONFIRM_ENTRY: self._confirm_entry,
+            outbox.PUBLISH_HOME: self._publish_home,
+            outbox.EPHEMERAL: self._ephemeral,
         }
         self.rotation = RotationSender(db)
         self.handlers.update(self.rotation.handlers())
@@ -171,6 +174,28 @@ class Delivery:
                                       text=confirmation(entry))
         return None
 
+    def _publish_home(self, client: WebClient, message: OutboxMessage) -> str | None:
+        user_id = message.user_id or message.channel_id
+        try:
+            channels = _member_channels(client, user_id)
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            # Say, an install from before the scope was added: a Home without the team's
+            # channel learnings beats no Home at all.
+            log.warning("users.conversations failed (%s): Home shows org learnings only",
+                        error.response.get("error"))
+            channels = set()
+        with self.db.session() as db:
+            view = home_view(home.home_for(db, message.team_id, user_id, channels))
+        client.views_publish(user_id=user_id, view=view.to_dict())
+        return None
+
+    def _ephemeral(self, client: WebClient, message: OutboxMessage) -> str | None:
+        client.chat_postEphemeral(channel=message.channel_id, user=message.user_id,
+                                  text=(message.payload or {}).get("text", ""))
+        return None
+
     # --- bookkeeping ---
 
     def _record_entry_message(self, db, message: OutboxMessage, ts: str) -> None:  # type: ignore[no-untyped-def]
@@ -198,6 +223,20 @@ class Delivery:
                 "and log the next one there."
             )},
         )
+
+
+def _member_channels(client: WebClient, user_id: str) -> set[str]:
+    """The channels a person is in (public, and private ones the bot is in too)."""
+    channels: set[str] = set()
+    cursor = None
+    for _ in range(20):  # 20 pages of 1,000: more channels than anyone is in
+        page = client.users_conversations(user=user_id, types="public_channel,private_channel",
+                                          exclude_archived=True, limit=1000, cursor=cursor)
+        channels.update(channel["id"] for channel in page.get("channels", []))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return channels
 
 
 def _call(send: Callable[[], str | None]) -> str | None:

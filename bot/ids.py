@@ -10,6 +10,7 @@ COMMAND = "/debrief"
 class Callback(enum.StrEnum):
     ENTRY_MODAL = "debrief_entry"
     ROTATION_MODAL = "rotation_settings"
+    SETTINGS_MODAL = "debrief_settings"
 
 
 class Block(enum.StrEnum):
@@ -25,6 +26,8 @@ class Block(enum.StrEnum):
     ROTATION_LEAD = "rotation_lead"
     ROTATION_HOLIDAYS = "rotation_holidays"
     ROTATION_PAUSED = "rotation_paused"
+    APPLAUSE_EMOJI = "applause_emoji"
+    LEADERBOARD = "leaderboard"
 
 
 class Action(enum.StrEnum):
@@ -37,6 +40,8 @@ class Action(enum.StrEnum):
     ROTATION_PASS = "rotation_pass"
     ROTATION_SKIP = "rotation_skip"
     ROTATION_INPUT = "rotation_input"
+    APPLAUSE_EMOJI = "applause_emoji_input"
+    LEADERBOARD = "leaderboard_check"
 
 
 # --- /hope and forget-me ---

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -118,10 +119,16 @@ class Applause(Base):
     # Whose work is applauded; found from the message, never from Slack's item_user.
     author_id: Mapped[str] = mapped_column(String(32))
     entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The applauded work is anonymous: only its author may ever see this applause.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the person reacted (Slack's event_ts, zero-padded): events can arrive out of
+    # order (a retry after an un-react), and the latest one wins.
+    reacted_ts: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "message_ts", "reactor_id", "emoji"),
+        Index(None, "team_id", "channel_id", "created_at"),
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "reactor_id", "created_at"),
         Index(None, "team_id", "entry_id"),
@@ -144,6 +151,23 @@ class Reflection(Base):
     shared_entry_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index(None, "team_id", "author_id", "created_at"),)
+
+
+class ApplauseRemoval(Base):
+    """A reaction taken back, remembered for a day so that a late copy of its
+    `reaction_added` (Slack retries for minutes) does not count it again."""
+
+    __tablename__ = "applause_removals"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reactor_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(100), primary_key=True)
+    removed_ts: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index(None, "received_at"),)
 
 
 class WorkspaceSettings(Base):
@@ -312,6 +336,7 @@ SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, OAUTH_STATES_T
 
 __all__ = [
     "Applause",
+    "ApplauseRemoval",
     "Base",
     "ChannelSettings",
     "WorkspaceSettings",

@@ -39,10 +39,13 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, forget, hope, rotation, views
+    from bot.listeners import commands, events, forget, hope, kudos, rotation, settings, views
 
     commands.register(app, deps)
     views.register(app, deps)
+    events.register(app, deps)
+    settings.register(app, deps)
+    kudos.register(app, deps)
     hope.register(app, deps)
     forget.register(app, deps)
     rotation.register(app, deps)

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltContext
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from bot.db.models import ProcessedEvent
+from bot.db.models import ProcessedEvent, utcnow
 from bot.listeners import Deps
 
 Listener = Callable[..., Any]
@@ -34,17 +35,12 @@ def transactional(deps: Deps) -> Callable[[Listener], Listener]:
                 context["db"] = session
                 context["deps"] = deps
                 event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-                if event_id:
-                    team_id = context.team_id or body.get("team_id", "")
-                    session.add(ProcessedEvent(team_id=team_id, event_id=event_id))
-                    try:
-                        # A concurrent copy of the same event waits here, then fails.
-                        session.flush()
-                    except IntegrityError:
-                        session.rollback()
-                        if "ack" in kwargs:
-                            kwargs["ack"]()
-                        return None
+                if event_id and not _first_delivery(session, context.team_id or
+                                                    body.get("team_id", ""), event_id):
+                    session.rollback()
+                    if "ack" in kwargs:
+                        kwargs["ack"]()
+                    return None
                 result = listener(**kwargs)
                 session.commit()
                 return result
@@ -52,3 +48,22 @@ def transactional(deps: Deps) -> Callable[[Listener], Listener]:
         return run
 
     return wrap
+
+
+_RECORD_EVENT = {
+    "postgresql": postgresql.insert(ProcessedEvent).on_conflict_do_nothing()
+    .returning(ProcessedEvent.event_id),
+    "sqlite": sqlite.insert(ProcessedEvent).on_conflict_do_nothing()
+    .returning(ProcessedEvent.event_id),
+}
+
+
+def _first_delivery(session: Session, team_id: str, event_id: str) -> bool:
+    """Record the event as seen; False if it already was. A concurrent copy of the same
+    event waits here for the first one's transaction: it does nothing if that commits,
+    and takes over if it rolls back. One statement, no exception: this is the hot path."""
+    connection = session.connection()
+    result = connection.execute(_RECORD_EVENT[connection.dialect.name],
+                                {"team_id": team_id, "event_id": event_id,
+                                 "received_at": utcnow()})
+    return result.first() is not None

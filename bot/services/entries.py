@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Entry, Kind, Visibility, utcnow
+from bot.db.models import Applause, Entry, Kind, Visibility, utcnow
 from bot.services import outbox, turns
 from bot.services.errors import UserError
 
@@ -112,6 +113,9 @@ def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entr
     if entry.message_ts and entry.message_channel_id:
         outbox.enqueue(db, team_id=team_id, action=outbox.DELETE_MESSAGE,
                        channel_id=entry.message_channel_id, target_ts=entry.message_ts)
+    # Its message, and the reactions on it, go away: so does its applause.
+    db.execute(sql_delete(Applause).where(Applause.team_id == team_id,
+                                          Applause.entry_id == entry.id))
     db.delete(entry)
     db.commit()
     return entry

@@ -26,6 +26,8 @@ ROTATION_UPDATE = "rotation_update"
 ROTATION_DM = "rotation_dm"
 ROTATION_NOTICE = "rotation_notice"
 ROTATION_SCHEDULE = "rotation_schedule"
+PUBLISH_HOME = "publish_home"  # channel_id and user_id: the person whose Home it is
+EPHEMERAL = "ephemeral"  # payload {"text"}: a message only user_id sees in channel_id
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0

@@ -51,6 +51,8 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # users.conversations: the channel ids each user is a member of.
+    memberships: dict[str, list[str]] = field(default_factory=dict)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _gates: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,6 +74,7 @@ class FakeSlack:
             "views.publish": lambda body: {"view": {"id": "V" + self._next_ts()}},
             "views.update": lambda body: {"view": {"id": body.get("view_id")}},
             "users.info": self._user_info,
+            "users.conversations": self._user_conversations,
         }
 
     # --- control ---
@@ -141,6 +144,8 @@ class FakeSlack:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.users.clear()
+            self.memberships.clear()
             self._failures.clear()
             for gate in self._gates.values():
                 gate.set()
@@ -161,6 +166,16 @@ class FakeSlack:
         if user is None:
             raise _SlackError("user_not_found")
         return {"user": user}
+
+    def _user_conversations(self, body: dict[str, Any]) -> dict[str, Any]:
+        # Two pages, as Slack paginates: the bot must follow next_cursor.
+        channels = self.memberships.get(body.get("user", ""), [])
+        half = len(channels) // 2
+        page, rest = (channels[half:], "") if body.get("cursor") else (channels[:half], "next")
+        if not half:
+            page, rest = channels, ""
+        return {"channels": [{"id": c, "is_channel": True, "is_member": True} for c in page],
+                "response_metadata": {"next_cursor": rest}}
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         method = request.path.rsplit("/", 1)[-1]

@@ -150,6 +150,20 @@ class SlackSender:
         return self.post(body, "application/json", extra_headers=headers)
 
 
+def reaction(kind: str, *, user: str, channel: str, ts: str, emoji: str = "tada",
+             item_user: str | None = BOT_USER_ID) -> dict[str, Any]:
+    """A `reaction_added` / `reaction_removed` event on a message, as Slack sends it.
+    For a message the bot posted, Slack names the bot as `item_user`."""
+    event: dict[str, Any] = {
+        "type": kind, "user": user, "reaction": emoji,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": f"{time.time():.6f}",
+    }
+    if item_user is not None:
+        event["item_user"] = item_user
+    return event
+
+
 def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """State values for `view` as a person would fill it: {block_id: value}.
 

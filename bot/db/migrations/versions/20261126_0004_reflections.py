@@ -1,7 +1,7 @@
 """reflections
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26 07:23:57.452360
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.db.models
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,84 @@
+"""/debrief settings: workspace admins choose which emoji count and per-channel
+leaderboards. Whether the caller is an admin is asked of Slack after the ack."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.ids import Action, Block, Callback
+from bot.listeners import Deps
+from bot.listeners.commands import Call, subcommand
+from bot.listeners.transaction import transactional
+from bot.services import outbox
+from bot.services import settings as settings_service
+from bot.services.errors import UserError
+from bot.services.settings import Choices
+from bot.views.settings import COULD_NOT_CHECK, LEADERBOARD_ON, ONLY_ADMINS, settings_modal
+
+log = logging.getLogger(__name__)
+
+
+@subcommand("settings", usage="settings",
+            summary="workspace admins: which emoji count as applause, leaderboards")
+def settings(call: Call) -> None:
+    current = settings_service.choices(call.db, call.team_id, call.channel_id)
+    call.deps.after_ack(open_if_admin, call.client, call.deps, call.trigger_id, call.team_id,
+                        call.user_id, call.channel_id, current)
+    return None
+
+
+def open_if_admin(client: WebClient, deps: Deps, trigger_id: str, team_id: str, user_id: str,
+                  channel_id: str, current: Choices) -> None:
+    try:
+        user = client.users_info(user=user_id).get("user") or {}
+    except SlackApiError as error:
+        log.warning("users.info failed: %s", error.response.get("error"))
+        _tell(deps, team_id, channel_id, user_id, COULD_NOT_CHECK)
+        return
+    if user.get("is_admin") or user.get("is_owner"):
+        client.views_open(trigger_id=trigger_id,
+                          view=settings_modal(channel_id, current).to_dict())
+        return
+    _tell(deps, team_id, channel_id, user_id, ONLY_ADMINS)
+
+
+def _tell(deps: Deps, team_id: str, channel_id: str, user_id: str, text: str) -> None:
+    """An ephemeral answer, through the outbox (retried if Slack is busy)."""
+    with deps.database.session() as db:
+        outbox.enqueue(db, team_id=team_id, action=outbox.EPHEMERAL, channel_id=channel_id,
+                       user_id=user_id, payload={"text": text})
+        db.commit()
+    deps.wake_outbox()
+
+
+def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    values = view["state"]["values"]
+    typed = values.get(Block.APPLAUSE_EMOJI, {}).get(Action.APPLAUSE_EMOJI, {}).get("value")
+    ticked = values.get(Block.LEADERBOARD, {}).get(Action.LEADERBOARD, {}) \
+        .get("selected_options") or []
+    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id")
+    try:
+        emoji = settings_service.parse_emoji(typed)
+    except UserError as error:
+        ack(response_action="errors", errors={Block.APPLAUSE_EMOJI: str(error)})
+        return
+    # Issue 4 (HOPE prompts) reads and saves its own block of this modal here.
+    if not channel_id:
+        ack(response_action="errors", errors={
+            Block.APPLAUSE_EMOJI: "Open the settings with /debrief settings in a channel."})
+        return
+    settings_service.save(
+        context["db"], context.team_id or body["user"]["team_id"], channel_id,
+        body["user"]["id"], applause_emoji=emoji,
+        leaderboard=any(o.get("value") == LEADERBOARD_ON for o in ticked),
+    )
+    ack()
+
+
+def register(app: App, deps: Deps) -> None:
+    app.view(Callback.SETTINGS_MODAL)(transactional(deps)(submit_settings))

@@ -1,0 +1,114 @@
+"""The App Home: what a person sees on Debrief's Home tab, gathered from the database.
+
+Publishing goes through the outbox (`PUBLISH_HOME`): the row is queued when the tab is
+opened, and the view is built from the database when it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
+from bot.services import outbox
+
+OWN_ENTRIES = 10
+TEAM_LEARNINGS = 15
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    id: int
+    kind: str
+    text: str
+    channel_id: str
+    visibility: str
+    created_at: datetime
+    # None when the entry is anonymous and the viewer is not its author.
+    author_id: str | None
+    applause: int
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An upcoming share-a-learning turn (filled in by the rotation feature)."""
+
+    channel_id: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class Home:
+    user_id: str
+    own_entries: list[EntryLine]
+    received: int
+    given: int
+    team_learnings: list[EntryLine]
+    turns: list[Turn]
+
+
+def queue_publish(db: Session, team_id: str, user_id: str) -> bool:
+    """Queue the person's Home for publishing, unless a publish is already waiting."""
+    waiting = db.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.action == outbox.PUBLISH_HOME,
+        OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.claimed_until.is_(None),
+    ).limit(1))
+    if waiting is not None:
+        return False
+    outbox.enqueue(db, team_id=team_id, action=outbox.PUBLISH_HOME, channel_id=user_id,
+                   user_id=user_id)
+    return True
+
+
+def next_turns(db: Session, team_id: str, user_id: str) -> list[Turn]:
+    """The person's next rotation turns. The rotation feature fills this in; until then
+    there are none."""
+    return []
+
+
+def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str]) -> Home:
+    """Everything the person's Home shows. `channels` are the channels the person is in:
+    team-visible learnings come from those, org-visible ones from everywhere, private
+    ones of others never."""
+    applause = (
+        select(func.count()).where(Applause.team_id == team_id, Applause.entry_id == Entry.id)
+        .correlate(Entry).scalar_subquery()
+    )
+    own = db.execute(
+        select(Entry, applause).where(Entry.team_id == team_id, Entry.author_id == user_id)
+        .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(OWN_ENTRIES)
+    ).all()
+    visible = [Entry.visibility == Visibility.ORG]
+    if channels:
+        visible.append(and_(Entry.visibility == Visibility.TEAM,
+                            Entry.channel_id.in_(list(channels))))
+    # The count shown beside someone else's anonymous entry is not secret (it is on the
+    # message for all to see); who gave it and whom it was for stay hidden.
+    team = db.execute(
+        select(Entry, applause).where(Entry.team_id == team_id, Entry.author_id != user_id,
+                                      or_(*visible))
+        .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(TEAM_LEARNINGS)
+    ).all()
+    received = db.scalar(select(func.count()).where(
+        Applause.team_id == team_id, Applause.author_id == user_id)) or 0
+    given = db.scalar(select(func.count()).where(
+        Applause.team_id == team_id, Applause.reactor_id == user_id)) or 0
+    return Home(
+        user_id=user_id,
+        own_entries=[_line(entry, count, user_id) for entry, count in own],
+        received=received, given=given,
+        team_learnings=[_line(entry, count, user_id) for entry, count in team],
+        turns=next_turns(db, team_id, user_id),
+    )
+
+
+def _line(entry: Entry, applause: int, viewer: str) -> EntryLine:
+    author = None if entry.anonymous and entry.author_id != viewer else entry.author_id
+    return EntryLine(id=entry.id, kind=entry.kind, text=entry.text,
+                     channel_id=entry.channel_id, visibility=entry.visibility,
+                     created_at=entry.created_at, author_id=author, applause=applause)

@@ -1,0 +1,91 @@
+"""/debrief settings: workspace admins narrow the applause emoji and turn on leaderboards."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db.models import Applause, ChannelSettings, Entry, WorkspaceSettings
+from tests.kit.fake_slack import TEAM_ID
+from tests.kit.slack_requests import fill, reaction
+
+
+def open_settings(bot, fake_slack, user="U_ADMIN", **profile) -> dict:
+    fake_slack.users[user] = {"id": user, "team_id": TEAM_ID, "is_admin": False,
+                              "is_owner": False, **profile}
+    answer = bot.slack.command("settings", user=user)
+    assert answer.status == 200 and answer.text == ""
+    return answer
+
+
+def test_a_non_admin_is_told_only_admins_can_and_no_modal_opens(bot, fake_slack, db):
+    open_settings(bot, fake_slack, user="U_BOB")
+    [note] = fake_slack.wait_for("chat.postEphemeral")
+    assert note.body["user"] == "U_BOB" and note.body["channel"] == "C_TEAM"
+    assert "Only workspace admins" in note.body["text"]
+    assert fake_slack.calls_to("users.info")[0].body["user"] == "U_BOB"
+    assert fake_slack.calls_to("views.open") == []
+
+
+def test_an_admin_narrows_the_emoji_and_turns_the_leaderboard_on(bot, fake_slack, db):
+    open_settings(bot, fake_slack, is_admin=True)
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    assert view["callback_id"] == "debrief_settings"
+    answer = bot.slack.view_submission(view, fill(view, {
+        "applause_emoji": ":tada: :Clap:, +1::skin-tone-2", "leaderboard": ["on"]}),
+        user="U_ADMIN")
+    assert answer.status == 200
+    with db.session() as session:
+        workspace = session.get(WorkspaceSettings, TEAM_ID)
+        assert workspace.applause_emoji == ["tada", "clap", "+1"]
+        assert workspace.updated_by == "U_ADMIN"
+        assert session.get(ChannelSettings, (TEAM_ID, "C_TEAM")).leaderboard is True
+
+    with db.session() as session:
+        session.add(Entry(team_id=TEAM_ID, channel_id="C_TEAM", author_id="U_ALICE",
+                          kind="win", text="x", message_channel_id="C_TEAM",
+                          message_ts="1700000001.000100"))
+        session.commit()
+    for emoji in ("eyes", "clap"):
+        bot.slack.event(reaction("reaction_added", user="U_BOB", channel="C_TEAM",
+                                 ts="1700000001.000100", emoji=emoji))
+    with db.session() as session:
+        assert session.scalars(select(Applause.emoji)).all() == ["clap"]
+
+
+def test_the_owner_sees_the_current_choices_and_can_go_back_to_every_emoji(bot, fake_slack,
+                                                                           db):
+    with db.session() as session:
+        session.add(WorkspaceSettings(team_id=TEAM_ID, applause_emoji=["tada"]))
+        session.add(ChannelSettings(team_id=TEAM_ID, channel_id="C_TEAM", leaderboard=True))
+        session.commit()
+    open_settings(bot, fake_slack, is_owner=True)
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    emoji_input = next(b for b in view["blocks"] if b.get("block_id") == "applause_emoji")
+    assert emoji_input["element"]["initial_value"] == ":tada:"
+    toggle = next(b for b in view["blocks"] if b.get("block_id") == "leaderboard")
+    assert toggle["element"]["initial_options"][0]["value"] == "on"
+
+    bot.slack.view_submission(view, fill(view, {"applause_emoji": "", "leaderboard": []}),
+                              user="U_ADMIN")
+    with db.session() as session:
+        assert session.get(WorkspaceSettings, TEAM_ID).applause_emoji is None
+        assert session.get(ChannelSettings, (TEAM_ID, "C_TEAM")).leaderboard is False
+
+
+def test_a_bad_emoji_name_keeps_the_modal_open_and_saves_nothing(bot, fake_slack, db):
+    open_settings(bot, fake_slack, is_admin=True)
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    answer = bot.slack.view_submission(view, fill(view, {"applause_emoji": ":tada: <!here>"}),
+                                       user="U_ADMIN")
+    assert answer.json()["response_action"] == "errors"
+    assert "not an emoji name" in answer.json()["errors"]["applause_emoji"]
+    with db.session() as session:
+        assert session.get(WorkspaceSettings, TEAM_ID) is None
+
+
+def test_when_slack_cannot_say_who_is_admin_the_person_is_told(bot, fake_slack, db):
+    fake_slack.fail("users.info", error="fatal_error")
+    bot.slack.command("settings", user="U_BOB")
+    [note] = fake_slack.wait_for("chat.postEphemeral")
+    assert "could not check" in note.body["text"]
+    assert fake_slack.calls_to("views.open") == []
