@@ -157,3 +157,16 @@ def test_without_channel_scopes_home_still_shows_org_learnings(bot, fake_slack, 
     add_entry(db, "U_BOB", "bob team only")
     text = text_of(open_home(bot, fake_slack))
     assert "erin for the org" in text and "bob team only" not in text
+
+
+def test_home_shows_the_persons_next_rotation_turn(bot, fake_slack, db):
+    bot.slack.command("rotation add <@U_ALICE|alice>", channel="C_TEAM")
+    bot.slack.command("rotation schedule mon,tue,wed,thu,fri,sat,sun 09:30 UTC lead 10",
+                      channel="C_TEAM")
+    bot.slack.event({"type": "app_home_opened", "user": "U_ALICE", "channel": "D_ALICE",
+                     "tab": "home", "event_ts": "1700000000.000100"})
+    publish = fake_slack.wait_for("views.publish")[0]
+    home = json.dumps(publish.body["view"])
+    assert "Next rotation turns" in home
+    assert "<#C_TEAM>" in home
+    assert "No turns coming up" not in home

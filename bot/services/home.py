@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
-from bot.services import outbox
+from bot.services import outbox, rotation
 
 OWN_ENTRIES = 10
 TEAM_LEARNINGS = 15
@@ -35,7 +35,7 @@ class EntryLine:
 
 @dataclass(frozen=True)
 class Turn:
-    """An upcoming share-a-learning turn (filled in by the rotation feature)."""
+    """An upcoming share-a-learning turn."""
 
     channel_id: str
     starts_at: datetime
@@ -66,9 +66,9 @@ def queue_publish(db: Session, team_id: str, user_id: str) -> bool:
 
 
 def next_turns(db: Session, team_id: str, user_id: str) -> list[Turn]:
-    """The person's next rotation turns. The rotation feature fills this in; until then
-    there are none."""
-    return []
+    """The person's next share-a-learning turns, soonest first, from every rotation."""
+    return [Turn(channel_id=turn.channel_id, starts_at=turn.meeting_at)
+            for turn in rotation.upcoming_turns(db, team_id, user_id, limit=3)]
 
 
 def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str]) -> Home:
