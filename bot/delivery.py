@@ -17,7 +17,8 @@ from slack_sdk.errors import SlackApiError
 from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
-from bot.services import entries, outbox
+from bot.senders import CardSender, ExportSender, NotYet, post_in_channel
+from bot.services import cards, entries, outbox
 from bot.views.entries import confirmation, entry_message
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ TRANSIENT_ERRORS = {
 
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
-PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER}
+PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.POST_CARD, outbox.POST_CARD_DEBRIEF}
 
 
 class Retry(Exception):
@@ -64,6 +65,8 @@ class Delivery:
             outbox.DELETE_MESSAGE: self._delete_message,
             outbox.NOTIFY_USER: self._notify_user,
             outbox.CONFIRM_ENTRY: self._confirm_entry,
+            **CardSender(db).handlers(),
+            **ExportSender(db).handlers(),
         }
 
     def run_once(self) -> int:
@@ -129,18 +132,17 @@ class Delivery:
     def _post_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
         with self.db.session() as db:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+            card = cards.get_card(db, message.team_id, entry.card_id) \
+                if entry is not None and entry.card_id is not None else None
         if entry is None:
             return None  # deleted before it was posted: nothing to show
-        body = entry_message(entry)
-        try:
-            response = client.chat_postMessage(channel=message.channel_id, **body)
-        except SlackApiError as error:
-            if error.response.get("error") != "not_in_channel":
-                raise
-            # A public channel the bot was never invited to: join it and post once more.
-            client.conversations_join(channel=message.channel_id)
-            response = client.chat_postMessage(channel=message.channel_id, **body)
-        return response["ts"]
+        if card is None:
+            return post_in_channel(client, message.channel_id, **entry_message(entry))
+        if card.message_ts is None:
+            raise NotYet(f"card {card.id} is not posted yet")
+        # An entry on a card is a reply in the card's thread.
+        return post_in_channel(client, message.channel_id, thread_ts=card.message_ts,
+                               **entry_message(entry, card.title))
 
     def _delete_message(self, client: WebClient, message: OutboxMessage) -> str | None:
         try:
@@ -197,6 +199,8 @@ def _call(send: Callable[[], str | None]) -> str | None:
     """Run one Slack call, sorting failures into retry-later and give-up."""
     try:
         return send()
+    except NotYet as wait:
+        raise Retry(str(wait)) from wait
     except SlackApiError as error:
         status = error.response.status_code
         code = str(error.response.get("error") or f"http_{status}")

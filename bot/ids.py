@@ -16,6 +16,8 @@ class Block(enum.StrEnum):
     TEXT = "text"
     VISIBILITY = "visibility"
     ANONYMOUS = "anonymous"
+    CARD = "card"
+    CARD_ADD = "card_add"
 
 
 class Action(enum.StrEnum):
@@ -23,3 +25,8 @@ class Action(enum.StrEnum):
     TEXT = "text_input"
     VISIBILITY = "visibility_choice"
     ANONYMOUS = "anonymous_check"
+    CARD = "card_select"
+    # The card message's buttons: one per kind, the card ID as the button's value.
+    CARD_ADD_WIN = "card_add_win"
+    CARD_ADD_OPPORTUNITY = "card_add_opportunity"
+    CARD_ADD_LESSON = "card_add_lesson"

@@ -39,7 +39,13 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, views
+    from bot.listeners import (
+        cards,
+        commands,
+        export,  # noqa: F401 (its subcommand registers on import)
+        views,
+    )
 
     commands.register(app, deps)
     views.register(app, deps)
+    cards.register(app, deps)

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Kind, Visibility, utcnow
-from bot.services import outbox
+from bot.services import cards, outbox
 from bot.services.errors import UserError
 
 MAX_TEXT = 3000
@@ -33,6 +33,7 @@ class NewEntry:
     visibility: Visibility = Visibility.TEAM
     anonymous: bool = False
     source: str = "command"
+    card_id: int | None = None
 
 
 def validate_text(text: str) -> str:
@@ -59,8 +60,10 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     """Store an entry and, when others may see it, queue its post; commit both at once.
 
     `confirm` also queues an ephemeral confirmation to the author (for the modal, which
-    has no slash-command response to carry it). This is the acknowledgement's hot path,
-    so it writes with Core statements rather than the ORM's unit of work.
+    has no slash-command response to carry it). An entry on a card (`card_id`, checked
+    open by the caller) refreshes the card's tallies unless it is private.
+    This is the acknowledgement's hot path, so it writes with Core statements rather
+    than the ORM's unit of work.
     """
     text = validate_text(new.text)
     now = utcnow()
@@ -68,7 +71,7 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
         team_id=new.team_id, channel_id=new.channel_id, author_id=new.author_id,
         kind=str(new.kind), text=text, visibility=str(new.visibility),
         anonymous=new.anonymous, source=new.source, created_at=now,
-        tags=" ".join(extract_tags(text)),
+        tags=" ".join(extract_tags(text)), card_id=new.card_id,
     )
     connection = db.connection()
     entry.id = connection.execute(_INSERT_ENTRY, {
@@ -83,12 +86,14 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
         outbox.enqueue_fast(connection, team_id=entry.team_id, action=action,
                             channel_id=entry.channel_id, entry_id=entry.id,
                             user_id=entry.author_id, now=now)
+    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
+        cards.changed(db, entry.team_id, entry.card_id)
     db.commit()
     return entry
 
 
 _ENTRY_COLUMNS = ("team_id", "channel_id", "author_id", "kind", "text", "visibility",
-                  "anonymous", "source", "created_at", "tags")
+                  "anonymous", "source", "created_at", "tags", "card_id")
 _INSERT_ENTRY = insert(Entry).returning(Entry.id)
 
 
@@ -106,5 +111,8 @@ def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entr
         outbox.enqueue(db, team_id=team_id, action=outbox.DELETE_MESSAGE,
                        channel_id=entry.message_channel_id, target_ts=entry.message_ts)
     db.delete(entry)
+    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
+        db.flush()
+        cards.changed(db, team_id, entry.card_id)
     db.commit()
     return entry

@@ -1,0 +1,145 @@
+"""Outbox handlers for cards and exports: each renders from the database at send time.
+
+`Delivery` (bot/delivery.py) registers them; like its own handlers each makes its Slack
+call and returns the `ts` (or file id) it produced, and records on the card what Slack
+now shows, so a retried row never posts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.db import Database
+from bot.db.models import Card, OutboxMessage
+from bot.services import cards, export, outbox
+from bot.views.cards import card_debrief, card_message
+from bot.views.export import EXTENSIONS, render
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[WebClient, OutboxMessage], str | None]
+
+
+def post_in_channel(client: WebClient, channel: str, **body: object) -> str:
+    """chat.postMessage; in a public channel the bot is not in, join it and post again."""
+    try:
+        response = client.chat_postMessage(channel=channel, **body)
+    except SlackApiError as error:
+        if error.response.get("error") != "not_in_channel":
+            raise
+        client.conversations_join(channel=channel)
+        response = client.chat_postMessage(channel=channel, **body)
+    return str(response["ts"])
+
+
+class NotYet(Exception):
+    """The row depends on a message not posted yet (a card's): try again later."""
+
+
+class CardSender:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            outbox.POST_CARD: self.post_card,
+            outbox.UPDATE_CARD: self.update_card,
+            outbox.POST_CARD_DEBRIEF: self.post_debrief,
+        }
+
+    def _render(self, message: OutboxMessage) -> tuple[Card, int, dict] | None:
+        with self.db.session() as db:
+            card = cards.get_card(db, message.team_id, message.card_id or 0)
+            if card is None:
+                return None
+            return card, card.revision, card_message(card, cards.tally(db, card))
+
+    def _shown(self, card: Card, revision: int, ts: str | None = None) -> None:
+        with self.db.session() as db:
+            if ts is not None:
+                row = cards.get_card(db, card.team_id, card.id)
+                if row is not None and row.message_ts is None:
+                    row.message_ts = ts
+                db.flush()
+            cards.shown(db, card.team_id, card.id, revision)
+            db.commit()
+
+    def post_card(self, client: WebClient, message: OutboxMessage) -> str | None:
+        rendered = self._render(message)
+        if rendered is None:
+            return None
+        card, revision, body = rendered
+        if card.message_ts is not None:
+            return card.message_ts  # posted already (a retry after a lost answer)
+        ts = post_in_channel(client, card.channel_id, **body)
+        # Anything that changed while this was being drawn is caught by a refresh.
+        self._shown(card, revision, ts)
+        return ts
+
+    def update_card(self, client: WebClient, message: OutboxMessage) -> str | None:
+        rendered = self._render(message)
+        if rendered is None:
+            return None
+        card, revision, body = rendered
+        if card.message_ts is None or card.shown_revision >= revision:
+            # Not posted yet (its post draws the newest tallies) or nothing new to show.
+            return None
+        try:
+            client.chat_update(channel=card.channel_id, ts=card.message_ts, **body)
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+            log.warning("card %s: its message was deleted; not refreshed", card.id)
+            return None
+        self._shown(card, revision)
+        return card.message_ts
+
+    def post_debrief(self, client: WebClient, message: OutboxMessage) -> str | None:
+        with self.db.session() as db:
+            card = cards.get_card(db, message.team_id, message.card_id or 0)
+            if card is None:
+                return None
+            if card.message_ts is None:
+                raise NotYet(f"card {card.id} is not posted yet")
+            body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
+        # In the card's thread, and shown in the channel too: the debrief is for everyone.
+        return post_in_channel(client, card.channel_id, thread_ts=card.message_ts,
+                               reply_broadcast=True, **body)
+
+
+class ExportSender:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def handlers(self) -> dict[str, Handler]:
+        return {outbox.UPLOAD_EXPORT: self.upload}
+
+    def upload(self, client: WebClient, message: OutboxMessage) -> str | None:
+        fmt = (message.payload or {}).get("format", "csv")
+        with self.db.session() as db:
+            rows = export.channel_entries(db, message.team_id, message.channel_id)
+        now = datetime.now(UTC)
+        filename = f"debrief-{message.channel_id}-{now:%Y-%m-%d}.{EXTENSIONS[fmt]}"
+        content = render(fmt, rows, message.channel_id).encode()
+
+        def send() -> dict:
+            return client.files_upload_v2(
+                channel=message.channel_id, filename=filename, content=content,
+                title=f"Debrief entries of this channel ({len(rows)})",
+                initial_comment=f"<@{message.user_id}> exported this channel's "
+                                f"{len(rows)} team-visible entries.",
+            )["file"]
+
+        try:
+            file = send()
+        except SlackApiError as error:
+            if error.response.get("error") != "not_in_channel":
+                raise
+            client.conversations_join(channel=message.channel_id)
+            file = send()
+        return str(file.get("id") or "")[:32] or None
