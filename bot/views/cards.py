@@ -6,7 +6,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     ContextBlock,
-    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -26,7 +25,7 @@ KIND_FROM_ACTION = {action.value: kind for kind, action in ADD_ACTIONS.items()}
 PLURAL = {Kind.WIN: "Wins", Kind.OPPORTUNITY: "Opportunities", Kind.LESSON: "Lessons"}
 SECTION_LIMIT = 3000
 ITEM_LIMIT = 500  # escaped, it still fits a section
-MAX_BLOCKS = 45  # Slack takes 50 a message; room for the header and the closing note
+MAX_BLOCKS = 45  # Slack takes 50 a message; room for the title and the closing note
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -50,10 +49,11 @@ def card_message(card: Card, tally: Tally) -> dict:
              "Add to it with the buttons, or pick it in `/debrief`; entries gather in the "
              "thread")
     blocks: list[SlackBlock] = [
-        HeaderBlock(text=card.title),  # plain text: it can never ping or link
+        SectionBlock(block_id=Block.CARD, text=MarkdownTextObject(
+            text=f":card_index: *{safe(card.title)}*")),
         SectionBlock(text=MarkdownTextObject(text=tally_line(tally))),
         ContextBlock(elements=[MarkdownTextObject(
-            text=f":card_index: Card {card.id} · opened by <@{card.opened_by}> · {state}")]),
+            text=f"Card {card.id} · opened by <@{card.opened_by}> · {state}")]),
     ]
     if not closed:
         blocks.append(ActionsBlock(block_id=Block.CARD_ADD, elements=[
@@ -75,7 +75,8 @@ def _item_line(item: DebriefItem) -> str:
 
 def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> dict:
     """What was learned on a card, by kind, the most applauded first."""
-    blocks: list[SlackBlock] = [HeaderBlock(text=clip(f"Debrief: {card.title}", 150))]
+    blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(
+        text=f":checkered_flag: *Debrief of {safe(card.title)}*"))]
     # Sections of at most SECTION_LIMIT characters, with how many entries each holds.
     sections: list[tuple[str, int]] = []
     for kind in Kind:

@@ -141,6 +141,18 @@ class FakeSlack:
                         f"{[c.method for c in self.calls]}")
                 self._changed.wait(left)
 
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0,
+                   what: str = "a condition") -> None:
+        """Block until `predicate()` (re-checked after every call Slack receives) holds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():  # outside the lock: the predicate may read the calls
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {what}: "
+                                     f"{[c.method for c in self.calls]}")
+            with self._changed:
+                self._changed.wait(min(left, 0.05))
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
