@@ -28,6 +28,7 @@ BOT_SCOPES = [
     "channels:join",
     "chat:write",
     "commands",
+    "files:write",  # /debrief export shares its file in the channel
 ]
 
 
