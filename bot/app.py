@@ -29,6 +29,7 @@ BOT_SCOPES = [
     "chat:write",
     "commands",
     "files:write",  # /debrief export shares its file in the channel
+    "users:read",  # authors' display names in the export
 ]
 
 

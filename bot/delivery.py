@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
-from bot.senders import CardSender, ExportSender, NotYet, post_in_channel
+from bot.senders import CardSender, ExportSender, NotYet, failure_notice, post_in_channel
 from bot.services import cards, entries, outbox
 from bot.views.entries import confirmation, entry_message
 
@@ -179,6 +179,12 @@ class Delivery:
                            channel_id=message.channel_id, target_ts=ts)
 
     def _tell_author_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+        notice = failure_notice(row, error)
+        if notice is not None and row.user_id:
+            outbox.enqueue(db, team_id=row.team_id, action=outbox.NOTIFY_USER,
+                           channel_id=row.user_id, user_id=row.user_id,
+                           payload={"text": notice})
+            return
         if row.action != outbox.POST_ENTRY or row.entry_id is None:
             return
         entry = entries.get_entry(db, row.team_id, row.entry_id)

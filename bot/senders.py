@@ -37,6 +37,22 @@ def post_in_channel(client: WebClient, channel: str, **body: object) -> str:
     return str(response["ts"])
 
 
+def failure_notice(row: OutboxMessage, error: str) -> str | None:
+    """What to tell the person who asked, when a card or export row fails for good."""
+    where = f"<#{row.channel_id}>"
+    invite = "Invite me with `/invite @Debrief`"
+    if row.action == outbox.POST_CARD:
+        return (f"I could not post your card (ID {row.card_id}) in {where} (Slack said "
+                f"`{error}`). {invite}, then open it again with `/debrief card`.")
+    if row.action == outbox.POST_CARD_DEBRIEF:
+        return (f"I could not post the debrief of card {row.card_id} in {where} (Slack said "
+                f"`{error}`). Everything on it is saved; `/debrief export` has it too.")
+    if row.action == outbox.UPLOAD_EXPORT:
+        return (f"I could not share the export in {where} (Slack said `{error}`). "
+                f"{invite} and run `/debrief export` again.")
+    return None
+
+
 class NotYet(Exception):
     """The row depends on a message not posted yet (a card's): try again later."""
 
@@ -125,7 +141,8 @@ class ExportSender:
             rows = export.channel_entries(db, message.team_id, message.channel_id)
         now = datetime.now(UTC)
         filename = f"debrief-{message.channel_id}-{now:%Y-%m-%d}.{EXTENSIONS[fmt]}"
-        content = render(fmt, rows, message.channel_id).encode()
+        names = self._names(client, {row.author_id for row in rows if row.author_id})
+        content = render(fmt, rows, message.channel_id, names).encode()
 
         def send() -> dict:
             return client.files_upload_v2(
@@ -143,3 +160,18 @@ class ExportSender:
             client.conversations_join(channel=message.channel_id)
             file = send()
         return str(file.get("id") or "")[:32] or None
+
+    @staticmethod
+    def _names(client: WebClient, user_ids: set[str]) -> dict[str, str]:
+        """Display names for the file (users.info, Tier 4); an unknown one stays blank."""
+        names = {}
+        for user_id in sorted(user_ids):
+            try:
+                user = client.users_info(user=user_id)["user"]
+            except SlackApiError as error:
+                log.info("export: no name for an author (%s)", error.response.get("error"))
+                continue
+            profile = user.get("profile") or {}
+            names[user_id] = (profile.get("display_name") or profile.get("real_name")
+                              or user.get("real_name") or user.get("name") or "")
+        return names

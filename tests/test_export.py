@@ -46,7 +46,13 @@ def channel_history(bot, fake_slack):
     bot.slack.command("win another workspace's win", team="T_OTHER", user="U_ZED")
 
 
-def test_csv_export_holds_what_the_channel_may_see(bot, fake_slack, db, channel_history):
+def test_csv_export_holds_what_the_channel_may_see(bot, fake_slack, db, channel_history,
+                                                    monkeypatch):
+    monkeypatch.setitem(fake_slack.users, "U_ALICE", {
+        "id": "U_ALICE", "name": "alice", "real_name": "Alice L",
+        "profile": {"display_name": "alice", "real_name": "Alice L"}})
+    monkeypatch.setitem(fake_slack.users, "U_BOB", {"id": "U_BOB", "name": "bob",
+                                                    "profile": {}})
     answer = bot.slack.command("export")
 
     assert "Exporting 3 entries as CSV" in answer.text
@@ -60,11 +66,14 @@ def test_csv_export_holds_what_the_channel_may_see(bot, fake_slack, db, channel_
         ("lesson", "I deployed on a Friday"),
         ("opportunity", "share the runbook org-wide"),
     ]
-    assert [r["author_id"] for r in rows] == ["U_ALICE", "anonymous", "U_CAROL"]
+    assert [r["author_id"] for r in rows] == ["U_ALICE", "", "U_CAROL"]
+    assert [r["author"] for r in rows] == ["alice", "anonymous", ""]  # Carol: no name known
+    asked = {c.body["user"] for c in fake_slack.calls_to("users.info")}
+    assert asked == {"U_ALICE", "U_CAROL"}  # an anonymous author is never even looked up
     assert [r["visibility"] for r in rows] == ["team", "team", "org"]
     assert rows[0]["tags"] == "#launch"
     content = file["content"].decode()
-    for never in ("my private fear", "U_BOB", "another channel", "another workspace"):
+    for never in ("my private fear", "U_BOB", "bob", "another channel", "another workspace"):
         assert never not in content
 
 
@@ -90,7 +99,7 @@ def test_markdown_export_is_an_escaped_table(bot, fake_slack, db):
     assert lines[2].startswith("| id | created_at_utc | kind |")
     [row] = [line for line in lines if "pipes" in line]
     assert r"pipes \| break \*tables\*<br>second line" in row
-    assert row.count(" | ") == 8  # nine cells: the text's pipe does not split the row
+    assert row.count(" | ") == 9  # ten cells: the text's pipe does not split the row
 
 
 def test_cells_that_look_like_formulas_are_defused(bot, fake_slack, db):
@@ -147,3 +156,13 @@ def test_a_failed_upload_is_retried(bot, fake_slack, db):
     assert len(fake_slack.uploaded()) == 1
     assert "retry me" in fake_slack.uploaded()[0]["content"].decode()
     assert fake_slack.uploaded()[0]["channel_id"] == "C_TEAM"
+
+
+def test_an_export_that_cannot_be_shared_tells_who_asked(bot, fake_slack, db):
+    bot.slack.command("win kept safe")
+    fake_slack.fail("files.completeUploadExternal", error="channel_not_found")
+    bot.slack.command("export", user="U_DAN")
+    dm = fake_slack.wait_for("chat.postMessage", 2)[1]
+    assert dm.body["channel"] == "U_DAN"
+    assert "could not share the export" in dm.body["text"]
+    assert "kept safe" not in dm.body["text"]
