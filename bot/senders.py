@@ -58,6 +58,9 @@ class NotYet(Exception):
 
 
 class CardSender:
+    """Posts a card, refreshes its tallies (skipped when Slack shows the newest revision),
+    and posts its debrief in its thread."""
+
     def __init__(self, db: Database):
         self.db = db
 
@@ -129,6 +132,8 @@ class CardSender:
 
 
 class ExportSender:
+    """Uploads a channel's export with files_upload_v2, drawn from the database when sent."""
+
     def __init__(self, db: Database):
         self.db = db
 

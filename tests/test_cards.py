@@ -229,3 +229,25 @@ def test_an_entry_waits_for_its_cards_message(bot, fake_slack, db):
     assert card.message_ts and reply.body["thread_ts"] == card.message_ts
     assert len([c for c in fake_slack.succeeded("chat.postMessage")
                 if "Retry me" in c.blocks_text() and "thread_ts" not in c.body]) == 1
+
+
+def test_a_change_while_an_update_is_in_flight_is_shown_after_it(bot, fake_slack, db):
+    card, _ = open_card(bot, fake_slack, db)
+    gate = fake_slack.hold("chat.update")  # Slack is slow to answer the first refresh
+    add_from_card(bot, fake_slack, card, "lesson", "first")
+    fake_slack.wait_for("chat.update")
+    add_from_card(bot, fake_slack, card, "lesson", "second")
+    gate.set()
+    fake_slack.wait_until(lambda: updates_showing(fake_slack, "2 lessons"),
+                          what="the second entry on the card")
+
+
+def test_applause_elsewhere_costs_no_update(bot, fake_slack, db):
+    card, _ = open_card(bot, fake_slack, db)
+    bot.slack.command("win not on a card")
+    fake_slack.wait_until(lambda: len(fake_slack.succeeded("chat.postMessage")) == 2)
+    with db.session() as session:
+        cards.applause_changed(session, "T0001", "C_TEAM", "1.000")
+        session.commit()
+        assert session.scalars(select(OutboxMessage).where(
+            OutboxMessage.action == outbox.UPDATE_CARD)).all() == []

@@ -55,6 +55,8 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
     db = context["db"]
     card = cards.get_card(db, team_id, int(action["value"])) \
         if str(action.get("value", "")).isdigit() else None
+    if card is not None:
+        channel_id = card.channel_id
     # A card closed since its message was drawn: the form opens without it.
     card_id = card.id if card is not None and card.status == CardStatus.OPEN else None
     view = entry_modal(channel_id, kind, cards=cards.open_cards(db, team_id, channel_id),
