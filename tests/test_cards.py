@@ -118,6 +118,8 @@ def test_entries_for_a_card_are_replies_in_its_thread(bot, fake_slack, db):
     assert reply.body["thread_ts"] == card.message_ts
     assert reply.body["channel"] == "C_TEAM"
     assert "Launch the new checkout" in reply.blocks_text()  # the entry names its card
+    confirm = fake_slack.wait_for("chat.postEphemeral")[0]
+    assert "will be posted in its card's thread" in confirm.body["text"]
 
 
 def test_slash_debrief_offers_the_channels_open_cards(bot, fake_slack, db):

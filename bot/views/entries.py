@@ -69,6 +69,8 @@ def confirmation(entry: Entry) -> str:
         where = "and it will be posted here anonymously"
     else:
         where = "and it will be posted here"
+    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
+        where = where.replace("posted here", "posted in its card's thread")
     tags = f" Tags: {', '.join('#' + t for t in entry.tag_names)}." if entry.tag_names else ""
     return (
         f":white_check_mark: Saved your {kind} (ID {entry.id}) {where}.{tags} "
