@@ -5,7 +5,7 @@ submits N entries on it from 8 concurrent senders through the Debrief modal. Pri
 p50 / p99 with and without a card, how many `chat.update` calls the burst cost and how long
 until the card showed the whole burst; then the time to render an export of the entries.
 
-    python bench/card_burst.py [--entries 200] [--postgres postgresql://...]
+    python bench/card_burst.py [--entries 200] [--senders 8] [--postgres postgresql://...]
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+SENDERS = 8
+
+
 def burst(bot: BotServer, view: dict, n: int, label: str, card: str | None = None) -> None:
     def submit(i: int) -> float:
         answers = {"kind": "lesson", "text": f"{label} {i}", "card": card}
@@ -46,10 +49,10 @@ def burst(bot: BotServer, view: dict, n: int, label: str, card: str | None = Non
         assert answer.status == 200
         return (time.perf_counter() - start) * 1000
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(SENDERS) as pool:
         times = list(pool.map(submit, range(n)))
     print(f"  {label:<10} ack p50 {statistics.median(times):6.1f} ms   "
-          f"p99 {percentile(times, 99):6.1f} ms   ({n} submissions, 8 senders)")
+          f"p99 {percentile(times, 99):6.1f} ms   ({n} submissions, {SENDERS} senders)")
 
 
 def run(url: str, n: int) -> None:
@@ -92,8 +95,11 @@ def run(url: str, n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=200)
+    parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--postgres", help="a PostgreSQL URL; a scratch schema is used")
     args = parser.parse_args()
+    global SENDERS
+    SENDERS = args.senders
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)
