@@ -31,9 +31,10 @@ BOT_SCOPES = [
     "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",
+    "files:write",  # /debrief export shares its file in the channel
     "groups:read",  # users.conversations: private channels a person and the bot share
     "reactions:read",  # reaction_added / reaction_removed: applause
-    "users:read",  # users.info: admins (settings, /hope prompts), time zones, deactivation
+    "users:read",  # users.info: admins, time zones, deactivation, authors' names in exports
 ]
 
 

@@ -18,7 +18,8 @@ from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
-from bot.services import entries, home, outbox
+from bot.senders import CardSender, ExportSender, NotYet, failure_notice, post_in_channel
+from bot.services import cards, entries, home, outbox
 from bot.views.entries import confirmation, entry_message
 from bot.views.home import home_view
 
@@ -36,7 +37,8 @@ TRANSIENT_ERRORS = {
 
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
-PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.ROTATION_REMINDER, outbox.ROTATION_DM}
+PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.ROTATION_REMINDER, outbox.ROTATION_DM,
+         outbox.POST_CARD, outbox.POST_CARD_DEBRIEF}
 
 
 class Retry(Exception):
@@ -68,6 +70,8 @@ class Delivery:
             outbox.CONFIRM_ENTRY: self._confirm_entry,
             outbox.PUBLISH_HOME: self._publish_home,
             outbox.EPHEMERAL: self._ephemeral,
+            **CardSender(db).handlers(),
+            **ExportSender(db).handlers(),
         }
         self.rotation = RotationSender(db)
         self.handlers.update(self.rotation.handlers())
@@ -139,18 +143,17 @@ class Delivery:
     def _post_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
         with self.db.session() as db:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+            card = cards.get_card(db, message.team_id, entry.card_id) \
+                if entry is not None and entry.card_id is not None else None
         if entry is None:
             return None  # deleted before it was posted: nothing to show
-        body = entry_message(entry)
-        try:
-            response = client.chat_postMessage(channel=message.channel_id, **body)
-        except SlackApiError as error:
-            if error.response.get("error") != "not_in_channel":
-                raise
-            # A public channel the bot was never invited to: join it and post once more.
-            client.conversations_join(channel=message.channel_id)
-            response = client.chat_postMessage(channel=message.channel_id, **body)
-        return response["ts"]
+        if card is None:
+            return post_in_channel(client, message.channel_id, **entry_message(entry))
+        if card.message_ts is None:
+            raise NotYet(f"card {card.id} is not posted yet")
+        # An entry on a card is a reply in the card's thread.
+        return post_in_channel(client, message.channel_id, thread_ts=card.message_ts,
+                               **entry_message(entry, card.title))
 
     def _delete_message(self, client: WebClient, message: OutboxMessage) -> str | None:
         try:
@@ -209,6 +212,12 @@ class Delivery:
                            channel_id=message.channel_id, target_ts=ts)
 
     def _tell_author_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+        notice = failure_notice(row, error)
+        if notice is not None and row.user_id:
+            outbox.enqueue(db, team_id=row.team_id, action=outbox.NOTIFY_USER,
+                           channel_id=row.user_id, user_id=row.user_id,
+                           payload={"text": notice})
+            return
         if row.action != outbox.POST_ENTRY or row.entry_id is None:
             return
         entry = entries.get_entry(db, row.team_id, row.entry_id)
@@ -243,6 +252,8 @@ def _call(send: Callable[[], str | None]) -> str | None:
     """Run one Slack call, sorting failures into retry-later and give-up."""
     try:
         return send()
+    except NotYet as wait:
+        raise Retry(str(wait)) from wait
     except SlackApiError as error:
         status = error.response.status_code
         code = str(error.response.get("error") or f"http_{status}")

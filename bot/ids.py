@@ -28,6 +28,8 @@ class Block(enum.StrEnum):
     ROTATION_PAUSED = "rotation_paused"
     APPLAUSE_EMOJI = "applause_emoji"
     LEADERBOARD = "leaderboard"
+    CARD = "card"
+    CARD_ADD = "card_add"
 
 
 class Action(enum.StrEnum):
@@ -43,6 +45,11 @@ class Action(enum.StrEnum):
     APPLAUSE_EMOJI = "applause_emoji_input"
     LEADERBOARD = "leaderboard_check"
 
+    CARD = "card_select"
+    # The card message's buttons: one per kind, the card ID as the button's value.
+    CARD_ADD_WIN = "card_add_win"
+    CARD_ADD_OPPORTUNITY = "card_add_opportunity"
+    CARD_ADD_LESSON = "card_add_lesson"
 
 # --- /hope and forget-me ---
 

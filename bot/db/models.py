@@ -92,16 +92,51 @@ class Entry(Base):
 
     # The #tags, lower-cased and space-separated ("launch ops"); full-text search reads it.
     tags: Mapped[str] = mapped_column(String(1000), default="")
+    # The deliverable card it was logged on, if any (its post goes in the card's thread).
+    card_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index(None, "team_id", "channel_id", "created_at"),
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "message_channel_id", "message_ts"),
+        Index(None, "team_id", "card_id"),
     )
 
     @property
     def tag_names(self) -> list[str]:
         return self.tags.split()
+
+
+class CardStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Card(Base):
+    """A deliverable, shown as a channel message with tallies; entries gather in its thread.
+
+    `revision` counts changes worth showing; `shown_revision` is what the message on Slack
+    shows, so a burst of changes costs one `chat.update`, and none when nothing changed."""
+
+    __tablename__ = "cards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(150))
+    opened_by: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=CardStatus.OPEN)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    shown_revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index(None, "team_id", "channel_id", "status"),
+        Index(None, "team_id", "channel_id", "message_ts"),
+    )
 
 
 class Applause(Base):
@@ -299,6 +334,8 @@ class OutboxMessage(Base):
     action: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
     entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The card a card action (post, refresh, debrief) is about.
+    card_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[str | None] = mapped_column(String(32))
     target_ts: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -338,6 +375,8 @@ __all__ = [
     "Applause",
     "ApplauseRemoval",
     "Base",
+    "Card",
+    "CardStatus",
     "ChannelSettings",
     "WorkspaceSettings",
     "Entry",

@@ -39,10 +39,22 @@ class Deps:
 
 
 def register(app: App, deps: Deps) -> None:
-    from bot.listeners import commands, events, forget, hope, kudos, rotation, settings, views
+    from bot.listeners import (
+        cards,
+        commands,
+        events,
+        export,  # noqa: F401 (its subcommand registers on import)
+        forget,
+        hope,
+        kudos,
+        rotation,
+        settings,
+        views,
+    )
 
     commands.register(app, deps)
     views.register(app, deps)
+    cards.register(app, deps)
     events.register(app, deps)
     settings.register(app, deps)
     kudos.register(app, deps)

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
 from bot.ids import COMMAND
 from bot.listeners import Deps
 from bot.listeners.slack_text import typed_text
 from bot.listeners.transaction import transactional
-from bot.services import entries
+from bot.services import cards, entries
 from bot.services.entries import EntryError, NewEntry
 from bot.services.errors import UserError
 from bot.views import help as help_view
@@ -125,8 +126,8 @@ def show_help(call: Call) -> str:
     return help_text()
 
 
-def open_modal(client: WebClient, trigger_id: str, channel_id: str) -> None:
-    client.views_open(trigger_id=trigger_id, view=entry_modal(channel_id).to_dict())
+def open_modal(client: WebClient, trigger_id: str, view: View) -> None:
+    client.views_open(trigger_id=trigger_id, view=view.to_dict())
 
 
 def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
@@ -134,8 +135,11 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
     deps: Deps = context["deps"]
     if not word:
         ack()
+        team_id = context.team_id or command["team_id"]
+        view = entry_modal(command["channel_id"], cards=cards.open_cards(
+            context["db"], team_id, command["channel_id"]))
         # After the ack, off the request thread: the trigger_id is good for 3 s.
-        deps.after_ack(open_modal, client, command["trigger_id"], command["channel_id"])
+        deps.after_ack(open_modal, client, command["trigger_id"], view)
         return
     sub = SUBCOMMANDS.get(word)
     if sub is None:

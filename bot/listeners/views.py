@@ -10,7 +10,8 @@ from bot.db.models import Kind, Visibility
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps
 from bot.listeners.transaction import transactional
-from bot.services import entries
+from bot.services import cards, entries
+from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
 
 
@@ -25,7 +26,9 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     visibility = (_value(values, Block.VISIBILITY, Action.VISIBILITY)
                   .get("selected_option") or {}).get("value") or Visibility.TEAM
     anonymous = bool(_value(values, Block.ANONYMOUS, Action.ANONYMOUS).get("selected_options"))
-    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id")
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    channel_id = metadata.get("channel_id")
+    card_id = _chosen_card(values, metadata)
 
     errors: dict[str, str] = {}
     if kind not in {k.value for k in Kind}:
@@ -38,20 +41,36 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
         entries.validate_text(text)
     except EntryError as error:
         errors[Block.TEXT] = str(error)
+    db = context["db"]
+    user_id = body["user"]["id"]
+    team_id = context.team_id or body["user"]["team_id"]
+    if card_id is not None and channel_id:
+        try:
+            cards.check_open(db, team_id, channel_id, card_id)
+        except CardError as error:
+            errors[Block.CARD if Block.CARD in values else Block.TEXT] = str(error)
     if errors:
         # The modal stays open with everything the person typed.
         ack(response_action="errors", errors=errors)
         return
 
-    db = context["db"]
-    user_id = body["user"]["id"]
-    team_id = context.team_id or body["user"]["team_id"]
     entries.log_entry(db, NewEntry(
         team_id=team_id, channel_id=channel_id, author_id=user_id, kind=Kind(kind),
         text=text, visibility=Visibility(visibility), anonymous=anonymous, source="modal",
+        card_id=card_id,
     ), confirm=True)
     context["deps"].wake_outbox()
     ack()
+
+
+def _chosen_card(values: dict, metadata: dict) -> int | None:
+    """The card picked in the form; without a card field, the card it was opened from."""
+    if Block.CARD in values:
+        chosen = (_value(values, Block.CARD, Action.CARD).get("selected_option") or {})
+        value = chosen.get("value")
+    else:
+        value = metadata.get("card_id")
+    return int(value) if value is not None and str(value).isdigit() else None
 
 
 def register(app: App, deps: Deps) -> None:

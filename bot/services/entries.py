@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, Kind, Visibility, utcnow
-from bot.services import outbox, turns
+from bot.services import cards, outbox, turns
 from bot.services.errors import UserError
 
 MAX_TEXT = 3000
@@ -35,6 +35,7 @@ class NewEntry:
     visibility: Visibility = Visibility.TEAM
     anonymous: bool = False
     source: str = "command"
+    card_id: int | None = None
 
 
 def validate_text(text: str) -> str:
@@ -61,8 +62,10 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     """Store an entry and, when others may see it, queue its post; commit both at once.
 
     `confirm` also queues an ephemeral confirmation to the author (for the modal, which
-    has no slash-command response to carry it). This is the acknowledgement's hot path,
-    so it writes with Core statements rather than the ORM's unit of work.
+    has no slash-command response to carry it). An entry on a card (`card_id`, checked
+    open by the caller) refreshes the card's tallies unless it is private.
+    This is the acknowledgement's hot path, so it writes with Core statements rather
+    than the ORM's unit of work.
     """
     text = validate_text(new.text)
     now = utcnow()
@@ -70,7 +73,7 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
         team_id=new.team_id, channel_id=new.channel_id, author_id=new.author_id,
         kind=str(new.kind), text=text, visibility=str(new.visibility),
         anonymous=new.anonymous, source=new.source, created_at=now,
-        tags=" ".join(extract_tags(text)),
+        tags=" ".join(extract_tags(text)), card_id=new.card_id,
     )
     connection = db.connection()
     entry.id = connection.execute(_INSERT_ENTRY, {
@@ -91,12 +94,14 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     if entry.kind in SHARES_A_TURN and not entry.anonymous \
             and entry.visibility != Visibility.PRIVATE:
         turns.mark_shared(db, entry.team_id, entry.author_id, now)
+    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
+        cards.changed(db, entry.team_id, entry.card_id)
     db.commit()
     return entry
 
 
 _ENTRY_COLUMNS = ("team_id", "channel_id", "author_id", "kind", "text", "visibility",
-                  "anonymous", "source", "created_at", "tags")
+                  "anonymous", "source", "created_at", "tags", "card_id")
 _INSERT_ENTRY = insert(Entry).returning(Entry.id)
 
 
@@ -117,5 +122,8 @@ def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entr
     db.execute(sql_delete(Applause).where(Applause.team_id == team_id,
                                           Applause.entry_id == entry.id))
     db.delete(entry)
+    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
+        db.flush()
+        cards.changed(db, team_id, entry.card_id)
     db.commit()
     return entry

@@ -28,6 +28,10 @@ ROTATION_NOTICE = "rotation_notice"
 ROTATION_SCHEDULE = "rotation_schedule"
 PUBLISH_HOME = "publish_home"  # channel_id and user_id: the person whose Home it is
 EPHEMERAL = "ephemeral"  # payload {"text"}: a message only user_id sees in channel_id
+POST_CARD = "post_card"
+UPDATE_CARD = "update_card"
+POST_CARD_DEBRIEF = "post_card_debrief"
+UPLOAD_EXPORT = "upload_export"
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0
@@ -41,22 +45,26 @@ def enqueue(
     action: str,
     channel_id: str,
     entry_id: int | None = None,
+    card_id: int | None = None,
     user_id: str | None = None,
     target_ts: str | None = None,
     payload: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue a Slack call in the current transaction (the caller commits)."""
+    """Queue a Slack call in the current transaction (the caller commits); `not_before`
+    holds it back until then (to gather a burst of changes into one call)."""
     message = OutboxMessage(
         team_id=team_id,
         action=action,
         channel_id=channel_id,
         entry_id=entry_id,
+        card_id=card_id,
         user_id=user_id,
         target_ts=target_ts,
         payload=payload,
         status=OutboxStatus.PENDING,
         attempts=0,
-        next_attempt_at=utcnow(),
+        next_attempt_at=not_before or utcnow(),
     )
     db.add(message)
     return message
@@ -73,6 +81,21 @@ def enqueue_fast(connection: Connection, *, team_id: str, action: str, channel_i
         "user_id": user_id, "status": OutboxStatus.PENDING, "attempts": 0,
         "next_attempt_at": now, "created_at": now,
     })
+
+
+def has_waiting(db: Session, *, team_id: str, action: str, card_id: int) -> bool:
+    """Whether a row for this card and action is pending and not yet taken by a sender:
+    whatever it sends will be rendered from the database, so a new one is not needed."""
+    now = utcnow()
+    return db.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.action == action,
+            OutboxMessage.card_id == card_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        ).limit(1)
+    ) is not None
 
 
 def claim_due(

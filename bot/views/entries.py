@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
     Block as SlackBlock,
@@ -20,10 +21,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.db.models import Entry, Kind, Visibility
+from bot.db.models import Card, Entry, Kind, Visibility
 from bot.ids import Action, Block, Callback
 from bot.services.entries import MAX_TEXT
-from bot.views.text import safe
+from bot.views.text import clip, safe
 
 KIND_LABEL = {Kind.WIN: "Win", Kind.OPPORTUNITY: "Opportunity", Kind.LESSON: "Lesson"}
 KIND_EMOJI = {Kind.WIN: ":trophy:", Kind.OPPORTUNITY: ":seedling:", Kind.LESSON: ":bulb:"}
@@ -40,10 +41,12 @@ def byline(entry: Entry) -> str:
     return f"{KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {who}"
 
 
-def entry_message(entry: Entry) -> dict:
+def entry_message(entry: Entry, card_title: str | None = None) -> dict:
     """The bot's channel message for a team- or org-visible entry: where applause lands."""
     kind = Kind(entry.kind)
     footer = [f"ID {entry.id}"]
+    if card_title is not None:
+        footer.append(f":card_index: {safe(card_title)}")
     if entry.tag_names:
         footer.append(" ".join(f"`#{safe(tag)}`" for tag in entry.tag_names))
     footer.append("react with any emoji to applaud")
@@ -66,6 +69,8 @@ def confirmation(entry: Entry) -> str:
         where = "and it will be posted here anonymously"
     else:
         where = "and it will be posted here"
+    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
+        where = where.replace("posted here", "posted in its card's thread")
     tags = f" Tags: {', '.join('#' + t for t in entry.tag_names)}." if entry.tag_names else ""
     return (
         f":white_check_mark: Saved your {kind} (ID {entry.id}) {where}.{tags} "
@@ -77,19 +82,45 @@ def _option(value: str, label: str) -> Option:
     return Option(value=value, text=label)
 
 
-def entry_modal(channel_id: str, kind: Kind | None = None) -> View:
-    """The Debrief modal: kind, what happened, visibility, anonymous."""
+NO_CARD = "none"
+
+
+def card_block(cards: Sequence[Card], card_id: int | None) -> InputBlock:
+    """The optional card choice: the channel's open cards, and "no card" to undo a pick."""
+    options = [_option(NO_CARD, "No card")]
+    for card in cards:
+        suffix = f" (card {card.id})"
+        options.append(_option(str(card.id), clip(card.title, 75 - len(suffix)) + suffix))
+    initial = next((o for o in options if card_id is not None and o.value == str(card_id)),
+                   None)
+    return InputBlock(
+        block_id=Block.CARD,
+        label="Deliverable card",
+        optional=True,
+        element=StaticSelectElement(action_id=Action.CARD, options=options[:100],
+                                    initial_option=initial, placeholder="No card"),
+    )
+
+
+def entry_modal(channel_id: str, kind: Kind | None = None, *, cards: Sequence[Card] = (),
+                card_id: int | None = None) -> View:
+    """The Debrief modal: kind, what happened, card (when the channel has open ones),
+    visibility, anonymous. Opened from a card, that card and the kind are chosen."""
     kinds = [_option(k.value, f"{KIND_EMOJI[k]} {KIND_LABEL[k]}") for k in Kind]
     visibilities = [_option(v.value, VISIBILITY_LABEL[v]) for v in
                     (Visibility.TEAM, Visibility.PRIVATE, Visibility.ORG)]
     initial_kind = next((o for o in kinds if kind and o.value == kind.value), None)
+    metadata: dict[str, object] = {"channel_id": channel_id}
+    if card_id is not None:
+        metadata["card_id"] = card_id
+    card_blocks = [card_block(cards, card_id)] if cards else []
     return View(
         type="modal",
         callback_id=Callback.ENTRY_MODAL,
         title="Debrief",
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"channel_id": channel_id}),
+        private_metadata=json.dumps(metadata),
         blocks=[
             InputBlock(
                 block_id=Block.KIND,
@@ -107,6 +138,7 @@ def entry_modal(channel_id: str, kind: Kind | None = None) -> View:
                     placeholder="Use #tags to make it easy to find later",
                 ),
             ),
+            *card_blocks,
             InputBlock(
                 block_id=Block.VISIBILITY,
                 label="Who can see it?",

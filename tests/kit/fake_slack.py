@@ -58,6 +58,8 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # files_upload_v2: file id -> what getUploadURLExternal was told, and the bytes sent.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -75,6 +77,8 @@ class FakeSlack:
             "views.update": lambda body: {"view": {"id": body.get("view_id")}},
             "users.info": self._user_info,
             "users.conversations": self._user_conversations,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # --- control ---
@@ -141,11 +145,24 @@ class FakeSlack:
                         f"{[c.method for c in self.calls]}")
                 self._changed.wait(left)
 
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0,
+                   what: str = "a condition") -> None:
+        """Block until `predicate()` (re-checked after every call Slack receives) holds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():  # outside the lock: the predicate may read the calls
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {what}: "
+                                     f"{[c.method for c in self.calls]}")
+            with self._changed:
+                self._changed.wait(min(left, 0.05))
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
             self.users.clear()
             self.memberships.clear()
+            self.files.clear()
             self._failures.clear()
             for gate in self._gates.values():
                 gate.set()
@@ -158,8 +175,54 @@ class FakeSlack:
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
-        return {"channel": body.get("channel"), "ts": ts,
-                "message": {"ts": ts, "text": body.get("text"), "bot_id": BOT_ID}}
+        message = {"ts": ts, "text": body.get("text"), "bot_id": BOT_ID}
+        if body.get("thread_ts"):
+            message["thread_ts"] = body["thread_ts"]
+        return {"channel": body.get("channel"), "ts": ts, "message": message}
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ts):08d}"
+        with self._lock:
+            self.files[file_id] = {"id": file_id, "filename": body.get("filename"),
+                                   "length": int(body.get("length") or 0), "content": None,
+                                   "shared": False}
+        base = self.url.removesuffix("api/")
+        return {"upload_url": f"{base}upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        completed = []
+        for item in json.loads(body.get("files") or "[]"):
+            record = self.files.get(item.get("id", ""))
+            if record is None or record["content"] is None:
+                raise _SlackError("file_not_found" if record is None else "file_upload_not_sent")
+            record.update(title=item.get("title"), channel_id=body.get("channel_id"),
+                          initial_comment=body.get("initial_comment"),
+                          thread_ts=body.get("thread_ts"), shared=bool(body.get("channel_id")))
+            completed.append({"id": record["id"], "title": record["title"]})
+        return {"files": completed}
+
+    def uploaded(self) -> list[dict[str, Any]]:
+        """Files completed (shared) through files_upload_v2, with their bytes as `content`."""
+        with self._lock:
+            return [dict(f) for f in self.files.values() if f.get("title") is not None]
+
+    def _receive_upload(self, request: BaseHTTPRequestHandler) -> None:
+        """Step 2 of files_upload_v2: the bytes POSTed to the upload_url we handed out."""
+        file_id = request.path.rsplit("/", 1)[-1]
+        data = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        with self._changed:
+            record = self.files.get(file_id)
+            if record is not None:
+                record["content"] = data
+            self.calls.append(Call("upload", request.path, {"file_id": file_id},
+                                   dict(request.headers.items()), ok=record is not None))
+            self._changed.notify_all()
+        status, answer = (200, f"OK - {len(data)}") if record else (404, "not found")
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain")
+        request.send_header("Content-Length", str(len(answer)))
+        request.end_headers()
+        request.wfile.write(answer.encode())
 
     def _user_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(body.get("user", ""))
@@ -178,6 +241,9 @@ class FakeSlack:
                 "response_metadata": {"next_cursor": rest}}
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        if request.path.startswith("/upload/"):
+            self._receive_upload(request)
+            return
         method = request.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode()

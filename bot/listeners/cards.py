@@ -1,0 +1,69 @@
+"""Deliverable cards: `/debrief card TITLE`, `/debrief close CARD`, and the card's buttons."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.db.models import CardStatus, Kind
+from bot.listeners import Deps
+from bot.listeners.commands import Call, open_modal, subcommand
+from bot.listeners.transaction import transactional
+from bot.services import cards
+from bot.services.cards import CardError
+from bot.views.cards import KIND_FROM_ACTION
+from bot.views.entries import entry_modal
+from bot.views.text import safe
+
+
+@subcommand("card", usage="card TITLE",
+            summary="open a deliverable card here: entries for it gather in its thread")
+def open_card(call: Call) -> str:
+    try:
+        card = cards.open_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
+                               user_id=call.user_id, title=call.args)
+    except CardError as error:
+        if len(call.args) > cards.MAX_TITLE:
+            # Hand the title back so nothing the person wrote is lost.
+            raise CardError(f"{error}\nWhat you typed:\n```{safe(call.args)}```") from None
+        raise
+    call.wake_outbox()
+    return (f":card_index: Opened card {card.id}, “{safe(card.title)}”: it is being posted "
+            f"here. Close it with `/debrief close {card.id}` to post its debrief.")
+
+
+@subcommand("close", usage="close CARD",
+            summary="close a card (by ID or title) and post what was learned on it")
+def close_card(call: Call) -> str:
+    card = cards.close_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
+                            user_id=call.user_id, ref=call.args)
+    call.wake_outbox()
+    return (f":checkered_flag: Closed card {card.id}, “{safe(card.title)}”: its debrief is "
+            "being posted in its thread.")
+
+
+def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+    """A card's "Add win/opportunity/lesson" button: the Debrief modal, card and kind chosen."""
+    ack()
+    action = body["actions"][0]
+    kind: Kind = KIND_FROM_ACTION[action["action_id"]]
+    channel_id = (body.get("channel") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id", "")
+    team_id = context.team_id or body["team"]["id"]
+    db = context["db"]
+    card = cards.get_card(db, team_id, int(action["value"])) \
+        if str(action.get("value", "")).isdigit() else None
+    if card is not None:
+        channel_id = card.channel_id
+    # A card closed since its message was drawn: the form opens without it.
+    card_id = card.id if card is not None and card.status == CardStatus.OPEN else None
+    view = entry_modal(channel_id, kind, cards=cards.open_cards(db, team_id, channel_id),
+                       card_id=card_id)
+    deps: Deps = context["deps"]
+    deps.after_ack(open_modal, client, body["trigger_id"], view)
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(re.compile(r"^card_add_"))(transactional(deps)(add_from_card))

@@ -1,0 +1,253 @@
+"""Deliverable cards: open, close, tallies, the closing debrief, and who carries a message.
+
+A card's message on Slack is rendered from the database whenever it is sent. Every change
+bumps `Card.revision` and queues at most one waiting refresh per card, so a burst of entries
+costs one `chat.update` (a Tier 3 method), and a refresh that finds nothing new costs none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.db.models import Applause, Card, CardStatus, Entry, Kind, Visibility, utcnow
+from bot.services import outbox
+from bot.services.errors import UserError
+
+MAX_TITLE = 150
+# How long a refresh waits for more changes to the same card before it is sent.
+REFRESH_DELAY = timedelta(seconds=2)
+_CARD_ID = re.compile(r"#?(\d{1,9})")
+
+
+class CardError(UserError):
+    """A card request that cannot be done; the message is fit to show the person."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    wins: int = 0
+    opportunities: int = 0
+    lessons: int = 0
+    applause: int = 0
+
+
+@dataclass(frozen=True)
+class DebriefItem:
+    """One entry in a card's debrief; `author_id` is None for anonymous entries."""
+
+    entry_id: int
+    kind: Kind
+    text: str
+    author_id: str | None
+    applause: int
+    created_at: datetime
+
+
+def validate_title(title: str) -> str:
+    """The title with outer spaces trimmed, or CardError if it is empty or too long."""
+    title = " ".join(title.split())
+    if not title:
+        raise CardError("A card needs a title: `/debrief card Launch the new checkout`.")
+    if len(title) > MAX_TITLE:
+        raise CardError(
+            f"That title is {len(title):,} characters; a card title holds at most "
+            f"{MAX_TITLE}. Nothing was created: shorten it and try again."
+        )
+    return title
+
+
+def open_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
+              title: str) -> Card:
+    """Create a card in a channel and queue its message; commits."""
+    title = validate_title(title)
+    clash = db.scalar(select(Card).where(
+        Card.team_id == team_id, Card.channel_id == channel_id,
+        Card.status == CardStatus.OPEN, func.lower(Card.title) == title.lower()))
+    if clash is not None:
+        raise CardError(f"This channel already has an open card with that title (card "
+                        f"{clash.id}). Close it first, or choose another title.")
+    card = Card(team_id=team_id, channel_id=channel_id, title=title, opened_by=user_id,
+                status=CardStatus.OPEN, revision=0, shown_revision=0, created_at=utcnow())
+    db.add(card)
+    db.flush()
+    outbox.enqueue(db, team_id=team_id, action=outbox.POST_CARD, channel_id=channel_id,
+                   card_id=card.id, user_id=user_id)
+    db.commit()
+    return card
+
+
+def get_card(db: Session, team_id: str, card_id: int) -> Card | None:
+    return db.scalar(select(Card).where(Card.team_id == team_id, Card.id == card_id))
+
+
+def open_cards(db: Session, team_id: str, channel_id: str, limit: int = 99) -> list[Card]:
+    """The channel's open cards, newest first (a modal's select holds 100 options)."""
+    return list(db.scalars(
+        select(Card).where(Card.team_id == team_id, Card.channel_id == channel_id,
+                           Card.status == CardStatus.OPEN)
+        .order_by(Card.id.desc()).limit(limit)))
+
+
+def find_card(db: Session, team_id: str, channel_id: str, ref: str) -> Card:
+    """A card by its ID (`7` or `#7`), or by its title in this channel (open ones first)."""
+    ref = " ".join(ref.split())
+    if not ref:
+        raise CardError("Which card? Give its ID or title: `/debrief close 7`.")
+    match = _CARD_ID.fullmatch(ref)
+    if match:
+        card = get_card(db, team_id, int(match.group(1)))
+        if card is not None:
+            return card
+    card = db.scalar(
+        select(Card).where(Card.team_id == team_id, Card.channel_id == channel_id,
+                           func.lower(Card.title) == ref.lower())
+        .order_by((Card.status == CardStatus.OPEN).desc(), Card.id.desc()).limit(1))
+    if card is None:
+        raise CardError("There is no card with that ID or title in this channel. "
+                        "`/debrief card TITLE` opens one.")
+    return card
+
+
+def check_open(db: Session, team_id: str, channel_id: str, card_id: int) -> Card:
+    """The card an entry is being logged on, if it is open and in that channel."""
+    card = get_card(db, team_id, card_id)
+    if card is None or card.channel_id != channel_id:
+        raise CardError("That card is not in this channel.")
+    if card.status != CardStatus.OPEN:
+        raise CardError(f"The card “{card.title}” was closed; choose another card, or none.")
+    return card
+
+
+def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
+               ref: str) -> Card:
+    """Close a card: its message loses the add buttons and its debrief is posted; commits."""
+    card = find_card(db, team_id, channel_id, ref)
+    # The row lock makes two concurrent closes queue, so one debrief is posted.
+    card = db.scalar(select(Card).where(Card.id == card.id).with_for_update()
+                     .execution_options(populate_existing=True)) or card
+    if card.status == CardStatus.CLOSED:
+        raise CardError(f"Card {card.id} was already closed; its debrief is in its thread.")
+    card.status = CardStatus.CLOSED
+    card.closed_by = user_id
+    card.closed_at = utcnow()
+    changed(db, team_id, card.id, delay=timedelta(0))
+    outbox.enqueue(db, team_id=team_id, action=outbox.POST_CARD_DEBRIEF,
+                   channel_id=card.channel_id, card_id=card.id, user_id=user_id)
+    db.commit()
+    return card
+
+
+def changed(db: Session, team_id: str, card_id: int, *,
+            delay: timedelta | None = None) -> None:
+    """Note a change to what a card shows, and queue a refresh unless one is waiting.
+
+    Runs in the caller's transaction; the refresh renders whatever is stored by then."""
+    db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id)
+               .values(revision=Card.revision + 1))
+    _queue_refresh(db, team_id, card_id, delay)
+
+
+def _queue_refresh(db: Session, team_id: str, card_id: int,
+                   delay: timedelta | None = None) -> None:
+    if outbox.has_waiting(db, team_id=team_id, action=outbox.UPDATE_CARD, card_id=card_id):
+        return
+    channel_id = db.scalar(select(Card.channel_id).where(Card.id == card_id))
+    if channel_id is None:
+        return
+    outbox.enqueue(db, team_id=team_id, action=outbox.UPDATE_CARD, channel_id=channel_id,
+                   card_id=card_id,
+                   not_before=utcnow() + (REFRESH_DELAY if delay is None else delay))
+
+
+def shown(db: Session, team_id: str, card_id: int, revision: int) -> None:
+    """Record that Slack shows `revision` of the card; if it changed meanwhile, queue
+    another refresh (a change that landed while the last one was being sent)."""
+    db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id,
+                                  Card.shown_revision < revision)
+               .values(shown_revision=revision))
+    current = db.scalar(select(Card.revision).where(Card.id == card_id))
+    if current is not None and current > revision:
+        _queue_refresh(db, team_id, card_id)
+
+
+def _visible_entries(card: Card):  # type: ignore[no-untyped-def]
+    # Private entries never show on a card, whoever looks.
+    return (Entry.team_id == card.team_id, Entry.card_id == card.id,
+            Entry.visibility != Visibility.PRIVATE)
+
+
+def _card_message_applause(db: Session, card: Card) -> int:
+    if card.message_ts is None:
+        return 0
+    return db.scalar(select(func.count()).select_from(Applause).where(
+        Applause.team_id == card.team_id, Applause.channel_id == card.channel_id,
+        Applause.message_ts == card.message_ts)) or 0
+
+
+def tally(db: Session, card: Card) -> Tally:
+    """What the card message shows: entries by kind, and applause on them and on it."""
+    kinds = dict(db.execute(select(Entry.kind, func.count()).where(*_visible_entries(card))
+                            .group_by(Entry.kind)).all())
+    on_entries = db.scalar(
+        select(func.count()).select_from(Applause).join(Entry, Entry.id == Applause.entry_id)
+        .where(Applause.team_id == card.team_id, *_visible_entries(card))) or 0
+    return Tally(wins=kinds.get(Kind.WIN, 0), opportunities=kinds.get(Kind.OPPORTUNITY, 0),
+                 lessons=kinds.get(Kind.LESSON, 0),
+                 applause=on_entries + _card_message_applause(db, card))
+
+
+def debrief(db: Session, card: Card) -> list[DebriefItem]:
+    """Everything learned on a card: by kind (wins, opportunities, lessons), the most
+    applauded first, then oldest first. Anonymous entries carry no author."""
+    applause = (select(Applause.entry_id, func.count().label("n"))
+                .where(Applause.team_id == card.team_id).group_by(Applause.entry_id)
+                .subquery())
+    rows = db.execute(
+        select(Entry, func.coalesce(applause.c.n, 0))
+        .outerjoin(applause, applause.c.entry_id == Entry.id)
+        .where(*_visible_entries(card))
+    ).all()
+    order = {kind: n for n, kind in enumerate(Kind)}
+    items = [DebriefItem(entry_id=entry.id, kind=Kind(entry.kind), text=entry.text,
+                         author_id=None if entry.anonymous else entry.author_id,
+                         applause=int(count), created_at=entry.created_at)
+             for entry, count in rows]
+    return sorted(items, key=lambda i: (order[i.kind], -i.applause, i.created_at, i.entry_id))
+
+
+def card_applause(db: Session, card: Card) -> int:
+    """Applause on the card message itself."""
+    return _card_message_applause(db, card)
+
+
+def carrier_of_message(db: Session, team_id: str, channel_id: str,
+                       ts: str) -> tuple[str, int | None] | None:
+    """Whose work a bot message carries, for applause: (author_id, entry_id) for an
+    entry's message, (opener, None) for a card's message, None for any other message."""
+    entry = db.execute(select(Entry.author_id, Entry.id).where(
+        Entry.team_id == team_id, Entry.message_channel_id == channel_id,
+        Entry.message_ts == ts).limit(1)).first()
+    if entry is not None:
+        return entry.author_id, entry.id
+    opener = db.scalar(select(Card.opened_by).where(
+        Card.team_id == team_id, Card.channel_id == channel_id, Card.message_ts == ts)
+        .limit(1))
+    return (opener, None) if opener is not None else None
+
+
+def applause_changed(db: Session, team_id: str, channel_id: str, ts: str) -> None:
+    """Call after applause on a message is added or removed (in the same transaction):
+    the card it belongs to, if any, refreshes its tally."""
+    card_id = db.scalar(select(Card.id).where(
+        Card.team_id == team_id, Card.channel_id == channel_id, Card.message_ts == ts))
+    if card_id is None:
+        card_id = db.scalar(select(Entry.card_id).where(
+            Entry.team_id == team_id, Entry.message_channel_id == channel_id,
+            Entry.message_ts == ts, Entry.card_id.is_not(None)))
+    if card_id is not None:
+        changed(db, team_id, card_id)

@@ -1,0 +1,81 @@
+"""Exporting a channel's entries: what may leave the channel, and in which shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Applause, Card, Entry, Visibility
+from bot.services import outbox
+from bot.services.errors import UserError
+
+FORMATS = ("csv", "md")
+FORMAT_ALIASES = {"csv": "csv", "md": "md", "markdown": "md"}
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One exported entry; `author_id` is None for anonymous entries."""
+
+    entry_id: int
+    created_at: datetime
+    kind: str
+    visibility: str
+    author_id: str | None
+    text: str
+    tags: str
+    card: str | None
+    applause: int
+
+
+def _exportable(team_id: str, channel_id: str):  # type: ignore[no-untyped-def]
+    # What the channel already sees: team-visible entries, and org-visible ones posted
+    # in it. Private entries never leave their author.
+    return (Entry.team_id == team_id, Entry.channel_id == channel_id,
+            Entry.visibility.in_([Visibility.TEAM, Visibility.ORG]))
+
+
+def parse_format(args: str) -> str:
+    """`csv` (the default), `md` or `markdown`; anything else is a UserError."""
+    word = args.strip().lower()
+    if not word:
+        return "csv"
+    if word not in FORMAT_ALIASES:
+        raise UserError("Export as `csv` or `md`: `/debrief export md`.")
+    return FORMAT_ALIASES[word]
+
+
+def request_export(db: Session, *, team_id: str, channel_id: str, user_id: str,
+                   fmt: str) -> int:
+    """Queue the upload of the channel's entries as a file; commits. Returns how many
+    entries it holds now (the file is drawn when it is sent, with any logged since)."""
+    count = db.scalar(select(func.count()).select_from(Entry)
+                      .where(*_exportable(team_id, channel_id))) or 0
+    if count == 0:
+        raise UserError("There is nothing to export yet: this channel has no team-visible "
+                        "entries.")
+    outbox.enqueue(db, team_id=team_id, action=outbox.UPLOAD_EXPORT, channel_id=channel_id,
+                   user_id=user_id, payload={"format": fmt})
+    db.commit()
+    return count
+
+
+def channel_entries(db: Session, team_id: str, channel_id: str) -> list[ExportRow]:
+    """The channel's exportable entries, oldest first, with their card and applause."""
+    applause = (select(Applause.entry_id, func.count().label("n"))
+                .where(Applause.team_id == team_id).group_by(Applause.entry_id).subquery())
+    rows = db.execute(
+        select(Entry, Card.title, func.coalesce(applause.c.n, 0))
+        .outerjoin(Card, (Card.id == Entry.card_id) & (Card.team_id == Entry.team_id))
+        .outerjoin(applause, applause.c.entry_id == Entry.id)
+        .where(*_exportable(team_id, channel_id))
+        .order_by(Entry.created_at, Entry.id)
+    ).all()
+    return [ExportRow(entry_id=entry.id, created_at=entry.created_at, kind=entry.kind,
+                      visibility=entry.visibility,
+                      author_id=None if entry.anonymous else entry.author_id,
+                      text=entry.text, tags=entry.tags, card=title, applause=int(count))
+            for entry, title, count in rows]
