@@ -253,3 +253,23 @@ def test_applause_elsewhere_costs_no_update(bot, fake_slack, db):
         session.commit()
         assert session.scalars(select(OutboxMessage).where(
             OutboxMessage.action == outbox.UPDATE_CARD)).all() == []
+
+
+def test_applause_on_a_card_message_counts_for_its_opener_and_refreshes_it(bot, fake_slack, db):
+    from sqlalchemy import select
+
+    from bot.db.models import Applause
+    from tests.kit.slack_requests import reaction
+
+    bot.slack.command("card Launch the beta", user="U_ALICE")
+    card_post = fake_slack.wait_for("chat.postMessage")[0]
+    bot.runtime.worker.stop()
+    bot.runtime.worker.start()
+    ts = card_post.response["ts"]
+    assert bot.slack.event(reaction("reaction_added", user="U_BOB", channel="C_TEAM", ts=ts,
+                                    emoji="tada")).status == 200
+    with db.session() as session:
+        [row] = session.scalars(select(Applause)).all()
+    assert (row.author_id, row.reactor_id, row.entry_id) == ("U_ALICE", "U_BOB", None)
+    update = fake_slack.wait_for("chat.update")[-1]
+    assert update.body["ts"] == ts

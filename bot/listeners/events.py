@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.listeners import Deps
 from bot.listeners.transaction import transactional
-from bot.services import applause, home
+from bot.services import applause, cards, home
 
 
 def _reaction(event: dict, context: BoltContext, body: dict) -> dict | None:
@@ -30,17 +30,24 @@ def _reaction(event: dict, context: BoltContext, body: dict) -> dict | None:
 
 def reaction_added(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
     reaction = _reaction(event, context, body)
-    if reaction is not None:
-        # Never item_user: for our own posts Slack names the bot, not the author.
-        applause.add(context["db"].connection(), **reaction)
+    # Never item_user: for our own posts Slack names the bot, not the author.
+    if reaction is not None and applause.add(context["db"].connection(), **reaction):
+        _refresh_card(context, reaction)
     ack()
 
 
 def reaction_removed(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
     reaction = _reaction(event, context, body)
-    if reaction is not None:
-        applause.remove(context["db"].connection(), **reaction)
+    if reaction is not None and applause.remove(context["db"].connection(), **reaction):
+        _refresh_card(context, reaction)
     ack()
+
+
+def _refresh_card(context: BoltContext, reaction: dict) -> None:
+    """A card shows its applause: queue a (coalesced) refresh of the card it is on."""
+    cards.applause_changed(context["db"], reaction["team_id"], reaction["channel_id"],
+                           reaction["ts"])
+    context["deps"].wake_outbox()
 
 
 def app_home_opened(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:

@@ -20,12 +20,15 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Select,
     Text,
     bindparam,
     cast,
     delete,
     exists,
+    false,
+    null,
     or_,
     select,
     union_all,
@@ -35,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.db.models import (
     Applause,
     ApplauseRemoval,
+    Card,
     Entry,
     UTCDateTime,
     WorkspaceSettings,
@@ -64,7 +68,17 @@ ENTRY_CARRIER: Carrier = select(
     Entry.message_ts == bindparam("ts"),
 )
 
-CARRIERS: list[Carrier] = [ENTRY_CARRIER]
+# A card's own message: applause for the person who opened the card.
+CARD_CARRIER: Carrier = select(
+    Card.opened_by.label("author_id"), cast(null(), Integer).label("entry_id"),
+    false().label("anonymous"),
+).where(
+    Card.team_id == bindparam("team_id"),
+    Card.channel_id == bindparam("channel_id"),
+    Card.message_ts == bindparam("ts"),
+)
+
+CARRIERS: list[Carrier] = [ENTRY_CARRIER, CARD_CARRIER]
 
 
 def _lookup_statement() -> Select:  # type: ignore[type-arg]

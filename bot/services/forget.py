@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Reflection
-from bot.services import outbox
+from bot.services import cards, outbox
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
                                         Reflection.author_id == user_id))
     if entry_ids:
         db.execute(delete(Entry).where(Entry.team_id == team_id, Entry.id.in_(entry_ids)))
+        for card_id in {entry.card_id for entry in entries if entry.card_id is not None}:
+            cards.changed(db, team_id, card_id)  # its tallies drop what was erased
         # Finished sends that pointed at their entries; pending ones are left to the
         # sender, which skips a deleted entry and takes down a message posted meanwhile.
         db.execute(delete(OutboxMessage).where(
