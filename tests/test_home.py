@@ -170,3 +170,17 @@ def test_home_shows_the_persons_next_rotation_turn(bot, fake_slack, db):
     assert "Next rotation turns" in home
     assert "<#C_TEAM>" in home
     assert "No turns coming up" not in home
+
+
+def test_reflections_show_on_their_authors_home_only(bot, fake_slack, db):
+    from tests.test_hope import reflect
+
+    reflect(bot, fake_slack, {"hope_answer_1": "I panicked in the incident call"})
+    for user in ("U_ALICE", "U_BOB"):
+        bot.slack.event({"type": "app_home_opened", "user": user, "channel": f"D_{user}",
+                         "tab": "home", "event_ts": "1700000000.000100"})
+    publishes = fake_slack.wait_for("views.publish", 2)
+    homes = {call.body["user_id"]: json.dumps(call.body["view"]) for call in publishes}
+    assert "I panicked in the incident call" in homes["U_ALICE"]
+    assert "I panicked" not in homes["U_BOB"]
+    assert "None yet" in homes["U_BOB"]

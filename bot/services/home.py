@@ -14,9 +14,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
-from bot.services import outbox, rotation
+from bot.services import outbox, reflections, rotation
 
 OWN_ENTRIES = 10
+OWN_REFLECTIONS = 3
 TEAM_LEARNINGS = 15
 
 
@@ -42,6 +43,16 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class ReflectionLine:
+    """One of the person's own reflections: only ever shown on their own Home."""
+
+    id: int
+    created_at: datetime
+    preview: str  # the first answer they gave
+    shared: bool
+
+
+@dataclass(frozen=True)
 class Home:
     user_id: str
     own_entries: list[EntryLine]
@@ -49,6 +60,8 @@ class Home:
     given: int
     team_learnings: list[EntryLine]
     turns: list[Turn]
+    reflections: list[ReflectionLine]
+    reflections_total: int
 
 
 def queue_publish(db: Session, team_id: str, user_id: str) -> bool:
@@ -104,7 +117,17 @@ def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str])
         received=received, given=given,
         team_learnings=[_line(entry, count, user_id) for entry, count in team],
         turns=next_turns(db, team_id, user_id),
+        **_own_reflections(db, team_id, user_id),
     )
+
+
+def _own_reflections(db: Session, team_id: str, user_id: str) -> dict:
+    page = reflections.history(db, team_id, user_id)  # the author's own, through its service
+    lines = [ReflectionLine(id=r.id, created_at=r.created_at,
+                            preview=next((a for a in r.answers if a.strip()), ""),
+                            shared=r.shared_entry_id is not None)
+             for r in page.reflections[:OWN_REFLECTIONS]]
+    return {"reflections": lines, "reflections_total": page.total}
 
 
 def _line(entry: Entry, applause: int, viewer: str) -> EntryLine:

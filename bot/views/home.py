@@ -37,6 +37,16 @@ def home_view(home: Home) -> View:
     else:
         blocks.append(_note("Nothing yet: try `/debrief win shipped it` in a channel."))
 
+    blocks += [DividerBlock(), HeaderBlock(text="Your reflections")]
+    if home.reflections:
+        blocks += [_note(f":lock: {line.created_at:%Y-%m-%d} — {safe(clip(line.preview, 200))}"
+                         + (" · _shared_" if line.shared else ""))
+                   for line in home.reflections]
+        blocks.append(_note(f"{home.reflections_total} in all, only you can read them: "
+                            "`/hope history` to read or share one."))
+    else:
+        blocks.append(_note("None yet: `/hope` for a private look back."))
+
     blocks += [DividerBlock(), HeaderBlock(text="The team's latest learnings")]
     if home.team_learnings:
         blocks += [_entry(line, own=False) for line in home.team_learnings]
