@@ -17,8 +17,9 @@ from slack_sdk.errors import SlackApiError
 from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
-from bot.services import entries, outbox
+from bot.services import entries, outbox, search
 from bot.views.entries import confirmation, entry_message
+from bot.views.search import related_lessons
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +160,12 @@ class Delivery:
     def _confirm_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
         with self.db.session() as db:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+            # Rendered at send time: earlier entries that look related, for the author.
+            earlier = search.related(db, entry) if entry is not None else []
         if entry is not None:
             client.chat_postEphemeral(channel=message.channel_id, user=entry.author_id,
-                                      text=confirmation(entry))
+                                      text=confirmation(entry)
+                                      + related_lessons(earlier, entry.author_id))
         return None
 
     # --- bookkeeping ---

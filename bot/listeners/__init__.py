@@ -40,6 +40,7 @@ class Deps:
 
 def register(app: App, deps: Deps) -> None:
     from bot.listeners import commands, views
+    from bot.listeners import search as _search  # noqa: F401 (its subcommands register)
 
     commands.register(app, deps)
     views.register(app, deps)

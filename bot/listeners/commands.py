@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from bot.ids import COMMAND
 from bot.listeners import Deps
 from bot.listeners.transaction import transactional
-from bot.services import entries
+from bot.services import entries, search
 from bot.services.entries import EntryError, NewEntry
 from bot.services.errors import UserError
 from bot.views import help as help_view
 from bot.views.entries import confirmation, entry_modal
+from bot.views.search import related_lessons
 from bot.views.text import safe
 
 
@@ -105,7 +106,8 @@ def log_inline(call: Call) -> str:
         # Hand the text back so nothing the person wrote is lost.
         raise EntryError(f"{error}\nWhat you typed:\n```{safe(call.args)}```") from None
     call.wake_outbox()
-    return confirmation(entry)
+    # "Have we learned this before?": one indexed query, fine on the ack path.
+    return confirmation(entry) + related_lessons(search.related(call.db, entry), call.user_id)
 
 
 @subcommand("delete", usage="delete ID", summary="delete one of your own entries")

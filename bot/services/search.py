@@ -1,0 +1,169 @@
+"""Full-text search over entries, within what the caller may see.
+
+One interface over each database's own machinery (bot/db/fulltext.py): SQLite FTS5 with
+bm25, PostgreSQL tsvector with ts_rank. Ranking looks at the newest `POOL` matching
+entries the caller may see, so a query costs the same on a young workspace and on one
+with a million entries; within those, best match first, newest first on ties.
+
+Who may see what (PRODUCT.md §7), decided from the database alone, without Slack:
+- their own entries, whatever the visibility;
+- org-visible entries of the workspace;
+- team-visible entries from a channel the caller is known to be in: the channel where
+  they run the command, and channels where they logged an entry or applauded one. Slack
+  would have to be asked for anything more, and that is not done on the ack path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
+from sqlalchemy.orm import Session
+
+from bot.db import fulltext
+from bot.db.models import Applause, Entry, Kind, Visibility
+from bot.services.errors import UserError
+
+POOL = 200
+MAX_TERMS = 8
+# Words that say nothing about a lesson; PostgreSQL drops them itself, FTS5 does not.
+_STOPWORDS = """
+a about after again all also am an and any are as at be because been before being but by
+can could did do does doing done for from had has have having he her here hers him his how
+i if in into is it its just me more most my no nor not now of off on once only or other our
+ours out over own same she should so some such than that the their them then there these
+they this those through to too under until up very was we were what when where which while
+who whom why will with would you your yours
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, and from which channel."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+
+
+def terms(query: str, limit: int = MAX_TERMS) -> list[str]:
+    """The searchable words of a query, lower-cased, without stop words or duplicates.
+
+    Only word characters survive, so no query syntax (quotes, NEAR, `-`, `*`…) reaches
+    the database's parser."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        word = word.strip("_")
+        if word and word not in STOPWORDS:
+            seen.setdefault(word, None)
+    return list(seen)[:limit]
+
+
+def known_channels(db: Session, viewer: Viewer) -> list[str]:
+    """Channels the viewer is known to be in: here, and where they logged or applauded."""
+    rows = db.scalars(union(
+        select(Entry.channel_id).where(Entry.team_id == viewer.team_id,
+                                       Entry.author_id == viewer.user_id),
+        select(Applause.channel_id).where(Applause.team_id == viewer.team_id,
+                                          Applause.reactor_id == viewer.user_id),
+    )).all()
+    return sorted({viewer.channel_id, *rows})
+
+
+def visible_to(viewer: Viewer, channels: list[str]) -> ColumnElement[bool]:
+    """The rule of who may see an entry, as a WHERE clause."""
+    return and_(
+        Entry.team_id == viewer.team_id,
+        or_(
+            Entry.author_id == viewer.user_id,
+            Entry.visibility == Visibility.ORG,
+            and_(Entry.visibility == Visibility.TEAM, Entry.channel_id.in_(channels)),
+        ),
+    )
+
+
+def search(db: Session, viewer: Viewer, query: str, limit: int = 10) -> list[Entry]:
+    """The best matches for every word of `query` among what `viewer` may see."""
+    words = terms(query)
+    if not words:
+        raise UserError("Search for some words, e.g. `/debrief search deploy rollback`.")
+    return _run(db, viewer, words, match_all=True, limit=limit)
+
+
+def related(db: Session, entry: Entry, limit: int = 3) -> list[Entry]:
+    """Up to `limit` earlier entries that look like `entry`, among what its author may see.
+
+    Any shared word counts; more and rarer shared words rank higher. Tags come first.
+    Only opportunities and lessons ask "have we learned this before?"; wins get none."""
+    if entry.kind not in (Kind.OPPORTUNITY, Kind.LESSON):
+        return []
+    words = terms(f"{entry.tags} {entry.text}", limit=64)
+    # Longer words tend to carry the meaning; tags first, then the longest words.
+    tags = set(entry.tag_names)
+    words = sorted(words, key=lambda w: (w not in tags, -len(w)))
+    words = [w for w in words if len(w) >= 3][:MAX_TERMS]
+    if not words:
+        return []
+    viewer = Viewer(entry.team_id, entry.author_id, entry.channel_id)
+    return _run(db, viewer, words, match_all=False, limit=limit, before_id=entry.id)
+
+
+def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
+         before_id: int | None = None) -> list[Entry]:
+    dialect = db.get_bind().dialect.name
+    build = _postgres if dialect == "postgresql" else _sqlite
+    pool = build(words, match_all)
+    pool = pool.where(visible_to(viewer, known_channels(db, viewer)))
+    if before_id is not None:
+        pool = pool.where(Entry.id < before_id)
+    ranked = pool.limit(POOL).subquery()
+    ids = db.scalars(
+        select(ranked.c.id)
+        .order_by(ranked.c.score.desc(), ranked.c.created_at.desc(), ranked.c.id.desc())
+        .limit(limit)
+    ).all()
+    if not ids:
+        return []
+    found = {e.id: e for e in db.scalars(select(Entry).where(Entry.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _sqlite(words: list[str], match_all: bool) -> Select:
+    # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
+    match = (" " if match_all else " OR ").join(f'"{word}"' for word in words)
+    fts = table(fulltext.FTS_TABLE, column("rowid"))
+    # bm25 is lower for better matches; a tag weighs double. Negated: higher is better.
+    score = literal_column(f"-bm25({fulltext.FTS_TABLE}, 1.0, 2.0)")
+    return (
+        select(Entry.id, Entry.created_at, score.label("score"))
+        .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
+        .where(text(f"{fulltext.FTS_TABLE} MATCH :match").bindparams(match=match))
+        .order_by(fts.c.rowid.desc())
+    )
+
+
+def _postgres(words: list[str], match_all: bool) -> Select:
+    # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
+    config = literal_column(f"'{fulltext.PG_CONFIG}'::regconfig")
+    query = func.websearch_to_tsquery(config, (" " if match_all else " or ").join(words))
+    vector = literal_column(f"entries.{fulltext.PG_COLUMN}")
+    return (
+        select(Entry.id, Entry.created_at, func.ts_rank(vector, query).label("score"))
+        .where(vector.op("@@")(query))
+        .order_by(Entry.id.desc())
+    )
