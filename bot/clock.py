@@ -19,6 +19,7 @@ from bot.config import MissingCredentials, load_settings
 from bot.db.models import ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
+from bot.services import digest
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,23 @@ def forget_old_events(runtime: Runtime) -> int:
         return result.rowcount or 0
 
 
+def post_due_digests(runtime: Runtime) -> int:
+    """Claim and queue the weekly digests that are due; the outbox posts them."""
+    with runtime.db.session() as db:
+        won = digest.claim_due(db)
+    if won:
+        runtime.worker.wake()
+    return won
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
     scheduler.add_job(forget_old_events, "interval", hours=1, args=[runtime],
                       id="forget_old_events", coalesce=True, max_instances=1)
+    # Each week is claimed in the database: two clocks never post a digest twice.
+    scheduler.add_job(post_due_digests, "interval", seconds=30, args=[runtime],
+                      id="post_due_digests", coalesce=True, max_instances=1)
     return scheduler
 
 

@@ -17,7 +17,8 @@ from slack_sdk.errors import SlackApiError
 from bot.db import Database
 from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
-from bot.services import entries, outbox, search
+from bot.services import digest, entries, outbox, search
+from bot.views.digest import digest_message
 from bot.views.entries import confirmation, entry_message
 from bot.views.search import related_lessons
 
@@ -35,7 +36,7 @@ TRANSIENT_ERRORS = {
 
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
-PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER}
+PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.POST_DIGEST}
 
 
 class Retry(Exception):
@@ -65,6 +66,7 @@ class Delivery:
             outbox.DELETE_MESSAGE: self._delete_message,
             outbox.NOTIFY_USER: self._notify_user,
             outbox.CONFIRM_ENTRY: self._confirm_entry,
+            outbox.POST_DIGEST: self._post_digest,
         }
 
     def run_once(self) -> int:
@@ -143,6 +145,14 @@ class Delivery:
             response = client.chat_postMessage(channel=message.channel_id, **body)
         return response["ts"]
 
+    def _post_digest(self, client: WebClient, message: OutboxMessage) -> str | None:
+        # Rendered at send time, from the week the run claimed.
+        with self.db.session() as db:
+            run, items = digest.highlights(db, (message.payload or {}).get("run_id", 0))
+        if run is None:
+            return None
+        return _post_joining(client, message.channel_id, digest_message(run, items))
+
     def _delete_message(self, client: WebClient, message: OutboxMessage) -> str | None:
         try:
             client.chat_delete(channel=message.channel_id, ts=message.target_ts)
@@ -195,6 +205,19 @@ class Delivery:
                 "and log the next one there."
             )},
         )
+
+
+def _post_joining(client: WebClient, channel_id: str, body: dict) -> str:
+    """chat.postMessage, joining a public channel first if the bot is not in it."""
+    try:
+        response = client.chat_postMessage(channel=channel_id, **body)
+    except SlackApiError as error:
+        if error.response.get("error") != "not_in_channel":
+            raise
+        # A public channel the bot was never invited to: join it and post once more.
+        client.conversations_join(channel=channel_id)
+        response = client.chat_postMessage(channel=channel_id, **body)
+    return response["ts"]
 
 
 def _call(send: Callable[[], str | None]) -> str | None:

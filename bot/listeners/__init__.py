@@ -40,7 +40,8 @@ class Deps:
 
 def register(app: App, deps: Deps) -> None:
     from bot.listeners import commands, views
-    from bot.listeners import search as _search  # noqa: F401 (its subcommands register)
+    from bot.listeners import digest as _digest  # noqa: F401 (its subcommands register)
+    from bot.listeners import search as _search  # noqa: F401
 
     commands.register(app, deps)
     views.register(app, deps)

@@ -20,6 +20,7 @@ POST_ENTRY = "post_entry"
 DELETE_MESSAGE = "delete_message"
 NOTIFY_USER = "notify_user"
 CONFIRM_ENTRY = "confirm_entry"
+POST_DIGEST = "post_digest"
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0
