@@ -10,7 +10,8 @@ Each channel holds ~1,000 entries over two years (about ten a week) by ~20 peopl
 channels to a workspace. Text is 8-20 words drawn from a 4,000-word Zipf vocabulary; 80%
 team, 10% org, 10% private, 10% anonymous; about one applause per entry. Queries are one
 or two words a person would search for (vocabulary ranks 300-3,000: each word in roughly
-0.05-0.5% of entries); `common` is a stress line with words in 3-10% of entries.
+0.05-0.5% of entries); `common` is a stress line with words in 3-10% of entries;
+`related` is "have we learned this before?" for one of the newest entries, as a lesson.
 
     python bench/search_kudos.py [--sizes 10000,100000,1000000] [--backends sqlite,postgresql]
         [--queries 200] [--pg-url postgresql://postgres@127.0.0.1:5432/test]
@@ -189,7 +190,7 @@ def measure(url: str, entries: list[dict], vocab: list[str], queries: int,
         count = 1 if rng.random() < 0.7 else 2
         return " ".join(vocab[rng.randrange(*ranks)] for _ in range(count))
 
-    results: dict[str, list[float]] = {"search": [], "common": [], "kudos": []}
+    results: dict[str, list[float]] = {"search": [], "common": [], "related": [], "kudos": []}
     with database.session() as db:
         for _ in range(20):  # warm the caches and the connection
             team, user, channel = rng.choice(searchers)
@@ -202,6 +203,13 @@ def measure(url: str, entries: list[dict], vocab: list[str], queries: int,
                 viewer = search.Viewer(team, user, channel)
                 results[label] += timed(lambda v=viewer, q=query: search.search(db, v, q), 1)
                 db.rollback()  # each command is its own transaction
+        for _ in range(queries):  # "have we learned this before?" for a new lesson
+            row = rng.choice(entries[-len(entries) // 10:])
+            lesson = Entry(id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"],
+                           author_id=row["author_id"], kind="lesson", text=row["text"],
+                           tags=row["tags"])
+            results["related"] += timed(lambda e=lesson: search.related(db, e), 1)
+            db.rollback()
         for _ in range(queries):
             team, _user, channel = rng.choice(searchers)
             since = NOW - timedelta(days=rng.choice([7, 30, 3650]))
@@ -256,7 +264,7 @@ def main() -> int:
     print(f"search pool {search.POOL}; {args.queries} queries per line; times in ms")
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
-            p50s: dict[str, dict[int, float]] = {"search": {}, "common": {}, "kudos": {}}
+            p50s: dict[str, dict[int, float]] = {}
             for size in sizes:
                 entries, applause, vocab = generate(size)
                 url, drop = fresh_database(backend, args.pg_url, Path(tmp))
@@ -271,7 +279,7 @@ def main() -> int:
                 print(f"{backend:10} {size:>9,} entries {len(applause):>9,} applause "
                       f"(loaded in {loaded:.0f} s)")
                 for label, values in results.items():
-                    p50s[label][size] = statistics.median(values)
+                    p50s.setdefault(label, {})[size] = statistics.median(values)
                     print(f"    {label:7} p50 {statistics.median(values):7.2f}   "
                           f"p90 {p(values, 90):7.2f}")
             if len(sizes) > 1:

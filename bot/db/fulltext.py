@@ -2,8 +2,10 @@
 
 SQLite: an FTS5 table `entries_fts` over `entries` (external content: the text is not
 stored twice), kept in step by triggers. PostgreSQL: a generated `tsvector` column with a
-GIN index. Both are made by a migration with raw DDL, which Alembic's autogenerate cannot
-see in the models: `include_object` keeps them out of the models/migrations comparison.
+GIN index. Both index the workspace too (FTS5: a `team_id` column; PostgreSQL: a lexeme
+`@T…` no text can produce), so a search walks its own workspace's matches only.
+Both are made by a migration with raw DDL, which Alembic's autogenerate cannot see in
+the models: `include_object` keeps them out of the models/migrations comparison.
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ PG_CONFIG = "english"
 
 SQLITE_CREATE = [
     f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
-        text, tags, content='entries', content_rowid='id',
+        text, tags, team_id, content='entries', content_rowid='id',
         tokenize='porter unicode61 remove_diacritics 2')""",
     f"""CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, text, tags) VALUES (new.id, new.text, new.tags);
+        INSERT INTO {FTS_TABLE}(rowid, text, tags, team_id)
+        VALUES (new.id, new.text, new.tags, new.team_id);
     END""",
     f"""CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, tags)
-        VALUES ('delete', old.id, old.text, old.tags);
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, tags, team_id)
+        VALUES ('delete', old.id, old.text, old.tags, old.team_id);
     END""",
-    f"""CREATE TRIGGER entries_fts_update AFTER UPDATE OF text, tags ON entries BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, tags)
-        VALUES ('delete', old.id, old.text, old.tags);
-        INSERT INTO {FTS_TABLE}(rowid, text, tags) VALUES (new.id, new.text, new.tags);
+    f"""CREATE TRIGGER entries_fts_update AFTER UPDATE OF text, tags, team_id ON entries
+    BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, tags, team_id)
+        VALUES ('delete', old.id, old.text, old.tags, old.team_id);
+        INSERT INTO {FTS_TABLE}(rowid, text, tags, team_id)
+        VALUES (new.id, new.text, new.tags, new.team_id);
     END""",
     # Index what is already there.
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
@@ -46,7 +51,8 @@ SQLITE_DROP = [
 POSTGRES_CREATE = [
     f"""ALTER TABLE entries ADD COLUMN {PG_COLUMN} tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('{PG_CONFIG}', coalesce(tags, '')), 'A')
-        || to_tsvector('{PG_CONFIG}', coalesce(text, ''))) STORED""",
+        || to_tsvector('{PG_CONFIG}', coalesce(text, ''))
+        || array_to_tsvector(ARRAY['@' || team_id])) STORED""",
     f"CREATE INDEX {PG_INDEX} ON entries USING gin ({PG_COLUMN})",
 ]
 

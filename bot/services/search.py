@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    cast,
     column,
     func,
     literal_column,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     text,
     union,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from bot.db import fulltext
@@ -50,6 +52,7 @@ who whom why will with would you your yours
 """
 STOPWORDS = frozenset(_STOPWORDS.split())
 _WORD = re.compile(r"\w+")
+_TEAM = re.compile(r"[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,9 @@ def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limi
          before_id: int | None = None) -> list[Entry]:
     dialect = db.get_bind().dialect.name
     build = _postgres if dialect == "postgresql" else _sqlite
-    pool = build(words, match_all)
+    if not _TEAM.fullmatch(viewer.team_id):
+        return []  # Slack's ids are [A-Z0-9]; anything else cannot have entries indexed
+    pool = build(viewer.team_id, words, match_all)
     pool = pool.where(visible_to(viewer, known_channels(db, viewer)))
     if before_id is not None:
         pool = pool.where(Entry.id < before_id)
@@ -143,12 +148,15 @@ def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limi
     return [found[i] for i in ids if i in found]
 
 
-def _sqlite(words: list[str], match_all: bool) -> Select:
+def _sqlite(team_id: str, words: list[str], match_all: bool) -> Select:
     # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
     match = (" " if match_all else " OR ").join(f'"{word}"' for word in words)
+    match = f'team_id : "{team_id}" AND {{text tags}} : ({match})'
+
     fts = table(fulltext.FTS_TABLE, column("rowid"))
-    # bm25 is lower for better matches; a tag weighs double. Negated: higher is better.
-    score = literal_column(f"-bm25({fulltext.FTS_TABLE}, 1.0, 2.0)")
+    # bm25 is lower for better matches; a tag weighs double, the workspace nothing.
+    # Negated: higher is better.
+    score = literal_column(f"-bm25({fulltext.FTS_TABLE}, 1.0, 2.0, 0.0)")
     return (
         select(Entry.id, Entry.created_at, score.label("score"))
         .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
@@ -157,13 +165,15 @@ def _sqlite(words: list[str], match_all: bool) -> Select:
     )
 
 
-def _postgres(words: list[str], match_all: bool) -> Select:
+def _postgres(team_id: str, words: list[str], match_all: bool) -> Select:
     # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
     config = literal_column(f"'{fulltext.PG_CONFIG}'::regconfig")
     query = func.websearch_to_tsquery(config, (" " if match_all else " or ").join(words))
+    # The workspace's lexeme, exactly as indexed (team ids are checked to be [A-Za-z0-9_]).
+    team = cast(f"'@{team_id}'", TSQUERY)
     vector = literal_column(f"entries.{fulltext.PG_COLUMN}")
     return (
         select(Entry.id, Entry.created_at, func.ts_rank(vector, query).label("score"))
-        .where(vector.op("@@")(query))
+        .where(vector.op("@@")(query.op("&&")(team)))
         .order_by(Entry.id.desc())
     )
