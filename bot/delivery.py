@@ -67,6 +67,7 @@ class Delivery:
             outbox.NOTIFY_USER: self._notify_user,
             outbox.CONFIRM_ENTRY: self._confirm_entry,
             outbox.POST_DIGEST: self._post_digest,
+            outbox.RELATED_LESSONS: self._related_lessons,
         }
 
     def run_once(self) -> int:
@@ -117,6 +118,8 @@ class Delivery:
                 if row is not None:
                     outbox.mark_failed(row, str(failure))
                     self._tell_author_it_failed(db, row, str(failure))
+                    if row.action == outbox.POST_DIGEST:
+                        self._tell_digest_owner_it_failed(db, row, str(failure))
                     db.commit()
             return
         with self.db.session() as db:
@@ -144,6 +147,15 @@ class Delivery:
             client.conversations_join(channel=message.channel_id)
             response = client.chat_postMessage(channel=message.channel_id, **body)
         return response["ts"]
+
+    def _related_lessons(self, client: WebClient, message: OutboxMessage) -> str | None:
+        with self.db.session() as db:
+            entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+            earlier = search.related(db, entry) if entry is not None else []
+        if entry is not None and earlier:  # nothing related: nothing to say
+            client.chat_postEphemeral(channel=message.channel_id, user=entry.author_id,
+                                      text=related_lessons(earlier, entry.author_id).strip())
+        return None
 
     def _post_digest(self, client: WebClient, message: OutboxMessage) -> str | None:
         # Rendered at send time, from the week the run claimed.
@@ -189,6 +201,20 @@ class Delivery:
             # Deleted while we were posting: take the fresh message down again.
             outbox.enqueue(db, team_id=message.team_id, action=outbox.DELETE_MESSAGE,
                            channel_id=message.channel_id, target_ts=ts)
+
+    def _tell_digest_owner_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+        owner = digest.owner(db, row.team_id)
+        if owner is None:
+            return
+        outbox.enqueue(
+            db, team_id=row.team_id, action=outbox.NOTIFY_USER, channel_id=owner,
+            user_id=owner,
+            payload={"text": (
+                f"I could not post this week's organisation digest in <#{row.channel_id}> "
+                f"(Slack said `{error}`). Invite me with `/invite @Debrief` there, or move "
+                "it with `/debrief digest #channel weekly DAY HH:MM`."
+            )},
+        )
 
     def _tell_author_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
         if row.action != outbox.POST_ENTRY or row.entry_id is None:

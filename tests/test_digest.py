@@ -203,3 +203,15 @@ def test_times_in_the_dst_gap_and_overlap():
     assert once == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
     assert digest.next_occurrence(6, 150, berlin, once) == \
         datetime(2026, 11, 1, 1, 30, tzinfo=UTC)
+
+
+def test_a_digest_that_cannot_be_posted_is_reported_to_whoever_scheduled_it(bot, fake_slack,
+                                                                            db):
+    bot.slack.command("digest <#G_PRIVATE> weekly mon 09:00", user="U_ALICE")
+    due_now(db)
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    post_due_digests(bot.runtime)
+    posts = fake_slack.wait_for("chat.postMessage", 2)
+    assert posts[0].body["channel"] == "G_PRIVATE" and not posts[0].ok
+    assert posts[1].body["channel"] == "U_ALICE"
+    assert "could not post this week's organisation digest" in posts[1].body["text"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
-from bot.db.models import Applause, Entry
+from bot.db.models import Applause, Entry, OutboxMessage
 from tests.kit.slack_requests import fill
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -130,21 +132,40 @@ def test_deleted_entries_leave_the_index(bot, fake_slack, db):
     assert "Nothing found" in search(bot, "epsilon")
 
 
-def test_related_lessons_follow_an_inline_lesson(bot, db):
+def test_related_lessons_follow_an_inline_lesson(bot, fake_slack, db):
     add(db, "Migrations need a dry run on a staging copy", age=30)
     add(db, "The staging database was stale", visibility="private", age=3)  # Bob's
     add(db, "Lunch was late", age=2)
     answer = bot.slack.command("lesson the migration failed, staging would have caught it")
     assert "Saved your lesson" in answer.text
-    assert "Have we learned this before?" in answer.text
-    assert "dry run on a staging copy" in answer.text
-    assert "was stale" not in answer.text and "Lunch" not in answer.text
+    # A second ephemeral, for the author alone, right after the confirmation.
+    related = fake_slack.wait_for("chat.postEphemeral")[0]
+    assert (related.body["user"], related.body["channel"]) == ("U_ALICE", "C_TEAM")
+    assert "Have we learned this before?" in related.body["text"]
+    assert "dry run on a staging copy" in related.body["text"]
+    assert "was stale" not in related.body["text"] and "Lunch" not in related.body["text"]
 
 
-def test_no_related_lessons_for_a_win_or_when_nothing_matches(bot, db):
+def test_no_related_lessons_for_a_win_or_when_nothing_matches(bot, fake_slack, db):
     add(db, "Migrations need a dry run on a staging copy")
-    assert "learned this before" not in bot.slack.command("win staging migration done").text
-    assert "learned this before" not in bot.slack.command("lesson zebras are striped").text
+    bot.slack.command("win staging migration done")
+    bot.slack.command("lesson zebras are striped")
+    fake_slack.wait_for("chat.postMessage", 2)
+    outbox_drained(db)
+    assert fake_slack.calls_to("chat.postEphemeral") == []
+
+
+def outbox_drained(db, timeout: float = 10.0) -> None:
+    """Wait until every queued Slack call has been handled (the related one included)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as session:
+            pending = session.scalar(select(func.count()).select_from(OutboxMessage)
+                                     .where(OutboxMessage.status == "pending"))
+        if not pending:
+            return
+        assert time.monotonic() < deadline, f"{pending} outbox rows still pending"
+        time.sleep(0.02)
 
 
 def test_related_lessons_follow_a_modal_lesson_in_its_confirmation(bot, fake_slack, db):

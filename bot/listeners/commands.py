@@ -19,7 +19,6 @@ from bot.services.entries import EntryError, NewEntry
 from bot.services.errors import UserError
 from bot.views import help as help_view
 from bot.views.entries import confirmation, entry_modal
-from bot.views.search import related_lessons
 from bot.views.text import safe
 
 
@@ -105,9 +104,12 @@ def log_inline(call: Call) -> str:
             raise EntryError(f"{error} Try `/debrief {call.word} shipped the release`.") from None
         # Hand the text back so nothing the person wrote is lost.
         raise EntryError(f"{error}\nWhat you typed:\n```{safe(call.args)}```") from None
+    # "Have we learned this before?" follows as a second ephemeral: the query can take
+    # tens of milliseconds on a big workspace, too long for the ack path.
+    search.queue_related(call.db, entry)
+    call.db.commit()
     call.wake_outbox()
-    # "Have we learned this before?": one indexed query, fine on the ack path.
-    return confirmation(entry) + related_lessons(search.related(call.db, entry), call.user_id)
+    return confirmation(entry)
 
 
 @subcommand("delete", usage="delete ID", summary="delete one of your own entries")

@@ -133,6 +133,11 @@ def get_digest(db: Session, team_id: str) -> Digest | None:
     return db.scalar(select(Digest).where(Digest.team_id == team_id))
 
 
+def owner(db: Session, team_id: str) -> str | None:
+    """Who last scheduled the workspace's digest: told when it cannot be posted."""
+    return db.scalar(select(Digest.created_by).where(Digest.team_id == team_id))
+
+
 def stop_digest(db: Session, team_id: str) -> bool:
     """Stop the workspace's digest; False when there was none."""
     digest = get_digest(db, team_id)

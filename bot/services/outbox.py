@@ -21,6 +21,7 @@ DELETE_MESSAGE = "delete_message"
 NOTIFY_USER = "notify_user"
 CONFIRM_ENTRY = "confirm_entry"
 POST_DIGEST = "post_digest"
+RELATED_LESSONS = "related_lessons"
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0
