@@ -15,12 +15,16 @@ Who may see what (PRODUCT.md §7), decided from the database alone, without Slac
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Row,
     and_,
     cast,
     column,
@@ -137,52 +141,82 @@ def queue_related(db: Session, entry: Entry) -> None:
 
 def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
          before_id: int | None = None) -> list[Entry]:
-    dialect = db.get_bind().dialect.name
-    build = _postgres if dialect == "postgresql" else _sqlite
     if not _TEAM.fullmatch(viewer.team_id):
         return []  # Slack's ids are [A-Z0-9]; anything else cannot have entries indexed
-    pool = build(viewer.team_id, words, match_all)
-    pool = pool.where(visible_to(viewer, known_channels(db, viewer)))
+    where = [visible_to(viewer, known_channels(db, viewer))]
     if before_id is not None:
-        pool = pool.where(Entry.id < before_id)
-    ranked = pool.limit(POOL).subquery()
-    ids = db.scalars(
-        select(ranked.c.id)
-        .order_by(ranked.c.score.desc(), ranked.c.created_at.desc(), ranked.c.id.desc())
-        .limit(limit)
-    ).all()
+        where.append(Entry.id < before_id)
+    rank = _postgres if db.get_bind().dialect.name == "postgresql" else _sqlite
+    scored = rank(db, viewer.team_id, words, match_all, where)
+    # Best first; newest first on ties.
+    ids = [i for i, _created, _score in sorted(
+        scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)][:limit]
     if not ids:
         return []
     found = {e.id: e for e in db.scalars(select(Entry).where(Entry.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
 
 
-def _sqlite(team_id: str, words: list[str], match_all: bool) -> Select:
+Scored = list[tuple[int, datetime, float]]
+
+
+def _sqlite(db: Session, team_id: str, words: list[str], match_all: bool,
+            where: list[ColumnElement[bool]]) -> Scored:
     # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
     match = (" " if match_all else " OR ").join(f'"{word}"' for word in words)
     match = f'team_id : "{team_id}" AND {{text tags}} : ({match})'
-
     fts = table(fulltext.FTS_TABLE, column("rowid"))
-    # bm25 is lower for better matches; a tag weighs double, the workspace nothing.
-    # Negated: higher is better.
-    score = literal_column(f"-bm25({fulltext.FTS_TABLE}, 1.0, 2.0, 0.0)")
-    return (
-        select(Entry.id, Entry.created_at, score.label("score"))
+    # The matched words, marked: FTS5's bm25() would count every row that matches each
+    # phrase (the workspace phrase matches the whole workspace) on every query.
+    marked = [literal_column(f"highlight({fulltext.FTS_TABLE}, {n}, char(1), char(2))")
+              for n in (0, 1)]
+    pool = db.execute(
+        select(Entry.id, Entry.created_at, *marked)
         .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
-        .where(text(f"{fulltext.FTS_TABLE} MATCH :match").bindparams(match=match))
+        .where(text(f"{fulltext.FTS_TABLE} MATCH :match").bindparams(match=match), *where)
         .order_by(fts.c.rowid.desc())
-    )
+        .limit(POOL)
+    ).all()
+    return _bm25(pool)
 
 
-def _postgres(team_id: str, words: list[str], match_all: bool) -> Select:
+_MARKED = re.compile("\x01(.*?)\x02", re.DOTALL)
+K1, B, TAG_WEIGHT = 1.2, 0.75, 2.0
+
+
+def _bm25(pool: Sequence[Row]) -> Scored:
+    """BM25 over the pool, with the pool's own document frequencies."""
+    docs = []
+    for entry_id, created_at, body, tags in pool:
+        hits: Counter[str] = Counter(m.lower() for m in _MARKED.findall(body))
+        for tag in _MARKED.findall(tags):
+            hits[tag.lower()] += TAG_WEIGHT
+        docs.append((entry_id, created_at, hits, max(1, len(_WORD.findall(body)))))
+    if not docs:
+        return []
+    average = sum(length for *_, length in docs) / len(docs)
+    df = Counter(word for _, _, hits, _ in docs for word in hits)
+    idf = {w: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for w, n in df.items()}
+    scored = []
+    for entry_id, created_at, hits, length in docs:
+        norm = K1 * (1 - B + B * length / average)
+        score = sum(idf[w] * tf * (K1 + 1) / (tf + norm) for w, tf in hits.items())
+        scored.append((entry_id, created_at, score))
+    return scored
+
+
+def _postgres(db: Session, team_id: str, words: list[str], match_all: bool,
+              where: list[ColumnElement[bool]]) -> Scored:
     # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
     config = literal_column(f"'{fulltext.PG_CONFIG}'::regconfig")
     query = func.websearch_to_tsquery(config, (" " if match_all else " or ").join(words))
     # The workspace's lexeme, exactly as indexed (team ids are checked to be [A-Za-z0-9_]).
     team = cast(f"'@{team_id}'", TSQUERY)
     vector = literal_column(f"entries.{fulltext.PG_COLUMN}")
-    return (
-        select(Entry.id, Entry.created_at, func.ts_rank(vector, query).label("score"))
-        .where(vector.op("@@")(query.op("&&")(team)))
+    rows = db.execute(
+        select(Entry.id, Entry.created_at, func.ts_rank(vector, query))
+        .where(vector.op("@@")(query.op("&&")(team)), *where)
         .order_by(Entry.id.desc())
-    )
+        .limit(POOL)
+    ).all()
+    return [(i, created, float(score)) for i, created, score in rows]
