@@ -1,9 +1,11 @@
 """Full-text search over entries, within what the caller may see.
 
-One interface over each database's own machinery (bot/db/fulltext.py): SQLite FTS5 with
-bm25, PostgreSQL tsvector with ts_rank. Ranking looks at the newest `POOL` matching
-entries the caller may see, so a query costs the same on a young workspace and on one
-with a million entries; within those, best match first, newest first on ties.
+One interface over each database's own machinery (bot/db/fulltext.py): SQLite FTS5
+(ranked by BM25 over the pool, from highlight() marks) and PostgreSQL tsvector (ranked by
+ts_rank). Ranking looks at the newest `POOL` matching entries of the workspace the caller
+may see, so a query costs about the same on a young workspace and on a database with a
+million entries; within those, best match first, newest first on ties. Every word must
+match (`search`); any word may (`related`).
 
 Who may see what (PRODUCT.md §7), decided from the database alone, without Slack:
 - their own entries, whatever the visibility;
