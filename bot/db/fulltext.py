@@ -3,7 +3,9 @@
 SQLite: an FTS5 table `entries_fts` over `entries` (external content: the text is not
 stored twice), kept in step by triggers. PostgreSQL: a generated `tsvector` column with a
 GIN index. Both index the workspace too (FTS5: a `team_id` column; PostgreSQL: a lexeme
-`@T…` no text can produce), so a search walks its own workspace's matches only.
+`@T…` no text can produce), so a search walks its own workspace's matches only; on
+PostgreSQL, who may see an entry is indexed the same way (`org@T…`, `#channel`,
+`!author`), so the GIN index hands back (nearly) only the matches the searcher may see.
 Both are made by a migration with raw DDL, which Alembic's autogenerate cannot see in
 the models: `include_object` keeps them out of the models/migrations comparison.
 """
@@ -52,7 +54,8 @@ POSTGRES_CREATE = [
     f"""ALTER TABLE entries ADD COLUMN {PG_COLUMN} tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('{PG_CONFIG}', coalesce(tags, '')), 'A')
         || to_tsvector('{PG_CONFIG}', coalesce(text, ''))
-        || array_to_tsvector(ARRAY['@' || team_id])) STORED""",
+        || array_to_tsvector(ARRAY['@' || team_id, visibility || '@' || team_id,
+                                   '#' || channel_id, '!' || author_id])) STORED""",
     f"CREATE INDEX {PG_INDEX} ON entries USING gin ({PG_COLUMN})",
 ]
 

@@ -59,7 +59,7 @@ who whom why will with would you your yours
 """
 STOPWORDS = frozenset(_STOPWORDS.split())
 _WORD = re.compile(r"\w+")
-_TEAM = re.compile(r"[A-Za-z0-9_]+")
+_ID = re.compile(r"[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -143,13 +143,16 @@ def queue_related(db: Session, entry: Entry) -> None:
 
 def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
          before_id: int | None = None) -> list[Entry]:
-    if not _TEAM.fullmatch(viewer.team_id):
+    channels = known_channels(db, viewer)
+    if not all(_ID.fullmatch(i) for i in (viewer.team_id, viewer.user_id, *channels)):
         return []  # Slack's ids are [A-Z0-9]; anything else cannot have entries indexed
-    where = [visible_to(viewer, known_channels(db, viewer))]
+    where = [visible_to(viewer, channels)]
     if before_id is not None:
         where.append(Entry.id < before_id)
-    rank = _postgres if db.get_bind().dialect.name == "postgresql" else _sqlite
-    scored = rank(db, viewer.team_id, words, match_all, where)
+    if db.get_bind().dialect.name == "postgresql":
+        scored = _postgres(db, viewer, channels, words, match_all, where)
+    else:
+        scored = _sqlite(db, viewer.team_id, words, match_all, where)
     # Best first; newest first on ties.
     ids = [i for i, _created, _score in sorted(
         scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)][:limit]
@@ -207,17 +210,25 @@ def _bm25(pool: Sequence[Row]) -> Scored:
     return scored
 
 
-def _postgres(db: Session, team_id: str, words: list[str], match_all: bool,
-              where: list[ColumnElement[bool]]) -> Scored:
+def _postgres(db: Session, viewer: Viewer, channels: list[str], words: list[str],
+              match_all: bool, where: list[ColumnElement[bool]]) -> Scored:
     # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
     config = literal_column(f"'{fulltext.PG_CONFIG}'::regconfig")
     query = func.websearch_to_tsquery(config, (" " if match_all else " or ").join(words))
-    # The workspace's lexeme, exactly as indexed (team ids are checked to be [A-Za-z0-9_]).
-    team = cast(f"'@{team_id}'", TSQUERY)
+    # The visibility rule, loosely, as indexed lexemes (ids are checked to be
+    # [A-Za-z0-9_]): the GIN index then hands back little the viewer may not see, and
+    # `where` decides exactly (a private entry in a known channel, say).
+    lexemes = [f"{Visibility.ORG}@{viewer.team_id}", f"!{viewer.user_id}",
+               *(f"#{c}" for c in channels)]
+    access = cast(" | ".join(f"'{lexeme}'" for lexeme in lexemes), TSQUERY)
+    if not match_all:
+        # Any-word queries (related lessons) have no word GIN can require; the workspace
+        # lexeme alone keeps them cheaper than the access alternatives would.
+        access = cast(f"'@{viewer.team_id}'", TSQUERY)
     vector = literal_column(f"entries.{fulltext.PG_COLUMN}")
     rows = db.execute(
         select(Entry.id, Entry.created_at, func.ts_rank(vector, query))
-        .where(vector.op("@@")(query.op("&&")(team)), *where)
+        .where(vector.op("@@")(query.op("&&")(access)), *where)
         .order_by(Entry.id.desc())
         .limit(POOL)
     ).all()
