@@ -143,9 +143,10 @@ def queue_related(db: Session, entry: Entry) -> None:
 
 def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
          before_id: int | None = None) -> list[Entry]:
-    channels = known_channels(db, viewer)
-    if not all(_ID.fullmatch(i) for i in (viewer.team_id, viewer.user_id, *channels)):
-        return []  # Slack's ids are [A-Z0-9]; anything else cannot have entries indexed
+    # Slack's ids are [A-Z0-9]: the indexed lexemes and FTS5 strings rely on it.
+    if not (_ID.fullmatch(viewer.team_id) and _ID.fullmatch(viewer.user_id)):
+        return []
+    channels = [c for c in known_channels(db, viewer) if _ID.fullmatch(c)]
     where = [visible_to(viewer, channels)]
     if before_id is not None:
         where.append(Entry.id < before_id)
