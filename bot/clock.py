@@ -19,7 +19,7 @@ from bot.config import MissingCredentials, load_settings
 from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.services import turns
+from bot.services import digest, turns
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,15 @@ def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = 
     return claimed
 
 
+def post_due_digests(runtime: Runtime) -> int:
+    """Claim and queue the weekly digests that are due; the outbox posts them."""
+    with runtime.db.session() as db:
+        won = digest.claim_due(db)
+    if won:
+        runtime.worker.wake()
+    return won
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
@@ -70,6 +79,9 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler.add_job(send_rotation_reminders, "interval", seconds=ROTATION_TICK_SECONDS,
                       args=[runtime, scheduler], id="rotation_reminders", coalesce=True,
                       max_instances=1, next_run_time=utcnow())
+    # Each week is claimed in the database: two clocks never post a digest twice.
+    scheduler.add_job(post_due_digests, "interval", seconds=30, args=[runtime],
+                      id="post_due_digests", coalesce=True, max_instances=1)
     return scheduler
 
 

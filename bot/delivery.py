@@ -19,9 +19,11 @@ from bot.db.models import OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
 from bot.senders import CardSender, ExportSender, NotYet, failure_notice, post_in_channel
-from bot.services import cards, entries, home, outbox
+from bot.services import cards, digest, entries, home, outbox, search
+from bot.views.digest import digest_message
 from bot.views.entries import confirmation, entry_message
 from bot.views.home import home_view
+from bot.views.search import related_lessons
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ TRANSIENT_ERRORS = {
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
 PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.ROTATION_REMINDER, outbox.ROTATION_DM,
-         outbox.POST_CARD, outbox.POST_CARD_DEBRIEF}
+         outbox.POST_CARD, outbox.POST_CARD_DEBRIEF, outbox.POST_DIGEST}
 
 
 class Retry(Exception):
@@ -72,6 +74,8 @@ class Delivery:
             outbox.EPHEMERAL: self._ephemeral,
             **CardSender(db).handlers(),
             **ExportSender(db).handlers(),
+            outbox.POST_DIGEST: self._post_digest,
+            outbox.RELATED_LESSONS: self._related_lessons,
         }
         self.rotation = RotationSender(db)
         self.handlers.update(self.rotation.handlers())
@@ -127,6 +131,8 @@ class Delivery:
                 if row is not None:
                     outbox.mark_failed(row, str(failure))
                     self._tell_author_it_failed(db, row, str(failure))
+                    if row.action == outbox.POST_DIGEST:
+                        self._tell_digest_owner_it_failed(db, row, str(failure))
                     db.commit()
             return
         with self.db.session() as db:
@@ -155,6 +161,23 @@ class Delivery:
         return post_in_channel(client, message.channel_id, thread_ts=card.message_ts,
                                **entry_message(entry, card.title))
 
+    def _related_lessons(self, client: WebClient, message: OutboxMessage) -> str | None:
+        with self.db.session() as db:
+            entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+            earlier = search.related(db, entry) if entry is not None else []
+        if entry is not None and earlier:  # nothing related: nothing to say
+            client.chat_postEphemeral(channel=message.channel_id, user=entry.author_id,
+                                      text=related_lessons(earlier, entry.author_id).strip())
+        return None
+
+    def _post_digest(self, client: WebClient, message: OutboxMessage) -> str | None:
+        # Rendered at send time, from the week the run claimed.
+        with self.db.session() as db:
+            run, items = digest.highlights(db, (message.payload or {}).get("run_id", 0))
+        if run is None:
+            return None
+        return _post_joining(client, message.channel_id, digest_message(run, items))
+
     def _delete_message(self, client: WebClient, message: OutboxMessage) -> str | None:
         try:
             client.chat_delete(channel=message.channel_id, ts=message.target_ts)
@@ -172,9 +195,12 @@ class Delivery:
     def _confirm_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
         with self.db.session() as db:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
+            # Rendered at send time: earlier entries that look related, for the author.
+            earlier = search.related(db, entry) if entry is not None else []
         if entry is not None:
             client.chat_postEphemeral(channel=message.channel_id, user=entry.author_id,
-                                      text=confirmation(entry))
+                                      text=confirmation(entry)
+                                      + related_lessons(earlier, entry.author_id))
         return None
 
     def _publish_home(self, client: WebClient, message: OutboxMessage) -> str | None:
@@ -211,6 +237,20 @@ class Delivery:
             outbox.enqueue(db, team_id=message.team_id, action=outbox.DELETE_MESSAGE,
                            channel_id=message.channel_id, target_ts=ts)
 
+    def _tell_digest_owner_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+        owner = digest.owner(db, row.team_id)
+        if owner is None:
+            return
+        outbox.enqueue(
+            db, team_id=row.team_id, action=outbox.NOTIFY_USER, channel_id=owner,
+            user_id=owner,
+            payload={"text": (
+                f"I could not post this week's organisation digest in <#{row.channel_id}> "
+                f"(Slack said `{error}`). Invite me with `/invite @Debrief` there, or move "
+                "it with `/debrief digest #channel weekly DAY HH:MM`."
+            )},
+        )
+
     def _tell_author_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
         notice = failure_notice(row, error)
         if notice is not None and row.user_id:
@@ -246,6 +286,19 @@ def _member_channels(client: WebClient, user_id: str) -> set[str]:
         if not cursor:
             break
     return channels
+
+
+def _post_joining(client: WebClient, channel_id: str, body: dict) -> str:
+    """chat.postMessage, joining a public channel first if the bot is not in it."""
+    try:
+        response = client.chat_postMessage(channel=channel_id, **body)
+    except SlackApiError as error:
+        if error.response.get("error") != "not_in_channel":
+            raise
+        # A public channel the bot was never invited to: join it and post once more.
+        client.conversations_join(channel=channel_id)
+        response = client.chat_postMessage(channel=channel_id, **body)
+    return response["ts"]
 
 
 def _call(send: Callable[[], str | None]) -> str | None:

@@ -19,6 +19,7 @@ from alembic.migration import MigrationContext
 from bot.app import BOT_SCOPES
 from bot.config import load_settings
 from bot.db import Database
+from bot.db.fulltext import include_object
 from bot.db.models import Base
 from tests.kit.bot_server import BotServer, bot_settings
 
@@ -81,7 +82,8 @@ def test_migrate_command_builds_the_schema(tmp_path):
 def test_migrations_and_models_do_not_drift(database_url):
     database = Database(database_url)
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_object})
         diff = compare_metadata(context, Base.metadata)
     database.dispose()
     assert diff == []

@@ -167,6 +167,8 @@ class Applause(Base):
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "reactor_id", "created_at"),
         Index(None, "team_id", "entry_id"),
+        # The kudos leaderboard and the digest read one channel's (or all) recent applause.
+        Index(None, "team_id", "created_at"),
     )
 
 
@@ -314,6 +316,41 @@ class Turn(Base):
     )
 
 
+class Digest(Base):
+    """The organisation digest of a workspace: where and when it is posted each week."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    weekday: Mapped[int] = mapped_column(Integer)  # Monday is 0, as in datetime
+    minute_of_day: Mapped[int] = mapped_column(Integer)  # local wall-clock time
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The next occurrence in UTC, recomputed from the local time after each one.
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index(None, "next_run_at"),)
+
+
+class DigestRun(Base):
+    """One week's digest, claimed before it is sent: the unique key lets one clock win."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    digest_id: Mapped[int] = mapped_column(Integer)
+    week: Mapped[str] = mapped_column(String(10))  # ISO week of the local date, "2026-W48"
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("digest_id", "week"),)
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -378,6 +415,8 @@ __all__ = [
     "Card",
     "CardStatus",
     "ChannelSettings",
+    "Digest",
+    "DigestRun",
     "WorkspaceSettings",
     "Entry",
     "Kind",

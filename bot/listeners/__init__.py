@@ -51,6 +51,8 @@ def register(app: App, deps: Deps) -> None:
         settings,
         views,
     )
+    from bot.listeners import digest as _digest  # noqa: F401 (its subcommands register)
+    from bot.listeners import search as _search  # noqa: F401
 
     commands.register(app, deps)
     views.register(app, deps)

@@ -32,6 +32,8 @@ POST_CARD = "post_card"
 UPDATE_CARD = "update_card"
 POST_CARD_DEBRIEF = "post_card_debrief"
 UPLOAD_EXPORT = "upload_export"
+POST_DIGEST = "post_digest"
+RELATED_LESSONS = "related_lessons"
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0

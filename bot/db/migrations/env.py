@@ -8,6 +8,7 @@ from alembic import context
 
 from bot.config import load_settings
 from bot.db import make_engine
+from bot.db.fulltext import include_object
 from bot.db.models import Base
 
 config = context.config
@@ -22,7 +23,8 @@ def database_url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True)
+    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -46,6 +48,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

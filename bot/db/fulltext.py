@@ -1,0 +1,84 @@
+"""Full-text index of entries, in each database's own machinery.
+
+SQLite: an FTS5 table `entries_fts` over `entries` (external content: the text is not
+stored twice), kept in step by triggers. PostgreSQL: a generated `tsvector` column with a
+GIN index. Both index the workspace too (FTS5: a `team_id` column; PostgreSQL: a lexeme
+`@T…` no text can produce), so a search walks its own workspace's matches only; on
+PostgreSQL, who may see an entry is indexed the same way (`org@T…`, `#channel`,
+`!author`), so the GIN index hands back (nearly) only the matches the searcher may see.
+Both are made by a migration with raw DDL, which Alembic's autogenerate cannot see in
+the models: `include_object` keeps them out of the models/migrations comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FTS_TABLE = "entries_fts"
+PG_COLUMN = "search_vector"
+PG_INDEX = "ix_entries_search_vector"
+# Stemming alike on both sides: Porter on SQLite, the `english` configuration on PostgreSQL.
+PG_CONFIG = "english"
+
+SQLITE_CREATE = [
+    f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+        text, tags, team_id, content='entries', content_rowid='id',
+        tokenize='porter unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER entries_fts_insert AFTER INSERT ON entries BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, text, tags, team_id)
+        VALUES (new.id, new.text, new.tags, new.team_id);
+    END""",
+    f"""CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, tags, team_id)
+        VALUES ('delete', old.id, old.text, old.tags, old.team_id);
+    END""",
+    f"""CREATE TRIGGER entries_fts_update AFTER UPDATE OF text, tags, team_id ON entries
+    BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text, tags, team_id)
+        VALUES ('delete', old.id, old.text, old.tags, old.team_id);
+        INSERT INTO {FTS_TABLE}(rowid, text, tags, team_id)
+        VALUES (new.id, new.text, new.tags, new.team_id);
+    END""",
+    # Index what is already there.
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+]
+
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS entries_fts_update",
+    "DROP TRIGGER IF EXISTS entries_fts_delete",
+    "DROP TRIGGER IF EXISTS entries_fts_insert",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
+
+POSTGRES_CREATE = [
+    f"""ALTER TABLE entries ADD COLUMN {PG_COLUMN} tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('{PG_CONFIG}', coalesce(tags, '')), 'A')
+        || to_tsvector('{PG_CONFIG}', coalesce(text, ''))
+        || array_to_tsvector(ARRAY['@' || team_id, visibility || '@' || team_id,
+                                   '#' || channel_id, '!' || author_id])) STORED""",
+    f"CREATE INDEX {PG_INDEX} ON entries USING gin ({PG_COLUMN})",
+]
+
+POSTGRES_DROP = [
+    f"DROP INDEX IF EXISTS {PG_INDEX}",
+    f"ALTER TABLE entries DROP COLUMN IF EXISTS {PG_COLUMN}",
+]
+
+
+def create_statements(dialect: str) -> list[str]:
+    """The DDL that builds the index on this dialect (none elsewhere)."""
+    return {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE}.get(dialect, [])
+
+
+def drop_statements(dialect: str) -> list[str]:
+    return {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP}.get(dialect, [])
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
+    """Alembic's filter: the full-text objects live outside the models on purpose."""
+    if name is None:
+        return True
+    if type_ == "table" and name.startswith(FTS_TABLE):
+        return False  # the FTS5 table and its shadow tables (_data, _idx, _config …)
+    return not (type_ == "column" and name == PG_COLUMN or type_ == "index" and name == PG_INDEX)

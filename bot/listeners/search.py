@@ -1,0 +1,16 @@
+"""/debrief search QUERY: a database query on the ack path, no Slack call."""
+
+from __future__ import annotations
+
+from bot.listeners.commands import Call, subcommand
+from bot.services import search as search_service
+from bot.services.search import Viewer
+from bot.views import search as search_view
+
+
+@subcommand("search", "find", usage="search QUERY",
+            summary="the best matches among the entries you can see, with links")
+def search(call: Call) -> str:
+    viewer = Viewer(call.team_id, call.user_id, call.channel_id)
+    hits = search_service.search(call.db, viewer, call.args)
+    return search_view.results(call.args, hits, call.user_id)

@@ -1,0 +1,236 @@
+"""Full-text search over entries, within what the caller may see.
+
+One interface over each database's own machinery (bot/db/fulltext.py): SQLite FTS5
+(ranked by BM25 over the pool, from highlight() marks) and PostgreSQL tsvector (ranked by
+ts_rank). Ranking looks at the newest `POOL` matching entries of the workspace the caller
+may see, so a query costs about the same on a young workspace and on a database with a
+million entries; within those, best match first, newest first on ties. Every word must
+match (`search`); any word may (`related`).
+
+Who may see what (PRODUCT.md §7), decided from the database alone, without Slack:
+- their own entries, whatever the visibility;
+- org-visible entries of the workspace;
+- team-visible entries from a channel the caller is known to be in: the channel where
+  they run the command, and channels where they logged an entry or applauded one. Slack
+  would have to be asked for anything more, and that is not done on the ack path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
+
+from bot.db import fulltext
+from bot.db.models import Applause, Entry, Kind, Visibility
+from bot.services import outbox
+from bot.services.errors import UserError
+
+POOL = 200
+MAX_TERMS = 8
+# Words that say nothing about a lesson; PostgreSQL drops them itself, FTS5 does not.
+_STOPWORDS = """
+a about after again all also am an and any are as at be because been before being but by
+can could did do does doing done for from had has have having he her here hers him his how
+i if in into is it its just me more most my no nor not now of off on once only or other our
+ours out over own same she should so some such than that the their them then there these
+they this those through to too under until up very was we were what when where which while
+who whom why will with would you your yours
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+_WORD = re.compile(r"\w+")
+_ID = re.compile(r"[A-Za-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, and from which channel."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+
+
+def terms(query: str, limit: int = MAX_TERMS) -> list[str]:
+    """The searchable words of a query, lower-cased, without stop words or duplicates.
+
+    Only word characters survive, so no query syntax (quotes, NEAR, `-`, `*`…) reaches
+    the database's parser."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        word = word.strip("_")
+        if word and word not in STOPWORDS:
+            seen.setdefault(word, None)
+    return list(seen)[:limit]
+
+
+def known_channels(db: Session, viewer: Viewer) -> list[str]:
+    """Channels the viewer is known to be in: here, and where they logged or applauded."""
+    rows = db.scalars(union(
+        select(Entry.channel_id).where(Entry.team_id == viewer.team_id,
+                                       Entry.author_id == viewer.user_id),
+        select(Applause.channel_id).where(Applause.team_id == viewer.team_id,
+                                          Applause.reactor_id == viewer.user_id),
+    )).all()
+    return sorted({viewer.channel_id, *rows})
+
+
+def visible_to(viewer: Viewer, channels: list[str]) -> ColumnElement[bool]:
+    """The rule of who may see an entry, as a WHERE clause."""
+    return and_(
+        Entry.team_id == viewer.team_id,
+        or_(
+            Entry.author_id == viewer.user_id,
+            Entry.visibility == Visibility.ORG,
+            and_(Entry.visibility == Visibility.TEAM, Entry.channel_id.in_(channels)),
+        ),
+    )
+
+
+def search(db: Session, viewer: Viewer, query: str, limit: int = 10) -> list[Entry]:
+    """The best matches for every word of `query` among what `viewer` may see."""
+    words = terms(query)
+    if not words:
+        raise UserError("Search for some words, e.g. `/debrief search deploy rollback`.")
+    return _run(db, viewer, words, match_all=True, limit=limit)
+
+
+def related(db: Session, entry: Entry, limit: int = 3) -> list[Entry]:
+    """Up to `limit` earlier entries that look like `entry`, among what its author may see.
+
+    Any shared word counts; more and rarer shared words rank higher. Tags come first.
+    Only opportunities and lessons ask "have we learned this before?"; wins get none."""
+    if entry.kind not in (Kind.OPPORTUNITY, Kind.LESSON):
+        return []
+    words = terms(f"{entry.tags} {entry.text}", limit=64)
+    # Longer words tend to carry the meaning; tags first, then the longest words.
+    tags = set(entry.tag_names)
+    words = sorted(words, key=lambda w: (w not in tags, -len(w)))
+    words = [w for w in words if len(w) >= 3][:MAX_TERMS]
+    if not words:
+        return []
+    viewer = Viewer(entry.team_id, entry.author_id, entry.channel_id)
+    return _run(db, viewer, words, match_all=False, limit=limit, before_id=entry.id)
+
+
+def queue_related(db: Session, entry: Entry) -> None:
+    """Queue "have we learned this before?" for the author of a new opportunity or lesson
+    (the caller commits); the outbox worker runs `related` and sends it, if anything."""
+    if entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
+        outbox.enqueue(db, team_id=entry.team_id, action=outbox.RELATED_LESSONS,
+                       channel_id=entry.channel_id, entry_id=entry.id, user_id=entry.author_id)
+
+
+def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
+         before_id: int | None = None) -> list[Entry]:
+    # Slack's ids are [A-Z0-9]: the indexed lexemes and FTS5 strings rely on it.
+    if not (_ID.fullmatch(viewer.team_id) and _ID.fullmatch(viewer.user_id)):
+        return []
+    channels = [c for c in known_channels(db, viewer) if _ID.fullmatch(c)]
+    where = [visible_to(viewer, channels)]
+    if before_id is not None:
+        where.append(Entry.id < before_id)
+    if db.get_bind().dialect.name == "postgresql":
+        scored = _postgres(db, viewer, channels, words, match_all, where)
+    else:
+        scored = _sqlite(db, viewer.team_id, words, match_all, where)
+    # Best first; newest first on ties.
+    ids = [i for i, _created, _score in sorted(
+        scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)][:limit]
+    if not ids:
+        return []
+    found = {e.id: e for e in db.scalars(select(Entry).where(Entry.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+Scored = list[tuple[int, datetime, float]]
+
+
+def _sqlite(db: Session, team_id: str, words: list[str], match_all: bool,
+            where: list[ColumnElement[bool]]) -> Scored:
+    # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
+    match = (" " if match_all else " OR ").join(f'"{word}"' for word in words)
+    match = f'team_id : "{team_id}" AND {{text tags}} : ({match})'
+    fts = table(fulltext.FTS_TABLE, column("rowid"))
+    # The matched words, marked: FTS5's bm25() would count every row that matches each
+    # phrase (the workspace phrase matches the whole workspace) on every query.
+    marked = [literal_column(f"highlight({fulltext.FTS_TABLE}, {n}, char(1), char(2))")
+              for n in (0, 1)]
+    pool = db.execute(
+        select(Entry.id, Entry.created_at, *marked)
+        .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
+        .where(text(f"{fulltext.FTS_TABLE} MATCH :match").bindparams(match=match), *where)
+        .order_by(fts.c.rowid.desc())
+        .limit(POOL)
+    ).all()
+    return _bm25(pool)
+
+
+_MARKED = re.compile("\x01(.*?)\x02", re.DOTALL)
+K1, B, TAG_WEIGHT = 1.2, 0.75, 2.0
+
+
+def _bm25(pool: Sequence[Row]) -> Scored:
+    """BM25 over the pool, with the pool's own document frequencies."""
+    docs = []
+    for entry_id, created_at, body, tags in pool:
+        hits: Counter[str] = Counter(m.lower() for m in _MARKED.findall(body))
+        for tag in _MARKED.findall(tags):
+            hits[tag.lower()] += TAG_WEIGHT
+        docs.append((entry_id, created_at, hits, max(1, len(_WORD.findall(body)))))
+    if not docs:
+        return []
+    average = sum(length for *_, length in docs) / len(docs)
+    df = Counter(word for _, _, hits, _ in docs for word in hits)
+    idf = {w: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for w, n in df.items()}
+    scored = []
+    for entry_id, created_at, hits, length in docs:
+        norm = K1 * (1 - B + B * length / average)
+        score = sum(idf[w] * tf * (K1 + 1) / (tf + norm) for w, tf in hits.items())
+        scored.append((entry_id, created_at, score))
+    return scored
+
+
+def _postgres(db: Session, viewer: Viewer, channels: list[str], words: list[str],
+              match_all: bool, where: list[ColumnElement[bool]]) -> Scored:
+    # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
+    config = literal_column(f"'{fulltext.PG_CONFIG}'::regconfig")
+    query = func.websearch_to_tsquery(config, (" " if match_all else " or ").join(words))
+    # The visibility rule, loosely, as indexed lexemes (ids are checked to be
+    # [A-Za-z0-9_]): the GIN index then hands back little the viewer may not see, and
+    # `where` decides exactly (a private entry in a known channel, say).
+    lexemes = [f"{Visibility.ORG}@{viewer.team_id}", f"!{viewer.user_id}",
+               *(f"#{c}" for c in channels)]
+    access = cast(" | ".join(f"'{lexeme}'" for lexeme in lexemes), TSQUERY)
+    if not match_all:
+        # Any-word queries (related lessons) have no word GIN can require; the workspace
+        # lexeme alone keeps them cheaper than the access alternatives would.
+        access = cast(f"'@{viewer.team_id}'", TSQUERY)
+    vector = literal_column(f"entries.{fulltext.PG_COLUMN}")
+    rows = db.execute(
+        select(Entry.id, Entry.created_at, func.ts_rank(vector, query))
+        .where(vector.op("@@")(query.op("&&")(access)), *where)
+        .order_by(Entry.id.desc())
+        .limit(POOL)
+    ).all()
+    return [(i, created, float(score)) for i, created, score in rows]

@@ -1,0 +1,182 @@
+"""/debrief search and "have we learned this before?", through signed HTTP."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.models import Applause, Entry, OutboxMessage
+from tests.kit.slack_requests import fill
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def add(db, text, *, author="U_BOB", channel="C_TEAM", visibility="team", anonymous=False,
+        kind="lesson", team="T0001", ts=None, age=0) -> int:
+    """An entry as logging would store it (the full-text index follows by itself)."""
+    with db.session() as session:
+        entry = Entry(team_id=team, channel_id=channel, author_id=author, kind=kind,
+                      text=text, visibility=visibility, anonymous=anonymous,
+                      created_at=T0 - timedelta(days=age),
+                      tags=" ".join(w[1:].lower() for w in text.split() if w.startswith("#")),
+                      message_channel_id=channel if ts else None, message_ts=ts)
+        session.add(entry)
+        session.commit()
+        return entry.id
+
+
+def search(bot, query, **kwargs) -> str:
+    answer = bot.slack.command("search " + query, **kwargs)
+    assert answer.status == 200
+    assert "went wrong" not in answer.text
+    return answer.text
+
+
+def test_finds_words_and_tags_with_a_link_to_the_message(bot, fake_slack, db):
+    bot.slack.command("lesson Roll back before you debug #deploy")
+    fake_slack.wait_for("chat.postMessage")
+    bot.runtime.worker.stop()  # the message ts is recorded
+    add(db, "Unrelated: the coffee machine needs descaling")
+
+    text = search(bot, "rollback OR debugging")  # no match: every word must be found
+    assert "Nothing found" in text
+
+    text = search(bot, "debugging")  # stemmed: debug
+    assert "Roll back before you debug" in text
+    assert "coffee" not in text
+    with db.session() as session:
+        ts = session.get(Entry, 1).message_ts
+    assert f"https://slack.com/archives/C_TEAM/p{ts.replace('.', '')}" in text
+    assert "from you" in text
+
+    assert "Roll back" in search(bot, "#deploy")
+
+
+def test_best_match_first_and_newest_first_on_ties(bot, db):
+    add(db, "Write the runbook", age=5)
+    add(db, "Runbook runbook runbook: keep the runbook next to the alert #runbook", age=9)
+    add(db, "Write the runbook", age=1, author="U_CAROL")
+    text = search(bot, "runbook")
+    lines = [line for line in text.splitlines() if line.startswith(">")]
+    assert lines[0].startswith("> Runbook runbook")
+    assert "<@U_CAROL>" in text.splitlines()[3]  # of the two equal ones, the newer first
+    assert "<@U_BOB>" in text.splitlines()[5]
+
+
+def test_the_caller_sees_only_what_they_may(bot, db):
+    add(db, "alpha mine private", author="U_ALICE", visibility="private", channel="C_ELSE")
+    add(db, "alpha bob private", visibility="private")
+    add(db, "alpha team here")
+    add(db, "alpha team in a channel alice is not known to be in", channel="C_SECRET")
+    add(db, "alpha org from anywhere", visibility="org", channel="C_FAR")
+    add(db, "alpha other workspace org", visibility="org", team="T_OTHER")
+    text = search(bot, "alpha")
+    assert "alpha mine private" in text and ":lock: private" in text
+    assert "alpha team here" in text
+    assert "alpha org from anywhere" in text
+    assert "bob private" not in text
+    assert "C_SECRET" not in text and "not known" not in text
+    assert "other workspace" not in text
+
+
+def test_channels_where_the_caller_logged_or_applauded_count_as_theirs(bot, db):
+    add(db, "beta from the design channel", channel="C_DESIGN")
+    add(db, "beta from the ops channel", channel="C_OPS")
+    add(db, "beta from the secret channel", channel="C_SECRET")
+    add(db, "my own beta-free note", author="U_ALICE", channel="C_DESIGN")
+    with db.session() as session:
+        session.add(Applause(team_id="T0001", channel_id="C_OPS", message_ts="1.2",
+                             reactor_id="U_ALICE", emoji="tada", author_id="U_BOB"))
+        session.commit()
+    text = search(bot, "beta", channel="C_TEAM")
+    assert "design channel" in text and "ops channel" in text
+    assert "secret channel" not in text
+    # Bob's view is his own: he is known in none of these channels but the one he is in.
+    text = search(bot, "beta", user="U_DAVE", channel="C_SECRET")
+    assert "secret channel" in text and "design" not in text
+
+
+def test_anonymous_entries_never_show_their_author(bot, db):
+    add(db, "gamma I broke prod", anonymous=True, visibility="org", channel="C_FAR")
+    add(db, "gamma mine anonymously", author="U_ALICE", anonymous=True)
+    text = search(bot, "gamma")
+    assert "I broke prod" in text and "a teammate, anonymously" in text
+    assert "U_BOB" not in text
+    assert "from you, anonymously" in text
+    assert "U_ALICE" not in search(bot, "gamma", user="U_CAROL")
+
+
+@pytest.mark.parametrize("query", ['"', '"unclosed', "a*", "NEAR(a b)", "-x", "text:x",
+                                   "AND OR NOT", "'); drop table entries; --", "x^y",
+                                   "{col}:x", "(((", "é中文", "#"])
+def test_query_syntax_never_breaks_the_search(bot, db, query):
+    add(db, "delta (edge) cases")
+    answer = bot.slack.command("search " + query)
+    assert answer.status == 200
+    assert "went wrong" not in answer.text
+
+
+def test_an_empty_query_gets_usage(bot):
+    for query in ("search", "search   ", "search the of"):
+        text = bot.slack.command(query).text
+        assert text.startswith(":warning:") and "/debrief search" in text
+
+
+def test_deleted_entries_leave_the_index(bot, fake_slack, db):
+    bot.slack.command("lesson epsilon goes away")
+    assert "epsilon" in search(bot, "epsilon")
+    bot.slack.command("delete 1")
+    assert "Nothing found" in search(bot, "epsilon")
+
+
+def test_related_lessons_follow_an_inline_lesson(bot, fake_slack, db):
+    add(db, "Migrations need a dry run on a staging copy", age=30)
+    add(db, "The staging database was stale", visibility="private", age=3)  # Bob's
+    add(db, "Lunch was late", age=2)
+    answer = bot.slack.command("lesson the migration failed, staging would have caught it")
+    assert "Saved your lesson" in answer.text
+    # A second ephemeral, for the author alone, right after the confirmation.
+    related = fake_slack.wait_for("chat.postEphemeral")[0]
+    assert (related.body["user"], related.body["channel"]) == ("U_ALICE", "C_TEAM")
+    assert "Have we learned this before?" in related.body["text"]
+    assert "dry run on a staging copy" in related.body["text"]
+    assert "was stale" not in related.body["text"] and "Lunch" not in related.body["text"]
+
+
+def test_no_related_lessons_for_a_win_or_when_nothing_matches(bot, fake_slack, db):
+    add(db, "Migrations need a dry run on a staging copy")
+    bot.slack.command("win staging migration done")
+    bot.slack.command("lesson zebras are striped")
+    fake_slack.wait_for("chat.postMessage", 2)
+    outbox_drained(db)
+    assert fake_slack.calls_to("chat.postEphemeral") == []
+
+
+def outbox_drained(db, timeout: float = 10.0) -> None:
+    """Wait until every queued Slack call has been handled (the related one included)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as session:
+            pending = session.scalar(select(func.count()).select_from(OutboxMessage)
+                                     .where(OutboxMessage.status == "pending"))
+        if not pending:
+            return
+        assert time.monotonic() < deadline, f"{pending} outbox rows still pending"
+        time.sleep(0.02)
+
+
+def test_related_lessons_follow_a_modal_lesson_in_its_confirmation(bot, fake_slack, db):
+    add(db, "Pin dependency versions before the release", visibility="org", channel="C_FAR",
+        anonymous=True)
+    bot.slack.command("")
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    bot.slack.view_submission(view, fill(view, {
+        "kind": "opportunity", "text": "unpinned dependency broke the release build"}))
+    confirm = fake_slack.wait_for("chat.postEphemeral")[0]
+    assert confirm.body["user"] == "U_ALICE"
+    assert "Have we learned this before?" in confirm.body["text"]
+    assert "Pin dependency versions" in confirm.body["text"]
+    assert "U_BOB" not in confirm.body["text"]
