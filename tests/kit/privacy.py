@@ -196,3 +196,64 @@ def forged_share(look: Look) -> list[str]:
                       "type": "radio_buttons", "selected_option": {"value": "team"}}}}
         answers.append(body_of(look.bot.slack.view_submission(form, values, user=look.viewer)))
     return answers
+
+
+# --- the look-back paths: search, kudos, the App Home, export, the digest ---
+
+@probe("/debrief search")
+def search(look: Look) -> list[str]:
+    words = ["retro", "outage", "ask", "mistakes", "demo", "flaky", "backups", "lesson",
+             "named", "manager", "cried"]
+    return [body_of(look.command(f"search {word}")) for word in words]
+
+
+@probe("/debrief kudos, after applauding every message")
+def kudos(look: Look) -> list[str]:
+    from tests.kit.slack_requests import reaction
+
+    for call in look.fake_slack.succeeded("chat.postMessage"):
+        if "ts" in call.response and str(call.body.get("channel", "")).startswith("C"):
+            look.bot.slack.event(reaction("reaction_added", user=look.viewer,
+                                          channel=call.body["channel"], ts=call.response["ts"]))
+    return [body_of(look.command(f"kudos {period}")) for period in ("week", "month", "all")]
+
+
+@probe("the App Home")
+def app_home(look: Look) -> list[str]:
+    look.fake_slack.memberships[look.viewer] = [look.channel]
+    before = len(look.fake_slack.calls_to("views.publish"))
+    look.bot.slack.event({"type": "app_home_opened", "user": look.viewer, "tab": "home",
+                          "channel": f"D_{look.viewer}", "event_ts": "1700000000.000100"})
+    publish = look.fake_slack.wait_for("views.publish", before + 1)[before]
+    return [json.dumps(publish.body)]
+
+
+@probe("/debrief export csv and md")
+def export(look: Look) -> list[str]:
+    before = len(look.fake_slack.uploaded())
+    answers = [body_of(look.command("export csv")), body_of(look.command("export md"))]
+    look.fake_slack.wait_until(lambda: len(look.fake_slack.uploaded()) >= before + 2,
+                               what="two exports")
+    files = look.fake_slack.uploaded()[before:]
+    return answers + [str(f.get("content", b""), "utf-8", "replace") for f in files]
+
+
+@probe("the organisation digest")
+def digest(look: Look) -> list[str]:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.clock import post_due_digests
+    from bot.db.models import Digest, utcnow
+
+    answer = look.command("digest here weekly mon 09:00")
+    with look.db.session() as session:  # make it due now, and let the clock post it
+        session.execute(update(Digest).values(next_run_at=utcnow() - timedelta(minutes=1)))
+        session.commit()
+    before = len(look.fake_slack.calls_to("chat.postMessage"))
+    post_due_digests(look.bot.runtime)  # the week's digest, once: a second viewer sees none
+    look.bot.runtime.worker.stop()  # whatever it queued has been sent
+    look.bot.runtime.worker.start()
+    posted = look.fake_slack.calls_to("chat.postMessage")[before:]
+    return [body_of(answer)] + [json.dumps(call.body) for call in posted]
