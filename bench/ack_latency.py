@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,34 +25,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import free_port, postgres_schema, procfile_web, wait_until_up  # noqa: E402
 from tests.kit.slack_requests import SIGNING_SECRET, sign  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def procfile_web(port: int, app: str) -> list[str]:
-    line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
-                if line.startswith("web:"))
-    command = line.split(":", 1)[1].replace("${PORT:-3000}", str(port))
-    args = shlex.split(command)
-    args[-1] = app
-    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
-    return [sys.executable, "-m", *args]
-
-
-def wait_until_up(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {port}")
 
 
 def command_body(n: int) -> str:
@@ -105,14 +77,19 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="measure on PostgreSQL (a fresh schema in URL) instead of SQLite")
     args = parser.parse_args()
 
     fake = subprocess.Popen([sys.executable, "-m", "tests.kit.fake_slack"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
     slack_url = fake.stdout.readline().strip()
     work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
+    database_url, drop = f"sqlite:///{work / 'bench.db'}", lambda: None
+    if args.postgres:
+        database_url, drop = postgres_schema(args.postgres)
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": slack_url, "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
+           "SLACK_API_URL": slack_url, "DATABASE_URL": database_url,
            "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     env.pop("SLACK_APP_TOKEN", None)
     subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=work, env=env, check=True)
@@ -138,9 +115,10 @@ def main() -> int:
                 server.wait(timeout=30)
     finally:
         fake.terminate()
+        drop()
 
     print(f"ack latency, {args.requests} signed '/debrief win' commands per run "
-          f"(gunicorn as in Procfile, SQLite)")
+          f"(gunicorn as in Procfile, {'PostgreSQL' if args.postgres else 'SQLite'})")
     print(f"{'senders':>8} {'app':>8} {'p50 ms':>8} {'p99 ms':>8}")
     for senders in (1, 8):
         for name in apps:

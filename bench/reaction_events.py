@@ -26,18 +26,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from bench.ack_latency import free_port, procfile_web, wait_until_up  # noqa: E402
-from bot.config import normalise_database_url  # noqa: E402
+from bench.harness import free_port, postgres_schema, procfile_web, wait_until_up  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.db.models import Applause, Entry, ProcessedEvent  # noqa: E402
 from tests.kit.slack_requests import SIGNING_SECRET, sign  # noqa: E402
@@ -161,23 +158,6 @@ def counts(url: str) -> tuple[int, int]:
         events = session.scalar(select(func.count()).select_from(ProcessedEvent)) or 0
     database.dispose()
     return applause, events
-
-
-def postgres_schema(base: str) -> tuple[str, callable]:  # type: ignore[valid-type]
-    """A fresh schema (as tests/conftest.py makes), and how to drop it."""
-    base = normalise_database_url(base)
-    schema = f"debrief_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}", drop
 
 
 def run(name: str, url: str, slack_url: str, args: argparse.Namespace) -> dict:

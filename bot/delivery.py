@@ -83,20 +83,17 @@ class Delivery:
     def run_once(self) -> int:
         """Deliver every row that is due now; return how many were attempted."""
         with self.db.session() as db:
-            due = outbox.claim_due(db, skip_channels=self.pacer.waiting())
-            later = []
-            for message in due:
-                wait = self.pacer.take(message.channel_id) if message.action in PACED else 0
-                if wait:
-                    outbox.defer(message, wait)
-                    db.add(message)
-                    later.append(message)
+            due = outbox.claim_due(db, limit=100)
+            waits = {m.id: self.pacer.reserve(m.channel_id) if m.action in PACED else 0.0
+                     for m in due}
+            later = {row: wait for row, wait in waits.items() if wait}
             if later:
+                outbox.defer(db, later)  # each in its own slot; not a failed attempt
                 db.commit()
-        for message in due:
-            if message not in later:
-                self._deliver(message)
-        return len(due) - len(later)
+        now = [message for message in due if message.id not in later]
+        for message in now:
+            self._deliver(message)
+        return len(now)
 
     def seconds_until_due(self) -> float | None:
         with self.db.session() as db:

@@ -5,42 +5,30 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 
 class ChannelPacer:
-    """A token bucket per channel: `burst` messages at once, then `rate` a second."""
+    """A burst of `burst` messages per channel, then `rate` a second (GCRA).
 
-    def __init__(self, rate: float = 1.0, burst: int = 3, clock=time.monotonic):  # type: ignore[no-untyped-def]
-        self.rate = rate
-        self.burst = burst
+    `reserve` hands each message its own send time, so a backlog in one channel drains
+    one message at a time instead of becoming due all at once."""
+
+    def __init__(self, rate: float = 1.0, burst: int = 3,
+                 clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._due: dict[str, float] = {}  # per channel: the theoretical arrival time
         self._lock = threading.Lock()
 
-    def _level(self, channel: str, now: float) -> float:
-        tokens, then = self._buckets.get(channel, (float(self.burst), now))
-        return min(float(self.burst), tokens + (now - then) * self.rate)
-
-    def take(self, channel: str) -> float:
-        """0 if a message may go to `channel` now (and count it); else seconds to wait."""
+    def reserve(self, channel: str) -> float:
+        """Seconds from now until this message may go to `channel` (0: at once)."""
         with self._lock:
             now = self.clock()
-            tokens = self._level(channel, now)
-            if tokens >= 1.0:
-                self._buckets[channel] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[channel] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-
-    def waiting(self) -> dict[str, float]:
-        """Channels that must wait, with the seconds until their next message may go."""
-        with self._lock:
-            now = self.clock()
-            result = {}
-            for channel in list(self._buckets):
-                tokens = self._level(channel, now)
-                if tokens >= self.burst:
-                    del self._buckets[channel]  # full again: forget it
-                elif tokens < 1.0:
-                    result[channel] = (1.0 - tokens) / self.rate
-            return result
+            due = max(self._due.get(channel, now), now)
+            wait = max(0.0, due - now - self.tolerance)
+            self._due[channel] = due + self.interval
+            if len(self._due) > 10_000:  # forget channels that are idle again
+                self._due = {c: t for c, t in self._due.items() if t > now}
+            return wait

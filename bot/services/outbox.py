@@ -7,11 +7,10 @@ the outcome: sent (with the message `ts`, so it is never sent again), retry late
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -100,24 +99,14 @@ def has_waiting(db: Session, *, team_id: str, action: str, card_id: int) -> bool
     ) is not None
 
 
-def claim_due(
-    db: Session,
-    now: datetime | None = None,
-    limit: int = 20,
-    *,
-    skip_channels: Collection[str] = (),
-) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows to this caller and commit; others will skip them.
-
-    Rows for `skip_channels` (channels the sender is pacing) are left for later."""
+def claim_due(db: Session, now: datetime | None = None, limit: int = 20) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows to this caller and commit; others will skip them."""
     now = now or utcnow()
     claimable = [
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
     ]
-    if skip_channels:
-        claimable.append(OutboxMessage.channel_id.not_in(list(skip_channels)))
     candidates = db.scalars(
         select(OutboxMessage.id)
         .where(*claimable)
@@ -125,16 +114,16 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    claimed: list[int] = []
-    for message_id in candidates:
-        # The WHERE repeats the claim test, so two claimers can never both win a row.
-        result = db.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, *claimable)
-            .values(claimed_until=now + LEASE)
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
+    if not candidates:
+        db.commit()
+        return []
+    # The WHERE repeats the claim test, so two claimers can never both win a row.
+    claimed = db.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), *claimable)
+        .values(claimed_until=now + LEASE)
+        .returning(OutboxMessage.id)
+    ).all()
     db.commit()
     if not claimed:
         return []
@@ -189,10 +178,14 @@ def mark_retry(
     message.next_attempt_at = now + timedelta(seconds=delay)
 
 
-def defer(message: OutboxMessage, seconds: float, now: datetime | None = None) -> None:
-    """Put a claimed row back for later without counting it as a failed attempt."""
-    message.claimed_until = None
-    message.next_attempt_at = (now or utcnow()) + timedelta(seconds=seconds)
+def defer(db: Session, waits: dict[int, float], now: datetime | None = None) -> None:
+    """Put claimed rows back for later ({id: seconds}), not counting a failed attempt."""
+    now = now or utcnow()
+    db.connection().execute(
+        update(OutboxMessage).where(OutboxMessage.id == bindparam("row"))
+        .values(claimed_until=None, next_attempt_at=bindparam("when")),
+        [{"row": row, "when": now + timedelta(seconds=wait)} for row, wait in waits.items()],
+    )
 
 
 def mark_failed(message: OutboxMessage, error: str) -> None:
