@@ -65,6 +65,7 @@ class Delivery:
         self.client_for = client_for
         self.retry_base = retry_base
         self.pacer = ChannelPacer()
+        self._slotted: set[int] = set()  # rows deferred to a send slot reserved for them
         self.handlers: dict[str, Callable[[WebClient, OutboxMessage], str | None]] = {
             outbox.POST_ENTRY: self._post_entry,
             outbox.DELETE_MESSAGE: self._delete_message,
@@ -84,9 +85,17 @@ class Delivery:
         """Deliver every row that is due now; return how many were attempted."""
         with self.db.session() as db:
             due = outbox.claim_due(db, limit=100)
-            waits = {m.id: self.pacer.reserve(m.channel_id) if m.action in PACED else 0.0
-                     for m in due}
-            later = {row: wait for row, wait in waits.items() if wait}
+            later = {}
+            for message in due:
+                if message.action not in PACED:
+                    continue
+                if message.id in self._slotted:  # its reserved slot has come
+                    self._slotted.discard(message.id)
+                    continue
+                wait = self.pacer.reserve(message.channel_id)
+                if wait:
+                    later[message.id] = wait
+                    self._slotted.add(message.id)
             if later:
                 outbox.defer(db, later)  # each in its own slot; not a failed attempt
                 db.commit()
@@ -173,7 +182,7 @@ class Delivery:
             run, items = digest.highlights(db, (message.payload or {}).get("run_id", 0))
         if run is None:
             return None
-        return _post_joining(client, message.channel_id, digest_message(run, items))
+        return post_in_channel(client, message.channel_id, **digest_message(run, items))
 
     def _delete_message(self, client: WebClient, message: OutboxMessage) -> str | None:
         try:
@@ -283,19 +292,6 @@ def _member_channels(client: WebClient, user_id: str) -> set[str]:
         if not cursor:
             break
     return channels
-
-
-def _post_joining(client: WebClient, channel_id: str, body: dict) -> str:
-    """chat.postMessage, joining a public channel first if the bot is not in it."""
-    try:
-        response = client.chat_postMessage(channel=channel_id, **body)
-    except SlackApiError as error:
-        if error.response.get("error") != "not_in_channel":
-            raise
-        # A public channel the bot was never invited to: join it and post once more.
-        client.conversations_join(channel=channel_id)
-        response = client.chat_postMessage(channel=channel_id, **body)
-    return response["ts"]
 
 
 def _call(send: Callable[[], str | None]) -> str | None:

@@ -23,6 +23,7 @@ from bot.db.models import (
     TurnStatus,
     utcnow,
 )
+from bot.senders import post_in_channel
 from bot.services import outbox, rotation, turns
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
@@ -75,14 +76,7 @@ class RotationSender:
             self._check_person(client, db, turn)
             db.commit()
             body = reminder_message(turn)
-        try:
-            response = client.chat_postMessage(channel=message.channel_id, **body)
-        except SlackApiError as error:
-            if error.response.get("error") != "not_in_channel":
-                raise
-            client.conversations_join(channel=message.channel_id)
-            response = client.chat_postMessage(channel=message.channel_id, **body)
-        return response["ts"]
+        return post_in_channel(client, message.channel_id, **body)
 
     def _check_person(self, client: WebClient, db: Session, turn: Turn) -> None:
         """Pass over people Slack says are deactivated (or gone) until someone is not."""

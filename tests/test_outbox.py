@@ -186,3 +186,17 @@ def test_pacer_allows_a_burst_then_gives_each_message_its_own_second():
     assert pacer.reserve("C2") == 0  # other channels are not held up
     now[0] += 10  # quiet for a while: the burst is available again
     assert [pacer.reserve("C1") for _ in range(3)] == [0, 0, 0]
+
+
+def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db):
+    from bot.pacing import ChannelPacer
+
+    bot.runtime.worker.delivery.pacer = ChannelPacer(rate=20.0, burst=2)  # a quick Slack
+    for n in range(6):
+        bot.slack.command(f"win backlog {n}")
+    posts = fake_slack.wait_for("chat.postMessage", 6)
+    bot.runtime.worker.stop()
+    texts = [p.body["text"] for p in posts]
+    assert [t.endswith(f"backlog {n}") for n, t in enumerate(texts)] == [True] * 6
+    assert len(fake_slack.calls_to("chat.postMessage")) == 6
+    assert {r.status for r in outbox_rows(db) if r.action == outbox.POST_ENTRY} == {"sent"}
