@@ -92,7 +92,7 @@ def test_150_characters_make_a_card(bot, fake_slack, db):
 def test_a_title_cannot_ping_anyone(bot, fake_slack, db):
     card, post = open_card(bot, fake_slack, db, title="<!channel> ship it @here")
     assert "<!channel>" not in json.dumps(post.body)
-    assert card.title == "<!channel> ship it @here"
+    assert card.title == "@channel ship it @here"  # as typed: Slack sent @channel as markup
 
 
 def test_the_buttons_open_the_modal_with_card_and_kind_chosen(bot, fake_slack, db):
@@ -273,3 +273,20 @@ def test_applause_on_a_card_message_counts_for_its_opener_and_refreshes_it(bot, 
     assert (row.author_id, row.reactor_id, row.entry_id) == ("U_ALICE", "U_BOB", None)
     update = fake_slack.wait_for("chat.update")[-1]
     assert update.body["ts"] == ts
+
+
+def test_a_card_in_another_channel_cannot_be_closed_or_named_from_here(bot, fake_slack, db):
+    elsewhere, _ = open_card(bot, fake_slack, db, "Secret merger plan", channel="C_PRIVATE")
+    answer = bot.slack.command(f"close {elsewhere.id}", user="U_MALLORY", channel="C_TEAM")
+    assert "no card with that ID or title in this channel" in answer.text
+    assert "Secret merger plan" not in answer.text
+    assert card_row(db, elsewhere.id).status == "open"
+
+
+def test_a_title_is_stored_as_typed_from_slacks_escaped_text(bot, fake_slack, db):
+    # Typed: R&D <beta> with @bob — Slack escapes the literal characters and links the user.
+    card, post = open_card(bot, fake_slack, db, "R&amp;D &lt;beta&gt; with <@U0BOB|bob>")
+    assert card.title == "R&D <beta> with @bob"
+    assert "R&amp;D &lt;beta&gt; with @bob" in json.dumps(post.body["blocks"])
+    assert "&amp;amp;" not in json.dumps(post.body)
+    assert "Closed card" in bot.slack.command("close r&amp;d &lt;beta&gt; with <@U0BOB|bob>").text

@@ -28,7 +28,7 @@ def test_help_lists_what_works(bot):
 
 
 def test_unknown_input_is_shown_inert(bot):
-    answer = bot.slack.command("<!channel>")
+    answer = bot.slack.command("&lt;!channel&gt;")  # typed literally: <!channel>
     assert "<!channel>" not in answer.text
     assert "&lt;!channel&gt;" in answer.text
 

@@ -180,3 +180,12 @@ def test_related_lessons_follow_a_modal_lesson_in_its_confirmation(bot, fake_sla
     assert "Have we learned this before?" in confirm.body["text"]
     assert "Pin dependency versions" in confirm.body["text"]
     assert "U_BOB" not in confirm.body["text"]
+
+
+def test_queries_arrive_escaped_and_are_searched_as_typed(bot, db):
+    add(db, "Budget R&D earlier next time #release")
+    # `R&D` arrives as R&amp;D; `#release` as a channel link when such a channel exists.
+    assert "Budget R&amp;D earlier" in search(bot, "R&amp;D budget")
+    assert "Budget R&amp;D earlier" in search(bot, "<#C0REL|release>")
+    nothing = search(bot, "x &gt; y")
+    assert "&amp;gt;" not in nothing

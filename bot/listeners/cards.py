@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.db.models import CardStatus, Kind
 from bot.listeners import Deps
 from bot.listeners.commands import Call, open_modal, subcommand
+from bot.listeners.slack_text import typed_text
 from bot.listeners.transaction import transactional
 from bot.services import cards
 from bot.services.cards import CardError
@@ -21,13 +22,14 @@ from bot.views.text import safe
 @subcommand("card", usage="card TITLE",
             summary="open a deliverable card here: entries for it gather in its thread")
 def open_card(call: Call) -> str:
+    title = typed_text(call.args)
     try:
         card = cards.open_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
-                               user_id=call.user_id, title=call.args)
+                               user_id=call.user_id, title=title)
     except CardError as error:
-        if len(call.args) > cards.MAX_TITLE:
+        if len(title) > cards.MAX_TITLE:
             # Hand the title back so nothing the person wrote is lost.
-            raise CardError(f"{error}\nWhat you typed:\n```{safe(call.args)}```") from None
+            raise CardError(f"{error}\nWhat you typed:\n```{safe(title)}```") from None
         raise
     call.wake_outbox()
     return (f":card_index: Opened card {card.id}, “{safe(card.title)}”: it is being posted "
@@ -38,7 +40,7 @@ def open_card(call: Call) -> str:
             summary="close a card (by ID or title) and post what was learned on it")
 def close_card(call: Call) -> str:
     card = cards.close_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
-                            user_id=call.user_id, ref=call.args)
+                            user_id=call.user_id, ref=typed_text(call.args))
     call.wake_outbox()
     return (f":checkered_flag: Closed card {card.id}, “{safe(card.title)}”: its debrief is "
             "being posted in its thread.")

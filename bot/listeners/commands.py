@@ -147,7 +147,7 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
         return
     sub = SUBCOMMANDS.get(word)
     if sub is None:
-        ack(text=help_text(unknown=word, args=args))
+        ack(text=help_text(unknown=typed_text(word), args=typed_text(args)))
         return
     call = Call(
         db=context["db"], team_id=context.team_id or command["team_id"],

@@ -15,6 +15,7 @@ from bot.db.models import utcnow
 from bot.ids import Action, Callback
 from bot.listeners import Deps, rotation_settings
 from bot.listeners.commands import Call, split, subcommand
+from bot.listeners.slack_text import typed_text
 from bot.listeners.transaction import transactional
 from bot.services import outbox, rotation, schedule, turns
 from bot.services.errors import UserError
@@ -40,7 +41,7 @@ def rotation_command(call: Call) -> str | None:
         return None
     action = ACTIONS.get(word)
     if action is None:
-        raise UserError(f"I don't know `rotation {safe(word)}`. {USAGE}")
+        raise UserError(f"I don't know `rotation {safe(typed_text(word))}`. {USAGE}")
     try:
         return action(call, rest)
     except UserError:

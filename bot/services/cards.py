@@ -101,7 +101,9 @@ def find_card(db: Session, team_id: str, channel_id: str, ref: str) -> Card:
     match = _CARD_ID.fullmatch(ref)
     if match:
         card = get_card(db, team_id, int(match.group(1)))
-        if card is not None:
+        # Only this channel's cards: an ID from elsewhere (a private channel, say) is
+        # answered like one that does not exist.
+        if card is not None and card.channel_id == channel_id:
             return card
     card = db.scalar(
         select(Card).where(Card.team_id == team_id, Card.channel_id == channel_id,
