@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.db import Database
-from bot.db.models import OutboxMessage, utcnow
+from bot.db.models import CardStatus, OutboxMessage, utcnow
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
 from bot.senders import CardSender, ExportSender, NotYet, failure_notice, post_in_channel
@@ -139,6 +139,10 @@ class Delivery:
                     self._tell_author_it_failed(db, row, str(failure))
                     if row.action == outbox.POST_DIGEST:
                         self._tell_digest_owner_it_failed(db, row, str(failure))
+                    if row.action == outbox.POST_CARD and row.card_id is not None:
+                        # Never shown: close it, so its title is free to open again and
+                        # entries meant for it are posted in the channel instead.
+                        cards.abandon(db, row.team_id, row.card_id)
                     db.commit()
             return
         with self.db.session() as db:
@@ -161,8 +165,10 @@ class Delivery:
             return None  # deleted before it was posted: nothing to show
         if card is None:
             return post_in_channel(client, message.channel_id, **entry_message(entry))
-        if card.message_ts is None:
+        if card.message_ts is None and card.status == CardStatus.OPEN:
             raise NotYet(f"card {card.id} is not posted yet")
+        if card.message_ts is None:  # the card could never be posted: post in the channel
+            return post_in_channel(client, message.channel_id, **entry_message(entry))
         # An entry on a card is a reply in the card's thread.
         return post_in_channel(client, message.channel_id, thread_ts=card.message_ts,
                                **entry_message(entry, card.title))

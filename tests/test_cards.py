@@ -290,3 +290,15 @@ def test_a_title_is_stored_as_typed_from_slacks_escaped_text(bot, fake_slack, db
     assert "R&amp;D &lt;beta&gt; with @bob" in json.dumps(post.body["blocks"])
     assert "&amp;amp;" not in json.dumps(post.body)
     assert "Closed card" in bot.slack.command("close r&amp;d &lt;beta&gt; with <@U0BOB|bob>").text
+
+
+def test_a_card_slack_refuses_is_closed_so_it_can_be_opened_again(bot, fake_slack, db):
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    bot.slack.command("card Launch plan")
+    dm = fake_slack.wait_for("chat.postMessage", 2)[1]
+    assert "open it again with `/debrief card`" in dm.body["text"]
+    bot.runtime.worker.stop()
+    assert card_row(db, 1).status == "closed"
+    bot.runtime.worker.start()
+    card, _post = open_card(bot, fake_slack, db, "Launch plan")  # the title is free again
+    assert card.id == 2

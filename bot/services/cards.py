@@ -85,6 +85,13 @@ def get_card(db: Session, team_id: str, card_id: int) -> Card | None:
     return db.scalar(select(Card).where(Card.team_id == team_id, Card.id == card_id))
 
 
+def abandon(db: Session, team_id: str, card_id: int) -> None:
+    """Close a card whose message Slack refused for good (in the caller's transaction)."""
+    db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id,
+                                  Card.status == CardStatus.OPEN)
+               .values(status=CardStatus.CLOSED, closed_at=utcnow()))
+
+
 def open_cards(db: Session, team_id: str, channel_id: str, limit: int = 99) -> list[Card]:
     """The channel's open cards, newest first (a modal's select holds 100 options)."""
     return list(db.scalars(
