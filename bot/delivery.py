@@ -40,7 +40,8 @@ TRANSIENT_ERRORS = {
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
 PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.ROTATION_REMINDER, outbox.ROTATION_DM,
-         outbox.POST_CARD, outbox.POST_CARD_DEBRIEF, outbox.POST_DIGEST}
+         outbox.POST_CARD, outbox.POST_CARD_DEBRIEF, outbox.POST_DIGEST,
+         outbox.DELETE_MESSAGE}  # chat.delete is Tier 3: forget-me may queue hundreds
 
 
 class Retry(Exception):

@@ -89,3 +89,29 @@ def test_when_slack_cannot_say_who_is_admin_the_person_is_told(bot, fake_slack, 
     [note] = fake_slack.wait_for("chat.postEphemeral")
     assert "could not check" in note.body["text"]
     assert fake_slack.calls_to("views.open") == []
+
+
+def test_an_admin_changes_the_hope_prompts_and_hope_asks_them(bot, fake_slack, db):
+    open_settings(bot, fake_slack, is_admin=True)
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    labels = [b.get("label", {}).get("text") for b in view["blocks"]]
+    assert {"Prompt 1", "Prompt 2", "Prompt 3", "Prompt 4"} <= set(labels)
+    answer = bot.slack.view_submission(view, fill(view, {
+        "hope_prompt_1": "What did you ship?"}), user="U_ADMIN")
+    assert answer.status == 200 and b"errors" not in answer.body
+    with db.session() as session:
+        assert session.get(WorkspaceSettings, TEAM_ID).hope_prompts[0] == "What did you ship?"
+    bot.slack.command("", command="/hope", user="U_ALICE")
+    hope = fake_slack.wait_for("views.open", 2)[1].body["view"]
+    assert "What did you ship?" in str(hope["blocks"])
+
+
+def test_an_empty_hope_prompt_keeps_the_settings_open(bot, fake_slack, db):
+    open_settings(bot, fake_slack, is_admin=True)
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    answer = bot.slack.view_submission(view, fill(view, {"hope_prompt_2": "  "}),
+                                       user="U_ADMIN")
+    assert "cannot be empty" in answer.json()["errors"]["hope_prompt_2"]
+    with db.session() as session:
+        row = session.get(WorkspaceSettings, TEAM_ID)
+        assert row is None or row.hope_prompts is None

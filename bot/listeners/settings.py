@@ -10,13 +10,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ids import Action, Block, Callback
+from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
 from bot.listeners import Deps
 from bot.listeners.commands import Call, subcommand
 from bot.listeners.transaction import transactional
-from bot.services import outbox
+from bot.services import outbox, reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
+from bot.services.reflections import DEFAULT_PROMPTS
 from bot.services.settings import Choices
 from bot.views.settings import COULD_NOT_CHECK, LEADERBOARD_ON, ONLY_ADMINS, settings_modal
 
@@ -24,16 +25,18 @@ log = logging.getLogger(__name__)
 
 
 @subcommand("settings", usage="settings",
-            summary="workspace admins: which emoji count as applause, leaderboards")
+            summary="workspace admins: which emoji count as applause, leaderboards, "
+                    "the HOPE prompts")
 def settings(call: Call) -> None:
     current = settings_service.choices(call.db, call.team_id, call.channel_id)
+    prompts = reflections.prompts_for(call.db, call.team_id)
     call.deps.after_ack(open_if_admin, call.client, call.deps, call.trigger_id, call.team_id,
-                        call.user_id, call.channel_id, current)
+                        call.user_id, call.channel_id, current, prompts)
     return None
 
 
 def open_if_admin(client: WebClient, deps: Deps, trigger_id: str, team_id: str, user_id: str,
-                  channel_id: str, current: Choices) -> None:
+                  channel_id: str, current: Choices, prompts: list[str]) -> None:
     try:
         user = client.users_info(user=user_id).get("user") or {}
     except SlackApiError as error:
@@ -42,7 +45,7 @@ def open_if_admin(client: WebClient, deps: Deps, trigger_id: str, team_id: str, 
         return
     if user.get("is_admin") or user.get("is_owner"):
         client.views_open(trigger_id=trigger_id,
-                          view=settings_modal(channel_id, current).to_dict())
+                          view=settings_modal(channel_id, current, prompts).to_dict())
         return
     _tell(deps, team_id, channel_id, user_id, ONLY_ADMINS)
 
@@ -67,7 +70,13 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
     except UserError as error:
         ack(response_action="errors", errors={Block.APPLAUSE_EMOJI: str(error)})
         return
-    # Issue 4 (HOPE prompts) reads and saves its own block of this modal here.
+    prompts = [values.get(f"{HopeBlock.PROMPT}{n}", {}).get(HopeAction.PROMPT, {}).get("value")
+               or "" for n in range(1, len(DEFAULT_PROMPTS) + 1)]
+    problems = {f"{HopeBlock.PROMPT}{n}": problem for n, prompt in enumerate(prompts, 1)
+                if (problem := reflections.prompt_problem(prompt))}
+    if problems:
+        ack(response_action="errors", errors=problems)
+        return
     if not channel_id:
         ack(response_action="errors", errors={
             Block.APPLAUSE_EMOJI: "Open the settings with /debrief settings in a channel."})
@@ -77,6 +86,8 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
         body["user"]["id"], applause_emoji=emoji,
         leaderboard=any(o.get("value") == LEADERBOARD_ON for o in ticked),
     )
+    reflections.set_prompts(context["db"], context.team_id or body["user"]["team_id"],
+                            body["user"]["id"], prompts)
     ack()
 
 

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
     ContextBlock,
+    HeaderBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -15,8 +16,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.ids import Action, Callback
+from bot.ids import Action, Callback, HopeAction, HopeBlock
 from bot.ids import Block as BlockId
+from bot.services.reflections import MAX_PROMPT
 from bot.services.settings import Choices
 
 LEADERBOARD_ON = "on"
@@ -26,9 +28,8 @@ COULD_NOT_CHECK = (":warning: I could not check with Slack whether you are a wor
                    "Nothing was changed; please try `/debrief settings` again.")
 
 
-def settings_modal(channel_id: str, current: Choices,
-                   hope_blocks: list[Block] | None = None) -> View:
-    """The settings form. `hope_blocks`: the HOPE prompts section (issue 4) goes here."""
+def settings_modal(channel_id: str, current: Choices, prompts: list[str]) -> View:
+    """The settings form: applause emoji, this channel's leaderboard, the HOPE prompts."""
     emoji = " ".join(f":{name}:" for name in current.applause_emoji or [])
     toggle = Option(value=LEADERBOARD_ON,
                     text="Show a per-person applause ranking here")
@@ -56,7 +57,17 @@ def settings_modal(channel_id: str, current: Choices,
             "Without a leaderboard `/debrief kudos` shows how many people shared and were "
             "applauded, never a ranking. Anonymous entries are never ranked."))]),
     ]
-    blocks += hope_blocks or []
+    blocks.append(HeaderBlock(text="HOPE prompts"))
+    blocks += [
+        InputBlock(
+            block_id=f"{HopeBlock.PROMPT}{number}", label=f"Prompt {number}",
+            element=PlainTextInputElement(action_id=HopeAction.PROMPT, initial_value=prompt,
+                                          max_length=MAX_PROMPT),
+        )
+        for number, prompt in enumerate(prompts, 1)
+    ]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=(
+        "What `/hope` asks. Reflections stay private to their authors, admins included."))]))
     return View(type="modal", callback_id=Callback.SETTINGS_MODAL, title="Debrief settings",
                 submit="Save", close="Cancel",
                 private_metadata=json.dumps({"channel_id": channel_id}), blocks=blocks)
