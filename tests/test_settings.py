@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from bot.db.models import Applause, ChannelSettings, Entry, WorkspaceSettings
@@ -17,18 +19,24 @@ def open_settings(bot, fake_slack, user="U_ADMIN", **profile) -> dict:
     return answer
 
 
-def test_a_non_admin_is_told_only_admins_can_and_no_modal_opens(bot, fake_slack, db):
+def shown(fake_slack) -> str:
+    """What the settings modal says once Slack has answered who the caller is."""
+    [opened] = fake_slack.wait_for("views.open")
+    assert "Checking" in json.dumps(opened.body["view"])  # opened at once: trigger_id lives 3 s
+    return json.dumps(fake_slack.wait_for("views.update")[0].body["view"])
+
+
+def test_a_non_admin_is_told_only_admins_can_and_sees_no_form(bot, fake_slack, db):
     open_settings(bot, fake_slack, user="U_BOB")
-    [note] = fake_slack.wait_for("chat.postEphemeral")
-    assert note.body["user"] == "U_BOB" and note.body["channel"] == "C_TEAM"
-    assert "Only workspace admins" in note.body["text"]
+    modal = shown(fake_slack)
+    assert "Only workspace admins" in modal
+    assert "applause_emoji" not in modal
     assert fake_slack.calls_to("users.info")[0].body["user"] == "U_BOB"
-    assert fake_slack.calls_to("views.open") == []
 
 
 def test_an_admin_narrows_the_emoji_and_turns_the_leaderboard_on(bot, fake_slack, db):
     open_settings(bot, fake_slack, is_admin=True)
-    view = fake_slack.wait_for("views.open")[0].body["view"]
+    view = fake_slack.wait_for("views.update")[0].body["view"]
     assert view["callback_id"] == "debrief_settings"
     answer = bot.slack.view_submission(view, fill(view, {
         "applause_emoji": ":tada: :Clap:, +1::skin-tone-2", "leaderboard": ["on"]}),
@@ -59,7 +67,7 @@ def test_the_owner_sees_the_current_choices_and_can_go_back_to_every_emoji(bot, 
         session.add(ChannelSettings(team_id=TEAM_ID, channel_id="C_TEAM", leaderboard=True))
         session.commit()
     open_settings(bot, fake_slack, is_owner=True)
-    view = fake_slack.wait_for("views.open")[0].body["view"]
+    view = fake_slack.wait_for("views.update")[0].body["view"]
     emoji_input = next(b for b in view["blocks"] if b.get("block_id") == "applause_emoji")
     assert emoji_input["element"]["initial_value"] == ":tada:"
     toggle = next(b for b in view["blocks"] if b.get("block_id") == "leaderboard")
@@ -74,7 +82,7 @@ def test_the_owner_sees_the_current_choices_and_can_go_back_to_every_emoji(bot, 
 
 def test_a_bad_emoji_name_keeps_the_modal_open_and_saves_nothing(bot, fake_slack, db):
     open_settings(bot, fake_slack, is_admin=True)
-    view = fake_slack.wait_for("views.open")[0].body["view"]
+    view = fake_slack.wait_for("views.update")[0].body["view"]
     answer = bot.slack.view_submission(view, fill(view, {"applause_emoji": ":tada: <!here>"}),
                                        user="U_ADMIN")
     assert answer.json()["response_action"] == "errors"
@@ -86,14 +94,14 @@ def test_a_bad_emoji_name_keeps_the_modal_open_and_saves_nothing(bot, fake_slack
 def test_when_slack_cannot_say_who_is_admin_the_person_is_told(bot, fake_slack, db):
     fake_slack.fail("users.info", error="fatal_error")
     bot.slack.command("settings", user="U_BOB")
-    [note] = fake_slack.wait_for("chat.postEphemeral")
-    assert "could not check" in note.body["text"]
-    assert fake_slack.calls_to("views.open") == []
+    modal = shown(fake_slack)
+    assert "could not check" in modal
+    assert "applause_emoji" not in modal
 
 
 def test_an_admin_changes_the_hope_prompts_and_hope_asks_them(bot, fake_slack, db):
     open_settings(bot, fake_slack, is_admin=True)
-    view = fake_slack.wait_for("views.open")[0].body["view"]
+    view = fake_slack.wait_for("views.update")[0].body["view"]
     labels = [b.get("label", {}).get("text") for b in view["blocks"]]
     assert {"Prompt 1", "Prompt 2", "Prompt 3", "Prompt 4"} <= set(labels)
     answer = bot.slack.view_submission(view, fill(view, {
@@ -108,7 +116,7 @@ def test_an_admin_changes_the_hope_prompts_and_hope_asks_them(bot, fake_slack, d
 
 def test_an_empty_hope_prompt_keeps_the_settings_open(bot, fake_slack, db):
     open_settings(bot, fake_slack, is_admin=True)
-    view = fake_slack.wait_for("views.open")[0].body["view"]
+    view = fake_slack.wait_for("views.update")[0].body["view"]
     answer = bot.slack.view_submission(view, fill(view, {"hope_prompt_2": "  "}),
                                        user="U_ADMIN")
     assert "cannot be empty" in answer.json()["errors"]["hope_prompt_2"]

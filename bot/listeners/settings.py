@@ -14,12 +14,20 @@ from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
 from bot.listeners import Deps
 from bot.listeners.commands import Call, subcommand
 from bot.listeners.transaction import transactional
-from bot.services import outbox, reflections
+from bot.services import reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
 from bot.services.reflections import DEFAULT_PROMPTS
 from bot.services.settings import Choices
-from bot.views.settings import COULD_NOT_CHECK, LEADERBOARD_ON, ONLY_ADMINS, settings_modal
+from bot.views.hope import notice
+from bot.views.settings import (
+    CHECKING,
+    COULD_NOT_CHECK,
+    LEADERBOARD_ON,
+    ONLY_ADMINS,
+    TITLE,
+    settings_modal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +45,21 @@ def settings(call: Call) -> None:
 
 def open_if_admin(client: WebClient, deps: Deps, trigger_id: str, team_id: str, user_id: str,
                   channel_id: str, current: Choices, prompts: list[str]) -> None:
+    """Open a modal at once (the trigger expires in 3 s), ask Slack whether the caller is a
+    workspace admin, then show the form, or say why not."""
+    opened = client.views_open(trigger_id=trigger_id, view=notice(TITLE, CHECKING).to_dict())
+    view_id = opened["view"]["id"]
     try:
         user = client.users_info(user=user_id).get("user") or {}
-    except SlackApiError as error:
-        log.warning("users.info failed: %s", error.response.get("error"))
-        _tell(deps, team_id, channel_id, user_id, COULD_NOT_CHECK)
+    except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
+        log.warning("users.info failed: %s", type(error).__name__)
+        client.views_update(view_id=view_id, view=notice(TITLE, COULD_NOT_CHECK).to_dict())
         return
     if user.get("is_admin") or user.get("is_owner"):
-        client.views_open(trigger_id=trigger_id,
-                          view=settings_modal(channel_id, current, prompts).to_dict())
-        return
-    _tell(deps, team_id, channel_id, user_id, ONLY_ADMINS)
-
-
-def _tell(deps: Deps, team_id: str, channel_id: str, user_id: str, text: str) -> None:
-    """An ephemeral answer, through the outbox (retried if Slack is busy)."""
-    with deps.database.session() as db:
-        outbox.enqueue(db, team_id=team_id, action=outbox.EPHEMERAL, channel_id=channel_id,
-                       user_id=user_id, payload={"text": text})
-        db.commit()
-    deps.wake_outbox()
+        view = settings_modal(channel_id, current, prompts)
+    else:
+        view = notice(TITLE, ONLY_ADMINS)
+    client.views_update(view_id=view_id, view=view.to_dict())
 
 
 def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:

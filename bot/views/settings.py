@@ -22,6 +22,8 @@ from bot.services.reflections import MAX_PROMPT
 from bot.services.settings import Choices
 
 LEADERBOARD_ON = "on"
+TITLE = "Debrief settings"
+CHECKING = ":hourglass_flowing_sand: Checking that you are a workspace admin…"
 ONLY_ADMINS = (":lock: Only workspace admins and owners can change Debrief's settings. "
                "Ask one of them.")
 COULD_NOT_CHECK = (":warning: I could not check with Slack whether you are a workspace admin. "
@@ -68,6 +70,6 @@ def settings_modal(channel_id: str, current: Choices, prompts: list[str]) -> Vie
     ]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=(
         "What `/hope` asks. Reflections stay private to their authors, admins included."))]))
-    return View(type="modal", callback_id=Callback.SETTINGS_MODAL, title="Debrief settings",
+    return View(type="modal", callback_id=Callback.SETTINGS_MODAL, title=TITLE,
                 submit="Save", close="Cancel",
                 private_metadata=json.dumps({"channel_id": channel_id}), blocks=blocks)
