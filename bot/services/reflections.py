@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Kind, Reflection, Visibility, WorkspaceSettings, utcnow
-from bot.services import entries
+from bot.services import entries, settings
 from bot.services.entries import NewEntry
 from bot.services.errors import UserError
 
@@ -74,13 +74,7 @@ def set_prompts(db: Session, team_id: str, admin_id: str, prompts: list[str] | N
         prompts = validate_prompts(prompts)
         if tuple(prompts) == DEFAULT_PROMPTS:
             prompts = None
-    row = db.get(WorkspaceSettings, team_id)
-    if row is None:
-        row = WorkspaceSettings(team_id=team_id)
-        db.add(row)
-    row.hope_prompts = prompts
-    row.updated_by = admin_id
-    row.updated_at = utcnow()
+    settings.workspace_row(db, team_id, admin_id).hope_prompts = prompts
 
 
 def answer_problems(answers: list[str]) -> dict[int, str]:

@@ -48,16 +48,22 @@ def parse_emoji(text: str | None) -> list[str] | None:
     return list(names) or None
 
 
-def save(db: Session, team_id: str, channel_id: str, user_id: str, *,
-         applause_emoji: list[str] | None, leaderboard: bool) -> None:
-    """Store an admin's choices (the caller commits)."""
+def workspace_row(db: Session, team_id: str, admin_id: str) -> WorkspaceSettings:
+    """The workspace's settings row, created if need be, stamped as changed by `admin_id`
+    (the caller sets what changed and commits)."""
     workspace = db.get(WorkspaceSettings, team_id)
     if workspace is None:
         workspace = WorkspaceSettings(team_id=team_id)
         db.add(workspace)
-    workspace.applause_emoji = applause_emoji
-    workspace.updated_by = user_id
+    workspace.updated_by = admin_id
     workspace.updated_at = utcnow()
+    return workspace
+
+
+def save(db: Session, team_id: str, channel_id: str, user_id: str, *,
+         applause_emoji: list[str] | None, leaderboard: bool) -> None:
+    """Store an admin's choices (the caller commits)."""
+    workspace_row(db, team_id, user_id).applause_emoji = applause_emoji
     channel = db.get(ChannelSettings, (team_id, channel_id))
     if channel is None:
         channel = ChannelSettings(team_id=team_id, channel_id=channel_id)
