@@ -35,6 +35,23 @@ def react(bot, entry, user, emoji="tada", kind="reaction_added", **kwargs):
                                     ts=entry.message_ts, emoji=emoji), **kwargs)
 
 
+def at_once(count: int, deliver) -> list:  # type: ignore[no-untyped-def]
+    """Run deliver(n) for n in range(count) in threads released together; their results."""
+    start = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(n: int) -> None:
+        start.wait()
+        results[n] = deliver(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def test_a_reaction_on_an_entry_is_applause_for_its_author_not_item_user(bot, fake_slack, db):
     entry = posted_entry(bot, fake_slack, db)
     answer = react(bot, entry, "U_BOB")  # Slack says item_user = the bot
@@ -57,19 +74,8 @@ def test_the_same_event_five_times_at_once_counts_once(bot, fake_slack, db):
     entry = posted_entry(bot, fake_slack, db)
     event = reaction("reaction_added", user="U_BOB", channel=entry.message_channel_id,
                      ts=entry.message_ts)
-    start = threading.Barrier(5)
-    statuses: list[int] = []
-
-    def deliver(n: int) -> None:
-        start.wait()
-        statuses.append(bot.slack.event(event, event_id="EvSAME0001",
-                                        retry_num=n or None).status)
-
-    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = at_once(5, lambda n: bot.slack.event(event, event_id="EvSAME0001",
+                                                    retry_num=n or None).status)
     assert statuses == [200] * 5
     assert len(applause(db)) == 1
     with db.session() as session:
@@ -80,18 +86,7 @@ def test_five_different_deliveries_of_one_reaction_at_once_count_once(bot, fake_
     # Distinct event ids (e.g. two processes, or Slack resending under a new id): the
     # table's unique key still keeps it to one.
     entry = posted_entry(bot, fake_slack, db)
-    start = threading.Barrier(5)
-    statuses: list[int] = []
-
-    def deliver() -> None:
-        start.wait()
-        statuses.append(react(bot, entry, "U_BOB").status)
-
-    threads = [threading.Thread(target=deliver) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = at_once(5, lambda _n: react(bot, entry, "U_BOB").status)
     assert statuses == [200] * 5
     assert len(applause(db)) == 1
 

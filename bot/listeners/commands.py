@@ -16,7 +16,7 @@ from bot.ids import COMMAND
 from bot.listeners import Deps
 from bot.listeners.slack_text import typed_text
 from bot.listeners.transaction import transactional
-from bot.services import cards, entries, search
+from bot.services import cards, entries
 from bot.services.entries import EntryError, NewEntry
 from bot.services.errors import UserError
 from bot.views import help as help_view
@@ -107,10 +107,6 @@ def log_inline(call: Call) -> str:
             raise EntryError(f"{error} Try `/debrief {call.word} shipped the release`.") from None
         # Hand the text back so nothing the person wrote is lost.
         raise EntryError(f"{error}\nWhat you typed:\n```{safe(text)}```") from None
-    # "Have we learned this before?" follows as a second ephemeral: the query can take
-    # tens of milliseconds on a big workspace, too long for the ack path.
-    search.queue_related(call.db, entry)
-    call.db.commit()
     call.wake_outbox()
     return confirmation(entry)
 

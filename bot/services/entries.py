@@ -83,7 +83,11 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     if entry.visibility != Visibility.PRIVATE:
         calls.append(outbox.POST_ENTRY)
     if confirm:
-        calls.append(outbox.CONFIRM_ENTRY)
+        calls.append(outbox.CONFIRM_ENTRY)  # the modal's confirmation names related ones
+    elif entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
+        # "Have we learned this before?": found and sent after the ack (it can take tens of
+        # milliseconds on a big workspace), queued in the same transaction as the entry.
+        calls.append(outbox.RELATED_LESSONS)
     for action in calls:
         outbox.enqueue_fast(connection, team_id=entry.team_id, action=action,
                             channel_id=entry.channel_id, entry_id=entry.id,

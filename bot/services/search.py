@@ -43,7 +43,6 @@ from sqlalchemy.orm import Session
 
 from bot.db import fulltext
 from bot.db.models import Applause, Entry, Kind, Visibility
-from bot.services import outbox
 from bot.services.errors import UserError
 
 POOL = 200
@@ -131,14 +130,6 @@ def related(db: Session, entry: Entry, limit: int = 3) -> list[Entry]:
         return []
     viewer = Viewer(entry.team_id, entry.author_id, entry.channel_id)
     return _run(db, viewer, words, match_all=False, limit=limit, before_id=entry.id)
-
-
-def queue_related(db: Session, entry: Entry) -> None:
-    """Queue "have we learned this before?" for the author of a new opportunity or lesson
-    (the caller commits); the outbox worker runs `related` and sends it, if anything."""
-    if entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
-        outbox.enqueue(db, team_id=entry.team_id, action=outbox.RELATED_LESSONS,
-                       channel_id=entry.channel_id, entry_id=entry.id, user_id=entry.author_id)
 
 
 def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
