@@ -9,20 +9,29 @@ import threading
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.direct import Direct, ping_after_idle
+
+# A pooled PostgreSQL connection idle this long is checked before it is used again.
+PING_AFTER_IDLE = 10.0
+
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for the bot: SQLite in WAL mode with a busy timeout."""
+    return _engine(url)[0]
+
+
+def _engine(url: str) -> tuple[Engine, _WriterLock | None]:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                hide_parameters=True)
-        _tune_sqlite(engine)
-        return engine
+        return engine, _tune_sqlite(engine)
     # hide_parameters: errors and logs never carry what people wrote.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    ping_after_idle(engine, PING_AFTER_IDLE)
+    return engine, None
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine) -> _WriterLock:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE below is ours:
@@ -56,6 +65,8 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_end(connection):  # type: ignore[no-untyped-def]
         writer.release()
 
+    return writer
+
 
 class _WriterLock:
     """Mutual exclusion of SQLite transactions across threads and processes."""
@@ -86,7 +97,9 @@ class Database:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine, writer = _engine(url)
+        # The acknowledgement's hot paths (bot/db/direct.py), on the same pool and lock.
+        self.direct = Direct(self.engine, writer)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

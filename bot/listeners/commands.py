@@ -98,7 +98,7 @@ def help_text(unknown: str | None = None, args: str = "") -> str:
 def log_inline(call: Call) -> str:
     text = typed_text(call.args)
     try:
-        entry = entries.log_entry(call.db, NewEntry(
+        entry = entries.log_now(call.deps.database.direct, call.db, NewEntry(
             team_id=call.team_id, channel_id=call.channel_id, author_id=call.user_id,
             kind=entries.KIND_ALIASES[call.word], text=text,
         ))

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import bindparam, exists, literal, or_, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import insert, select
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import Session
 
-from bot.db.models import Applause, Entry, Kind, Visibility, utcnow
+from bot.db.direct import Direct
+from bot.db.models import (
+    Applause,
+    Entry,
+    Kind,
+    OutboxMessage,
+    OutboxStatus,
+    Turn,
+    Visibility,
+    utcnow,
+)
 from bot.services import cards, outbox, turns
 from bot.services.errors import UserError
 
@@ -67,46 +80,124 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     This is the acknowledgement's hot path, so it writes with Core statements rather
     than the ORM's unit of work.
     """
-    text = validate_text(new.text)
-    now = utcnow()
-    entry = Entry(
-        team_id=new.team_id, channel_id=new.channel_id, author_id=new.author_id,
-        kind=str(new.kind), text=text, visibility=str(new.visibility),
-        anonymous=new.anonymous, source=new.source, created_at=now,
-        tags=" ".join(extract_tags(text)), card_id=new.card_id,
-    )
+    entry = _new_entry(new)
     connection = db.connection()
     entry.id = connection.execute(_INSERT_ENTRY, {
         column: getattr(entry, column) for column in _ENTRY_COLUMNS
     }).scalar_one()
-    calls = []
-    if entry.visibility != Visibility.PRIVATE:
-        calls.append(outbox.POST_ENTRY)
-    if confirm:
-        calls.append(outbox.CONFIRM_ENTRY)  # the modal's confirmation names related ones
-    elif entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
-        # "Have we learned this before?": found and sent after the ack (it can take tens of
-        # milliseconds on a big workspace), queued in the same transaction as the entry.
-        calls.append(outbox.RELATED_LESSONS)
-    for action in calls:
+    for action in _outbox_actions(entry, confirm):
         outbox.enqueue_fast(connection, team_id=entry.team_id, action=action,
                             channel_id=entry.channel_id, entry_id=entry.id,
-                            user_id=entry.author_id, now=now)
-    # Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
-    # turn marks it shared. Only named, non-private entries: the reminder then says
-    # "shared", which must not reveal a private or anonymous entry's author.
-    if entry.kind in SHARES_A_TURN and not entry.anonymous \
-            and entry.visibility != Visibility.PRIVATE:
-        turns.mark_shared(db, entry.team_id, entry.author_id, now)
+                            user_id=entry.author_id, now=entry.created_at)
+    if _may_share_turn(entry):
+        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         cards.changed(db, entry.team_id, entry.card_id)
     db.commit()
     return entry
 
 
+def log_now(direct: Direct, db: Session, new: NewEntry) -> Entry:
+    """`log_entry` for an entry on no card, written without the session: the slash
+    command's hot path (bot/db/direct.py). The entry and its queued calls commit in one
+    transaction. In the rare case that the author has a rotation turn open, `db` (not yet
+    used by the caller) then marks it shared, in a second transaction."""
+    if new.card_id is not None:
+        raise ValueError("an entry on a card goes through log_entry")
+    entry = _new_entry(new)
+    actions = _outbox_actions(entry, confirm=False)
+    check_turn = _may_share_turn(entry)
+    values: dict[str, Any] = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
+    values.update(_turn_window(entry))
+    if direct.dialect == "postgresql":
+        statement = direct.statement(f"entry:{'+'.join(actions)}:{check_turn}",
+                                     lambda _: _entry_with_calls(actions, check_turn))
+        with direct.write() as cursor:
+            entry.id, open_turn = cursor.one(statement, values)  # type: ignore[misc]
+    else:
+        with direct.write() as cursor:
+            (entry.id,) = cursor.one(direct.statement("entry", lambda _: _INSERT_ENTRY),
+                                     values)  # type: ignore[misc]
+            queue = direct.statement("entry:outbox", lambda _: _INSERT_CALL)
+            for action in actions:
+                cursor.run(queue, {**values, "action": action, "entry_id": entry.id})
+            open_turn = check_turn and cursor.one(
+                direct.statement("entry:turn", lambda _: select(_OPEN_TURN)), values)[0]
+    if open_turn:
+        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
+        db.commit()
+    return entry
+
+
+def _new_entry(new: NewEntry) -> Entry:
+    text = validate_text(new.text)
+    return Entry(
+        team_id=new.team_id, channel_id=new.channel_id, author_id=new.author_id,
+        kind=str(new.kind), text=text, visibility=str(new.visibility),
+        anonymous=new.anonymous, source=new.source, created_at=utcnow(),
+        tags=" ".join(extract_tags(text)), card_id=new.card_id,
+    )
+
+
+def _outbox_actions(entry: Entry, confirm: bool) -> list[str]:
+    """The Slack calls an entry owes, queued with it."""
+    actions = []
+    if entry.visibility != Visibility.PRIVATE:
+        actions.append(outbox.POST_ENTRY)
+    if confirm:
+        actions.append(outbox.CONFIRM_ENTRY)  # the modal's confirmation names related ones
+    elif entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
+        # "Have we learned this before?": found and sent after the ack (it can take tens of
+        # milliseconds on a big workspace), queued in the same transaction as the entry.
+        actions.append(outbox.RELATED_LESSONS)
+    return actions
+
+
+def _may_share_turn(entry: Entry) -> bool:
+    """Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
+    turn marks it shared. Only named, non-private entries: the reminder then says
+    "shared", which must not reveal a private or anonymous entry's author."""
+    return entry.kind in SHARES_A_TURN and not entry.anonymous \
+        and entry.visibility != Visibility.PRIVATE
+
+
+def _turn_window(entry: Entry) -> dict[str, Any]:
+    return {"turn_from": entry.created_at - timedelta(days=2),
+            "turn_to": entry.created_at + timedelta(days=2)}
+
+
 _ENTRY_COLUMNS = ("team_id", "channel_id", "author_id", "kind", "text", "visibility",
                   "anonymous", "source", "created_at", "tags", "card_id")
-_INSERT_ENTRY = insert(Entry).returning(Entry.id)
+_INSERT_ENTRY = sql_insert(Entry).values(
+    {column: bindparam(column, type_=Entry.__table__.c[column].type)
+     for column in _ENTRY_COLUMNS}).returning(Entry.id)
+# One queued call for the entry: its action and id are parameters.
+_CALL = {"team_id": bindparam("team_id"), "channel_id": bindparam("channel_id"),
+         "user_id": bindparam("author_id"), "status": literal(str(OutboxStatus.PENDING)),
+         "attempts": literal(0), "next_attempt_at": bindparam("created_at"),
+         "created_at": bindparam("created_at")}
+_INSERT_CALL = sql_insert(OutboxMessage).values(
+    {**_CALL, "action": bindparam("action"), "entry_id": bindparam("entry_id")})
+# Whether the author may have a turn to mark shared (turns.mark_shared decides).
+_OPEN_TURN = exists().where(
+    Turn.team_id == bindparam("team_id"), Turn.user_id == bindparam("author_id"),
+    Turn.meeting_at.between(bindparam("turn_from", type_=Turn.meeting_at.type),
+                            bindparam("turn_to", type_=Turn.meeting_at.type)),
+    or_(*(Turn.status == str(status) for status in turns.OPEN)))
+
+
+def _entry_with_calls(actions: list[str], check_turn: bool) -> Any:
+    """PostgreSQL: the entry, its queued calls and the turn check in one statement."""
+    new_entry = sql_insert(Entry).values(
+        {column: bindparam(column, type_=Entry.__table__.c[column].type)
+         for column in _ENTRY_COLUMNS}).returning(Entry.id).cte("new_entry")
+    statement = select(new_entry.c.id, _OPEN_TURN if check_turn else literal(False))
+    for n, action in enumerate(actions):
+        columns = {**_CALL, "action": literal(action), "entry_id": new_entry.c.id}
+        call = sql_insert(OutboxMessage).from_select(
+            list(columns), select(*columns.values()).select_from(new_entry))
+        statement = statement.add_cte(call.cte(f"call_{n}"))
+    return statement
 
 
 def get_entry(db: Session, team_id: str, entry_id: int) -> Entry | None:
