@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.db.models import Applause, Card, Entry, OutboxMessage
 from bot.services import cards, outbox
+from tests.kit.slack_requests import reaction
 from tests.test_cards import add_from_card, card_row, open_card, updates_showing
 
 
@@ -145,12 +146,9 @@ def test_applause_refreshes_the_cards_tally(bot, fake_slack, db):
     add_from_card(bot, fake_slack, card, "win", "clap for me", user="U_BOB")
     fake_slack.wait_until(lambda: posted_entries(db)["clap for me"].message_ts is not None)
     entry = posted_entries(db)["clap for me"]
-    applaud(db, entry, "U_A", "U_B")
-    applaud(db, card, "U_C")
-    with db.session() as session:  # what the applause listener does after storing
-        cards.applause_changed(session, "T0001", "C_TEAM", entry.message_ts)
-        session.commit()
-    bot.runtime.worker.wake()
+    for reactor, message in (("U_A", entry), ("U_B", entry), ("U_C", card)):
+        assert bot.slack.event(reaction("reaction_added", user=reactor, channel="C_TEAM",
+                                        ts=message.message_ts, emoji="clap")).status == 200
     fake_slack.wait_until(lambda: updates_showing(fake_slack, "3 applause"))
 
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Card, Entry, OutboxMessage
+from bot.db.models import Applause, Card, Entry, OutboxMessage
 from bot.services import cards, outbox
-from tests.kit.slack_requests import fill
+from tests.kit.slack_requests import fill, reaction
 
 
 @pytest.fixture(autouse=True)
@@ -248,9 +248,13 @@ def test_applause_elsewhere_costs_no_update(bot, fake_slack, db):
     card, _ = open_card(bot, fake_slack, db)
     bot.slack.command("win not on a card")
     fake_slack.wait_until(lambda: len(fake_slack.succeeded("chat.postMessage")) == 2)
+    bot.runtime.worker.stop()  # let the pass that posted it record the message ts
+    bot.runtime.worker.start()
+    ts = fake_slack.succeeded("chat.postMessage")[1].response["ts"]
+    assert bot.slack.event(reaction("reaction_added", user="U_BOB", channel="C_TEAM", ts=ts,
+                                    emoji="tada")).status == 200
     with db.session() as session:
-        cards.applause_changed(session, "T0001", "C_TEAM", "1.000")
-        session.commit()
+        assert session.scalars(select(Applause)).one().message_ts == ts  # it did count
         assert session.scalars(select(OutboxMessage).where(
             OutboxMessage.action == outbox.UPDATE_CARD)).all() == []
 

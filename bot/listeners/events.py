@@ -1,11 +1,13 @@
 """Events API: reactions become applause; opening the App Home publishes it.
 
-Each listener runs in the transaction that also records the event's id, so a redelivered
-event has its effect once; reactions on messages that are not ours are acknowledged and
-change nothing.
+Each listener's writes commit with the event's "seen" row, so a redelivered event has its
+effect once; reactions on messages that are not ours are acknowledged and change nothing.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
 
@@ -14,40 +16,47 @@ from bot.listeners.transaction import transactional
 from bot.services import applause, cards, home
 
 
-def _reaction(event: dict, context: BoltContext, body: dict) -> dict | None:
-    """The reaction's arguments for the applause service, or None if it is not on a
-    message (files and file comments can be reacted to as well)."""
+def _reaction(event: dict, context: BoltContext, body: dict) -> applause.Reaction | None:
+    """The reaction for the applause service, or None if it is not on a message (files
+    and file comments can be reacted to as well)."""
     item = event.get("item") or {}
     if item.get("type") != "message" or not event.get("user") or not event.get("reaction"):
         return None
-    return {
-        "team_id": context.team_id or body.get("team_id", ""),
-        "reactor_id": event["user"], "channel_id": item.get("channel", ""),
-        "ts": item.get("ts", ""), "emoji": event["reaction"],
-        "event_ts": event.get("event_ts"),
-    }
-
-
-def reaction_added(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
-    reaction = _reaction(event, context, body)
     # Never item_user: for our own posts Slack names the bot, not the author.
-    if reaction is not None and applause.add(context["db"].connection(), **reaction):
-        _refresh_card(context, reaction)
-    ack()
+    return applause.Reaction(
+        team_id=context.team_id or body.get("team_id", ""), event_id=body.get("event_id", ""),
+        reactor_id=event["user"], channel_id=item.get("channel", ""), ts=item.get("ts", ""),
+        emoji=event["reaction"], event_ts=event.get("event_ts"),
+    )
 
 
-def reaction_removed(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
-    reaction = _reaction(event, context, body)
-    if reaction is not None and applause.remove(context["db"].connection(), **reaction):
-        _refresh_card(context, reaction)
-    ack()
+# Both kinds in one listener: Bolt tries listeners in turn, and each try costs.
+REACTIONS = re.compile(r"^reaction_(added|removed)$")
 
 
-def _refresh_card(context: BoltContext, reaction: dict) -> None:
-    """A card shows its applause: queue a (coalesced) refresh of the card it is on."""
-    cards.applause_changed(context["db"], reaction["team_id"], reaction["channel_id"],
-                           reaction["ts"])
-    context["deps"].wake_outbox()
+def on_reaction(deps: Deps) -> Callable[..., None]:
+    """The listener for reaction_added and reaction_removed. It writes through the hot
+    path (bot/db/direct.py), its own "seen" row included: no session, no wrapper."""
+
+    def listener(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
+        reaction = _reaction(event, context, body)
+        if reaction is not None and reaction.event_id:
+            recorded = applause.record(deps.database.direct, reaction,
+                                       added=event["type"] == "reaction_added")
+            if recorded is not None and recorded.card_id is not None:
+                _refresh_card(deps, reaction.team_id, recorded.card_id)
+        ack()
+
+    return listener
+
+
+def _refresh_card(deps: Deps, team_id: str, card_id: int) -> None:
+    """A card shows its applause: queue a (coalesced) refresh of its tally. In a second
+    transaction: the applause is already safe, and this is rare next to all reactions."""
+    with deps.database.session() as db:
+        cards.changed(db, team_id, card_id)
+        db.commit()
+    deps.wake_outbox()
 
 
 def app_home_opened(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
@@ -59,6 +68,5 @@ def app_home_opened(ack: Ack, body: dict, event: dict, context: BoltContext) -> 
 
 
 def register(app: App, deps: Deps) -> None:
-    app.event("reaction_added")(transactional(deps)(reaction_added))
-    app.event("reaction_removed")(transactional(deps)(reaction_removed))
+    app.event(REACTIONS)(on_reaction(deps))
     app.event("app_home_opened")(transactional(deps)(app_home_opened))

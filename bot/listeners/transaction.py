@@ -15,8 +15,9 @@ from slack_bolt import BoltContext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.db.models import ProcessedEvent, utcnow
+from bot.db.models import utcnow
 from bot.listeners import Deps
+from bot.services import seen_events
 
 Listener = Callable[..., Any]
 
@@ -42,7 +43,8 @@ def transactional(deps: Deps) -> Callable[[Listener], Listener]:
                         kwargs["ack"]()
                     return None
                 result = listener(**kwargs)
-                session.commit()
+                if session.in_transaction():  # a listener may have written directly
+                    session.commit()
                 return result
 
         return run
@@ -50,20 +52,14 @@ def transactional(deps: Deps) -> Callable[[Listener], Listener]:
     return wrap
 
 
-_RECORD_EVENT = {
-    "postgresql": postgresql.insert(ProcessedEvent).on_conflict_do_nothing()
-    .returning(ProcessedEvent.event_id),
-    "sqlite": sqlite.insert(ProcessedEvent).on_conflict_do_nothing()
-    .returning(ProcessedEvent.event_id),
-}
+_RECORD_EVENT = {"postgresql": seen_events.record(postgresql.insert),
+                 "sqlite": seen_events.record(sqlite.insert)}
 
 
 def _first_delivery(session: Session, team_id: str, event_id: str) -> bool:
-    """Record the event as seen; False if it already was. A concurrent copy of the same
-    event waits here for the first one's transaction: it does nothing if that commits,
-    and takes over if it rolls back. One statement, no exception: this is the hot path."""
+    """Record the event as seen (bot/services/seen_events.py); False if it already was."""
     connection = session.connection()
     result = connection.execute(_RECORD_EVENT[connection.dialect.name],
                                 {"team_id": team_id, "event_id": event_id,
-                                 "received_at": utcnow()})
+                                 "now": utcnow()})
     return result.first() is not None

@@ -19,7 +19,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Integer,
     Select,
     Text,
@@ -28,6 +27,7 @@ from sqlalchemy import (
     delete,
     exists,
     false,
+    func,
     null,
     or_,
     select,
@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.db.direct import Direct
 from bot.db.models import (
     Applause,
     ApplauseRemoval,
@@ -44,17 +45,7 @@ from bot.db.models import (
     WorkspaceSettings,
     utcnow,
 )
-
-
-@dataclass(frozen=True)
-class Applauded:
-    """Whose work a message carries: the applause goes to `author_id`."""
-
-    author_id: str
-    entry_id: int | None = None
-    # Anonymous work: its applause is shown to its author alone.
-    anonymous: bool = False
-
+from bot.services import seen_events
 
 # A carrier is a SELECT of (author_id, entry_id, anonymous) for the work a message carries,
 # at most one row, with the bind parameters :team_id, :channel_id and :ts (the message).
@@ -81,44 +72,10 @@ CARD_CARRIER: Carrier = select(
 CARRIERS: list[Carrier] = [ENTRY_CARRIER, CARD_CARRIER]
 
 
-def _lookup_statement() -> Select:  # type: ignore[type-arg]
-    """What a message carries, and the workspace's emoji choice, in one round trip: it
-    runs for every reaction anywhere in the workspace. Built once, not per reaction."""
-    carried = union_all(*CARRIERS).subquery()
-    chosen = select(WorkspaceSettings.applause_emoji).where(
-        WorkspaceSettings.team_id == bindparam("team_id")).scalar_subquery()
-    return select(carried.c.author_id, carried.c.entry_id, carried.c.anonymous,
-                  chosen.label("chosen")).limit(1)
-
-
-_LOOKUP = _lookup_statement()
-
-
 def register_carrier(carrier: Carrier) -> None:
     """Let another kind of message (a card, a shared reflection) receive applause."""
-    global _LOOKUP
     if carrier not in CARRIERS:
         CARRIERS.append(carrier)
-        _LOOKUP = _lookup_statement()
-        _COUNT.update(_statements(_count_statement))
-        _REMEMBER.update(_statements(_remember_statement))
-
-
-def _lookup(connection: Connection, team_id: str, channel_id: str,
-            ts: str) -> tuple[Applauded | None, list[str] | None]:
-    row = connection.execute(_LOOKUP, {"team_id": team_id, "channel_id": channel_id,
-                                       "ts": ts}).first()
-    if row is None:
-        return None, None
-    applauded = Applauded(author_id=row.author_id, entry_id=row.entry_id,
-                          anonymous=bool(row.anonymous))
-    return applauded, row.chosen or None
-
-
-def find_applauded(connection: Connection, team_id: str, channel_id: str,
-                   ts: str) -> Applauded | None:
-    """What the message at (channel, ts) carries, or None when it is not ours to count."""
-    return _lookup(connection, team_id, channel_id, ts)[0]
 
 
 _SKIN_TONE = re.compile(r"::skin-tone-\d$")
@@ -140,31 +97,100 @@ def reacted_at(event_ts: str | None) -> str:
     return f"{seconds:017.6f}"
 
 
-def add(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str, ts: str,
-        emoji: str, event_ts: str | None = None) -> bool:
-    """Count a reaction as applause; True when this call counted (or refreshed) it.
+@dataclass(frozen=True)
+class Reaction:
+    """One reaction event, as the applause service needs it."""
 
-    Ignored: messages that carry nobody's work, a person's reactions on their own work,
-    emoji the workspace does not count, and a late copy of a reaction that was taken back
-    since. One statement: this runs for every reaction anywhere in the workspace."""
-    counted = connection.execute(_COUNT[connection.dialect.name], {
-        "team_id": team_id, "channel_id": channel_id, "ts": ts, "reactor_id": reactor_id,
-        "emoji": emoji, "emoji_pattern": _json_member_pattern(base_emoji(emoji)),
-        "reacted": reacted_at(event_ts), "now": utcnow(),
-    }).first()
-    return counted is not None
+    team_id: str
+    event_id: str
+    reactor_id: str
+    channel_id: str
+    ts: str
+    emoji: str
+    event_ts: str | None = None
 
 
-def remove(connection: Connection, *, team_id: str, reactor_id: str, channel_id: str,
-           ts: str, emoji: str, event_ts: str | None = None) -> bool:
-    """Take a reaction's applause back; True when there was some to take. The removal is
-    remembered (on messages that carry work) so a late copy of the reaction is ignored."""
-    values = {"team_id": team_id, "channel_id": channel_id, "ts": ts,
-              "reactor_id": reactor_id, "emoji": emoji, "reacted": reacted_at(event_ts),
-              "now": utcnow()}
-    result = connection.execute(_DELETE, values)
-    connection.execute(_REMEMBER[connection.dialect.name], values)
-    return (result.rowcount or 0) > 0
+@dataclass(frozen=True)
+class Recorded:
+    """What a reaction event did: `changed` applause; `card_id`, the card whose tally
+    shows it (when it changed and the message is a card or an entry on one)."""
+
+    changed: bool
+    card_id: int | None = None
+
+
+def record(direct: Direct, reaction: Reaction, *, added: bool) -> Recorded | None:
+    """Count a reaction as applause (`added`) or take it back; None when this event was
+    handled before (Slack's retries and concurrent copies have their effect once).
+
+    Counted: reactions on a message that carries someone's work, except the author's own,
+    in emoji the workspace counts, unless taken back since (by Slack's `event_ts`). A
+    removal is remembered, on messages that carry work, so a late copy of the reaction is
+    ignored. The event's "seen" row commits with the applause, in one round trip on
+    PostgreSQL: this runs for every reaction anywhere in the workspace."""
+    values = {
+        "team_id": reaction.team_id, "event_id": reaction.event_id,
+        "channel_id": reaction.channel_id, "ts": reaction.ts,
+        "reactor_id": reaction.reactor_id, "emoji": reaction.emoji,
+        "emoji_pattern": _json_member_pattern(base_emoji(reaction.emoji)),
+        "reacted": reacted_at(reaction.event_ts), "now": utcnow(),
+    }
+    kind = "add" if added else "remove"
+    if direct.dialect == "postgresql":
+        statement = direct.statement(f"applause:{kind}:{len(CARRIERS)}",
+                                     lambda _: _in_one_statement(added))
+        with direct.write() as cursor:
+            first, changed, card_id = cursor.one(statement, values)  # type: ignore[misc]
+        if not first:
+            return None
+        return Recorded(bool(changed), card_id if changed else None)
+    with direct.write() as cursor:
+        if cursor.one(direct.statement("event:seen", _seen), values) is None:
+            return None
+        if added:
+            changed = cursor.one(direct.statement(
+                f"applause:add:{len(CARRIERS)}", lambda _: _count_statement(sqlite.insert)),
+                values) is not None
+        else:
+            changed = cursor.run(direct.statement("applause:remove", lambda _: _DELETE),
+                                 values) > 0
+            cursor.run(direct.statement(f"applause:remember:{len(CARRIERS)}",
+                                        lambda _: _remember_statement(sqlite.insert)), values)
+        card_id = cursor.one(direct.statement("applause:card", lambda _: select(_CARD_ID)),
+                             values)[0] if changed else None  # type: ignore[index]
+    return Recorded(changed, card_id)
+
+
+def _seen(dialect: str) -> Any:
+    return seen_events.record(postgresql.insert if dialect == "postgresql" else sqlite.insert)
+
+
+# The card whose tally shows applause on the message: the card's own message, or an
+# entry posted in the card's thread.
+_CARD_ID = func.coalesce(
+    select(Card.id).where(Card.team_id == bindparam("team_id"),
+                          Card.channel_id == bindparam("channel_id"),
+                          Card.message_ts == bindparam("ts")).scalar_subquery(),
+    select(Entry.card_id).where(Entry.team_id == bindparam("team_id"),
+                                Entry.message_channel_id == bindparam("channel_id"),
+                                Entry.message_ts == bindparam("ts")).scalar_subquery(),
+)
+
+
+def _in_one_statement(added: bool) -> Any:
+    """PostgreSQL: the "seen" row, the applause change and the card, as one statement."""
+    seen = seen_events.record(postgresql.insert).cte("seen")
+    first = exists(select(seen.c.event_id))
+    if added:
+        changes = [_count_statement(postgresql.insert, first).cte("counted")]
+    else:
+        changes = [_DELETE.where(first).returning(Applause.id).cte("gone"),
+                   _remember_statement(postgresql.insert, first).cte("remembered")]
+    changed = exists(select(changes[0].c.id))
+    statement = select(first, changed, _CARD_ID).add_cte(seen)
+    for change in changes:
+        statement = statement.add_cte(change)
+    return statement
 
 
 _KEY = {"team_id": "team_id", "channel_id": "channel_id", "message_ts": "ts",
@@ -189,14 +215,14 @@ def _json_member_pattern(name: str) -> str:
     return f'%"{escaped}"%'
 
 
-def _count_statement(insert: Callable[..., Any]) -> Any:
+def _count_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
     """INSERT … SELECT: the work the message carries, if the reactor is not its author,
     the workspace counts the emoji and no later removal is known. A copy that lost the
     race to insert changes nothing; a newer reaction refreshes the time."""
     carried = union_all(*CARRIERS).subquery()
     chosen = select(cast(WorkspaceSettings.applause_emoji, Text)).where(
         WorkspaceSettings.team_id == bindparam("team_id")).scalar_subquery()
-    counts = or_(chosen.is_(None), chosen.in_(["null", "[]"]),
+    counts = or_(chosen.is_(None), chosen == "null", chosen == "[]",
                  chosen.like(bindparam("emoji_pattern"), escape="/"))
     taken_back = exists().where(*_same_reaction(ApplauseRemoval),
                                 ApplauseRemoval.removed_ts >= bindparam("reacted"))
@@ -205,7 +231,8 @@ def _count_statement(insert: Callable[..., Any]) -> Any:
         bindparam("reactor_id"), bindparam("emoji"), carried.c.author_id,
         carried.c.entry_id, carried.c.anonymous, bindparam("reacted"),
         bindparam("now", type_=UTCDateTime),
-    ).where(carried.c.author_id != bindparam("reactor_id"), counts, ~taken_back).limit(1)
+    ).where(carried.c.author_id != bindparam("reactor_id"), counts, ~taken_back,
+            *only_if).limit(1)
     columns = ["team_id", "channel_id", "message_ts", "reactor_id", "emoji", "author_id",
                "entry_id", "anonymous", "reacted_ts", "created_at"]
     statement = insert(Applause).from_select(columns, source)
@@ -216,14 +243,14 @@ def _count_statement(insert: Callable[..., Any]) -> Any:
     ).returning(Applause.id)
 
 
-def _remember_statement(insert: Callable[..., Any]) -> Any:
+def _remember_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
     """Remember a removal, keeping the latest; only on messages that carry work."""
     carried = union_all(*CARRIERS).subquery()
     source = select(
         bindparam("team_id"), bindparam("channel_id"), bindparam("ts"),
         bindparam("reactor_id"), bindparam("emoji"), bindparam("reacted"),
         bindparam("now", type_=UTCDateTime),
-    ).where(exists(select(carried.c.author_id)))
+    ).where(exists(select(carried.c.author_id)), *only_if)
     statement = insert(ApplauseRemoval).from_select(
         [*_KEY, "removed_ts", "received_at"], source)
     return statement.on_conflict_do_update(
@@ -233,10 +260,3 @@ def _remember_statement(insert: Callable[..., Any]) -> Any:
         where=ApplauseRemoval.removed_ts < statement.excluded.removed_ts,
     )
 
-
-def _statements(build: Callable[[Callable[..., Any]], Any]) -> dict[str, Any]:
-    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
-
-
-_COUNT = _statements(_count_statement)
-_REMEMBER = _statements(_remember_statement)

@@ -248,15 +248,3 @@ def carrier_of_message(db: Session, team_id: str, channel_id: str,
         .limit(1))
     return (opener, None) if opener is not None else None
 
-
-def applause_changed(db: Session, team_id: str, channel_id: str, ts: str) -> None:
-    """Call after applause on a message is added or removed (in the same transaction):
-    the card it belongs to, if any, refreshes its tally."""
-    card_id = db.scalar(select(Card.id).where(
-        Card.team_id == team_id, Card.channel_id == channel_id, Card.message_ts == ts))
-    if card_id is None:
-        card_id = db.scalar(select(Entry.card_id).where(
-            Entry.team_id == team_id, Entry.message_channel_id == channel_id,
-            Entry.message_ts == ts, Entry.card_id.is_not(None)))
-    if card_id is not None:
-        changed(db, team_id, card_id)

@@ -1,0 +1,26 @@
+"""Events API deliveries already handled.
+
+Slack retries an event it thinks failed, and a copy can arrive while the first is still
+running. The event's id is recorded in the same transaction as its effect, under a unique
+key: a copy waits for the first transaction, then does nothing if it committed and takes
+over if it rolled back. That holds across processes, not only in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam
+
+from bot.db.models import ProcessedEvent, UTCDateTime
+
+
+def record(insert: Callable[..., Any]) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING event_id` for `insert` (the dialect's),
+    with the parameters :team_id, :event_id and :now: a row comes back only for the
+    first delivery."""
+    return insert(ProcessedEvent).values(
+        team_id=bindparam("team_id"), event_id=bindparam("event_id"),
+        received_at=bindparam("now", type_=UTCDateTime),
+    ).on_conflict_do_nothing().returning(ProcessedEvent.event_id)
