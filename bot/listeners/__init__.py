@@ -54,10 +54,9 @@ def register(app: App, deps: Deps) -> None:
     from bot.listeners import digest as _digest  # noqa: F401 (its subcommands register)
     from bot.listeners import search as _search  # noqa: F401
 
-    # Bolt tries listeners in this order: the most frequent requests first. Reactions
-    # anywhere in the workspace outnumber everything else, then /debrief.
-    events.register(app, deps)
+    # Bolt tries listeners in this order, at a cost for each: the hot paths first.
     commands.register(app, deps)
+    events.register(app, deps)
     views.register(app, deps)
     cards.register(app, deps)
     settings.register(app, deps)
