@@ -75,3 +75,28 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_replaced(database_u
                 ["win first", "win after the server closed it"]
     finally:
         db.dispose()
+
+
+def test_a_write_on_a_lost_connection_fails_once_and_the_pool_recovers(database_url,
+                                                                       monkeypatch):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only a server can close a connection")
+    monkeypatch.setattr(bot.db, "PING_AFTER_IDLE", 1e9)  # no check before use
+    db = Database(database_url)
+    try:
+        log(db, "win first")
+        pooled = db.engine.raw_connection()
+        pid = pooled.driver_connection.info.backend_pid
+        pooled.close()
+        admin = create_engine(database_url, poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):  # text handed back
+            log(db, "win on a dead connection")
+        log(db, "win on a fresh one")  # the dead connection did not go back to the pool
+        with db.session() as session:
+            assert session.scalars(select(Entry.text).order_by(Entry.id)).all() == \
+                ["win first", "win on a fresh one"]
+    finally:
+        db.dispose()

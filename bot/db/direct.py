@@ -109,6 +109,11 @@ class Direct:
                 yield from self._sqlite_transaction(raw)
             else:
                 yield from self._autocommit(raw)
+        except Exception as error:
+            # As SQLAlchemy's own connections do: a lost connection never goes back.
+            if self.engine.dialect.is_disconnect(error, raw.dbapi_connection, None):
+                raw.invalidate(error)
+            raise
         finally:
             raw.close()  # back to the pool
 

@@ -77,8 +77,8 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     `confirm` also queues an ephemeral confirmation to the author (for the modal, which
     has no slash-command response to carry it). An entry on a card (`card_id`, checked
     open by the caller) refreshes the card's tallies unless it is private.
-    This is the acknowledgement's hot path, so it writes with Core statements rather
-    than the ORM's unit of work.
+    For the modal and shared reflections, in the caller's session; the slash command
+    writes through `log_now` instead.
     """
     entry = _new_entry(new)
     connection = db.connection()
