@@ -52,7 +52,7 @@ def build_app(
     db: Database,
     *,
     client: WebClient,
-    wake_outbox: Callable[[], None] = lambda: None,
+    wake_outbox: Callable[..., None] = lambda paced_channel=None: None,
     background: Executor | None = None,
 ) -> App:
     """The Bolt app. Listeners run before the response (`process_before_response`) and

@@ -38,12 +38,6 @@ TRANSIENT_ERRORS = {
 }
 
 
-# Actions that post a message in a channel, paced to Slack's one a second per channel.
-PACED = {outbox.POST_ENTRY, outbox.NOTIFY_USER, outbox.ROTATION_REMINDER, outbox.ROTATION_DM,
-         outbox.POST_CARD, outbox.POST_CARD_DEBRIEF, outbox.POST_DIGEST,
-         outbox.DELETE_MESSAGE}  # chat.delete is Tier 3: forget-me may queue hundreds
-
-
 class Retry(Exception):
     def __init__(self, error: str, retry_after: float | None = None):
         super().__init__(error)
@@ -66,7 +60,6 @@ class Delivery:
         self.client_for = client_for
         self.retry_base = retry_base
         self.pacer = ChannelPacer()
-        self._slotted: set[int] = set()  # rows deferred to a send slot reserved for them
         self.handlers: dict[str, Callable[[WebClient, OutboxMessage], str | None]] = {
             outbox.POST_ENTRY: self._post_entry,
             outbox.DELETE_MESSAGE: self._delete_message,
@@ -85,32 +78,27 @@ class Delivery:
     def run_once(self) -> int:
         """Deliver every row that is due now; return how many were attempted."""
         with self.db.session() as db:
-            due = outbox.claim_due(db, limit=100)
-            later = {}
-            for message in due:
-                if message.action not in PACED:
-                    continue
-                if message.id in self._slotted:  # its reserved slot has come
-                    self._slotted.discard(message.id)
-                    continue
-                wait = self.pacer.reserve(message.channel_id)
-                if wait:
-                    later[message.id] = wait
-                    self._slotted.add(message.id)
-            if later:
-                outbox.defer(db, later)  # each in its own slot; not a failed attempt
+            due = outbox.claim_due(db, limit=100, paced=outbox.PACED, busy=self.pacer.busy())
+            # Rows beyond a channel's free send slots go back as they were, for a later
+            # pass: waiting for Slack's pace is not a failed attempt.
+            held = [message.id for message in due
+                    if message.action in outbox.PACED and not self.pacer.take(message.channel_id)]
+            if held:
+                outbox.release(db, held)
                 db.commit()
-        now = [message for message in due if message.id not in later]
+        now = [message for message in due if message.id not in held]
         for message in now:
             self._deliver(message)
         return len(now)
 
     def seconds_until_due(self) -> float | None:
+        """Until the next row falls due, or a busy channel's rows may go again."""
         with self.db.session() as db:
-            when = outbox.next_due(db)
-        if when is None:
-            return None
-        return max(0.0, (when - utcnow()).total_seconds())
+            when = outbox.next_due(db, paced=outbox.PACED, busy=self.pacer.busy())
+        waits = [wait for wait in (self.pacer.next_free(),) if wait is not None]
+        if when is not None:
+            waits.append((when - utcnow()).total_seconds())
+        return max(0.0, min(waits)) if waits else None
 
     def _deliver(self, message: OutboxMessage) -> None:
         handler = self.handlers.get(message.action)
@@ -341,7 +329,12 @@ class OutboxWorker:
             self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
             self._thread.start()
 
-    def wake(self) -> None:
+    def wake(self, paced_channel: str | None = None) -> None:
+        """New work is in the outbox. `paced_channel`: it is only paced posts in that
+        channel; while the channel has no free send slot the timer covers it, and a
+        flood of entries in one channel does not cost a pass over the outbox each."""
+        if paced_channel is not None and paced_channel in self.delivery.pacer.busy():
+            return
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:

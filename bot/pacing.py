@@ -11,8 +11,8 @@ from collections.abc import Callable
 class ChannelPacer:
     """A burst of `burst` messages per channel, then `rate` a second (GCRA).
 
-    `reserve` hands each message its own send time, so a backlog in one channel drains
-    one message at a time instead of becoming due all at once."""
+    A channel without a free send slot is `busy`: the outbox leaves its rows where they
+    are until `next_free`, so a backlog in one channel costs no work while it waits."""
 
     def __init__(self, rate: float = 1.0, burst: int = 3,
                  clock: Callable[[], float] = time.monotonic):
@@ -22,13 +22,28 @@ class ChannelPacer:
         self._due: dict[str, float] = {}  # per channel: the theoretical arrival time
         self._lock = threading.Lock()
 
-    def reserve(self, channel: str) -> float:
-        """Seconds from now until this message may go to `channel` (0: at once)."""
+    def take(self, channel: str) -> bool:
+        """Use a send slot in `channel` if one is free now; False if it is busy."""
         with self._lock:
             now = self.clock()
             due = max(self._due.get(channel, now), now)
-            wait = max(0.0, due - now - self.tolerance)
+            if due - now > self.tolerance:
+                return False
             self._due[channel] = due + self.interval
             if len(self._due) > 10_000:  # forget channels that are idle again
                 self._due = {c: t for c, t in self._due.items() if t > now}
-            return wait
+            return True
+
+    def busy(self) -> list[str]:
+        """The channels with no free send slot now."""
+        with self._lock:
+            now = self.clock()
+            return [c for c, due in self._due.items() if due - now > self.tolerance]
+
+    def next_free(self) -> float | None:
+        """Seconds until the first busy channel has a free slot; None if none is busy."""
+        with self._lock:
+            now = self.clock()
+            waits = [due - now - self.tolerance for due in self._due.values()
+                     if due - now > self.tolerance]
+        return min(waits) if waits else None

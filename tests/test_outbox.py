@@ -174,18 +174,23 @@ def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):
     assert len(sent) == 3  # Slack's burst allowance, then one a second
     assert len(waiting) == 2
     assert all(r.attempts == 0 for r in waiting)  # waiting is not failing
+    assert all(r.claimed_until is None for r in waiting)  # nor holding a lease
     assert len(fake_slack.calls_to("chat.postMessage")) == 3
 
 
-def test_pacer_allows_a_burst_then_gives_each_message_its_own_second():
+def test_pacer_allows_a_burst_then_one_message_a_second():
     from bot.pacing import ChannelPacer
 
     now = [100.0]
     pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0])
-    assert [pacer.reserve("C1") for _ in range(5)] == [0, 0, 0, 1.0, 2.0]
-    assert pacer.reserve("C2") == 0  # other channels are not held up
+    assert [pacer.take("C1") for _ in range(5)] == [True, True, True, False, False]
+    assert pacer.busy() == ["C1"] and pacer.next_free() == 1.0
+    assert pacer.take("C2")  # other channels are not held up
+    now[0] += 1
+    assert [pacer.take("C1") for _ in range(2)] == [True, False]
     now[0] += 10  # quiet for a while: the burst is available again
-    assert [pacer.reserve("C1") for _ in range(3)] == [0, 0, 0]
+    assert pacer.busy() == [] and pacer.next_free() is None
+    assert [pacer.take("C1") for _ in range(3)] == [True, True, True]
 
 
 def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db):

@@ -22,7 +22,7 @@ class Deps:
 
     database: Database
     settings: Settings
-    wake_outbox: Callable[[], None]
+    wake_outbox: Callable[..., None]  # OutboxWorker.wake
     # For Slack calls that must follow the ack at once (views.open: trigger_id lives 3 s).
     background: Executor
 

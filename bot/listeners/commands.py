@@ -39,8 +39,8 @@ class Call:
     client: WebClient
     deps: Deps
 
-    def wake_outbox(self) -> None:
-        self.deps.wake_outbox()
+    def wake_outbox(self, paced_channel: str | None = None) -> None:
+        self.deps.wake_outbox(paced_channel=paced_channel)
 
 
 # A handler returns the ephemeral answer, or None to answer with nothing (a modal is
@@ -107,7 +107,7 @@ def log_inline(call: Call) -> str:
             raise EntryError(f"{error} Try `/debrief {call.word} shipped the release`.") from None
         # Hand the text back so nothing the person wrote is lost.
         raise EntryError(f"{error}\nWhat you typed:\n```{safe(text)}```") from None
-    call.wake_outbox()
+    call.wake_outbox(paced_channel=entry.channel_id if entries.only_paced(entry) else None)
     return confirmation(entry)
 
 

@@ -153,6 +153,11 @@ def _outbox_actions(entry: Entry, confirm: bool) -> list[str]:
     return actions
 
 
+def only_paced(entry: Entry) -> bool:
+    """Whether all a command's entry queued is posts paced per channel (outbox.PACED)."""
+    return set(_outbox_actions(entry, confirm=False)) <= outbox.PACED
+
+
 def _may_share_turn(entry: Entry) -> bool:
     """Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
     turn marks it shared. Only named, non-private entries: the reminder then says

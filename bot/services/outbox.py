@@ -7,6 +7,7 @@ the outcome: sent (with the message `ts`, so it is never sent again), retry late
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,11 @@ POST_CARD_DEBRIEF = "post_card_debrief"
 UPLOAD_EXPORT = "upload_export"
 POST_DIGEST = "post_digest"
 RELATED_LESSONS = "related_lessons"
+
+# Actions that post a message in a channel, paced to Slack's one a second per channel.
+PACED = frozenset({POST_ENTRY, NOTIFY_USER, ROTATION_REMINDER, ROTATION_DM, POST_CARD,
+                   POST_CARD_DEBRIEF, POST_DIGEST,
+                   DELETE_MESSAGE})  # chat.delete is Tier 3: forget-me may queue hundreds
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0
@@ -99,29 +105,37 @@ def has_waiting(db: Session, *, team_id: str, action: str, card_id: int) -> bool
     ) is not None
 
 
-def claim_due(db: Session, now: datetime | None = None, limit: int = 20) -> list[OutboxMessage]:
+def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
+              paced: Collection[str] = (), busy: Collection[str] = ()) -> list[OutboxMessage]:
     """Lease up to `limit` due rows to this caller and commit; others will skip them.
+    Rows of a `paced` action in a `busy` channel are left for later.
 
     One statement: the worker runs it several times a second while entries pour in."""
     now = now or utcnow()
-    claimed = db.scalars(_CLAIM, {"now": now, "until": now + LEASE, "limit": limit},
+    claimed = db.scalars(_CLAIM, {"now": now, "until": now + LEASE, "limit": limit,
+                                  "paced": list(paced), "busy": list(busy)},
                          execution_options={"populate_existing": True}).all()
     db.commit()
     return sorted(claimed, key=lambda message: message.id)
 
 
-def _claim_statement() -> Any:
+def _due() -> list[Any]:
     now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
-    claimable = [
+    return [
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        or_(OutboxMessage.action.not_in(bindparam("paced", expanding=True)),
+            OutboxMessage.channel_id.not_in(bindparam("busy", expanding=True))),
     ]
-    candidates = (select(OutboxMessage.id).where(*claimable).order_by(OutboxMessage.id)
+
+
+def _claim_statement() -> Any:
+    candidates = (select(OutboxMessage.id).where(*_due()).order_by(OutboxMessage.id)
                   .limit(bindparam("limit")).with_for_update(skip_locked=True))
     # The WHERE repeats the claim test, so two claimers can never both win a row.
     return (update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), *claimable)
+            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), *_due())
             .values(claimed_until=bindparam("until", type_=OutboxMessage.claimed_until.type))
             .returning(OutboxMessage))
 
@@ -129,14 +143,22 @@ def _claim_statement() -> Any:
 _CLAIM = _claim_statement()
 
 
-def next_due(db: Session) -> datetime | None:
-    """When the earliest pending row falls due, if any."""
-    return db.scalar(
-        select(OutboxMessage.next_attempt_at)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
-        .order_by(OutboxMessage.next_attempt_at)
-        .limit(1)
-    )
+def release(db: Session, ids: Collection[int]) -> None:
+    """Hand claimed rows back untouched (the caller commits)."""
+    db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)))
+               .values(claimed_until=None), execution_options={"synchronize_session": False})
+
+
+def next_due(db: Session, *, paced: Collection[str] = (),
+             busy: Collection[str] = ()) -> datetime | None:
+    """When the earliest pending row falls due, leaving out `paced` rows of `busy`
+    channels (they wait for the pacer, not the clock)."""
+    query = select(OutboxMessage.next_attempt_at).where(
+        OutboxMessage.status == OutboxStatus.PENDING)
+    if busy:
+        query = query.where(or_(OutboxMessage.action.not_in(list(paced)),
+                                OutboxMessage.channel_id.not_in(list(busy))))
+    return db.scalar(query.order_by(OutboxMessage.next_attempt_at).limit(1))
 
 
 def mark_sent(message: OutboxMessage, result_ts: str | None) -> None:
@@ -171,16 +193,6 @@ def mark_retry(
         return
     delay = retry_after if retry_after is not None else backoff(message.attempts, base)
     message.next_attempt_at = now + timedelta(seconds=delay)
-
-
-def defer(db: Session, waits: dict[int, float], now: datetime | None = None) -> None:
-    """Put claimed rows back for later ({id: seconds}), not counting a failed attempt."""
-    now = now or utcnow()
-    db.connection().execute(
-        update(OutboxMessage).where(OutboxMessage.id == bindparam("row"))
-        .values(claimed_until=None, next_attempt_at=bindparam("when")),
-        [{"row": row, "when": now + timedelta(seconds=wait)} for row, wait in waits.items()],
-    )
 
 
 def mark_failed(message: OutboxMessage, error: str) -> None:
