@@ -95,7 +95,8 @@ class Delivery:
         """Until the next row falls due, or a busy channel's rows may go again."""
         with self.db.session() as db:
             when = outbox.next_due(db, paced=outbox.PACED, busy=self.pacer.busy())
-        waits = [wait for wait in (self.pacer.next_free(),) if wait is not None]
+        free = self.pacer.next_free()
+        waits = [] if free is None else [free]
         if when is not None:
             waits.append((when - utcnow()).total_seconds())
         return max(0.0, min(waits)) if waits else None
