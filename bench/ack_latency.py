@@ -25,7 +25,13 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import free_port, postgres_schema, procfile_web, wait_until_up  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CpuMeter,
+    free_port,
+    postgres_schema,
+    procfile_web,
+    wait_until_up,
+)
 from tests.kit.slack_requests import SIGNING_SECRET, sign  # noqa: E402
 
 
@@ -95,7 +101,7 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=work, env=env, check=True)
 
     apps = {"bare": "bench.bare_app:create_app()", "debrief": "bot.web:create_app()"}
-    results: dict[str, dict[int, tuple[float, float]]] = {}
+    results: dict[str, dict[int, tuple[float, float, float]]] = {}
     try:
         for name, target in apps.items():
             port = free_port()
@@ -106,10 +112,13 @@ def main() -> int:
                 measure(port, 4, 400)  # warm up every worker and thread
                 results[name] = {}
                 for senders in (1, 8):
+                    meter = CpuMeter(server)
+                    meter.start()
                     latencies, errors = measure(port, senders, args.requests)
+                    cpu = meter.stop()["app"] / args.requests * 1000
                     if errors:
                         raise SystemExit(f"{name}: {len(errors)} failed requests: {errors[:5]}")
-                    results[name][senders] = (pct(latencies, 50), pct(latencies, 99))
+                    results[name][senders] = (pct(latencies, 50), pct(latencies, 99), cpu)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -119,14 +128,16 @@ def main() -> int:
 
     print(f"ack latency, {args.requests} signed '/debrief win' commands per run "
           f"(gunicorn as in Procfile, {'PostgreSQL' if args.postgres else 'SQLite'})")
-    print(f"{'senders':>8} {'app':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'senders':>8} {'app':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>11}")
     for senders in (1, 8):
         for name in apps:
-            p50, p99 = results[name][senders]
-            print(f"{senders:>8} {name:>8} {p50:>8.2f} {p99:>8.2f}")
+            p50, p99, cpu = results[name][senders]
+            print(f"{senders:>8} {name:>8} {p50:>8.2f} {p99:>8.2f} {cpu:>11.2f}")
         ratio = results["debrief"][senders][0] / results["bare"][senders][0]
         print(f"{senders:>8} {'ratio':>8} {ratio:>8.2f}x (p50 debrief / bare; target <= 1.3)")
     print(f"debrief p99 at 8 senders: {results['debrief'][8][1]:.2f} ms (target < 25)")
+    print("cpu ms/req: CPU the server's worker processes used per request (the database's "
+          "own processes not included), steadier than the clock on a shared machine")
     return 0
 
 
