@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
 import bot.db
@@ -100,3 +100,36 @@ def test_a_write_on_a_lost_connection_fails_once_and_the_pool_recovers(database_
                 ["win first", "win on a fresh one"]
     finally:
         db.dispose()
+
+
+@freeze_time("2026-03-29 01:30:00.000123")
+@pytest.mark.parametrize("kind", [entries.Kind.WIN, entries.Kind.LESSON])
+def test_times_are_stored_in_utc_whatever_the_database_sessions_zone(database_url, kind):
+    db = Database(database_url)
+    if db.direct.dialect == "postgresql":
+        @event.listens_for(db.engine, "connect")
+        def far_east(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.execute("SET TIME ZONE 'Asia/Tokyo'")
+            dbapi_connection.commit()
+    try:
+        with db.session() as session:
+            entry = entries.log_now(db.direct, session, NewEntry(
+                team_id="T1", channel_id="C1", author_id="U1", kind=kind, text="it #went"))
+        with db.session() as session:
+            stored = session.get(Entry, entry.id)
+            calls = session.scalars(select(OutboxMessage)).all()
+        moment = datetime(2026, 3, 29, 1, 30, 0, 123, tzinfo=UTC)
+        assert stored.created_at == moment
+        assert len(calls) == (1 if kind == entries.Kind.WIN else 2)  # + related lessons
+        assert {(call.next_attempt_at, call.created_at) for call in calls} == {(moment, moment)}
+    finally:
+        db.dispose()
+
+
+def test_a_postgresql_write_is_one_statement_or_refused(db):
+    if db.direct.dialect != "postgresql":
+        pytest.skip("SQLite writes run in a transaction")
+    ping = db.direct.statement("ping", lambda _: select(text("1")))
+    with pytest.raises(RuntimeError, match="one statement"), db.direct.write() as cursor:
+        cursor.one(ping, {})
+        cursor.one(ping, {})  # would commit on its own, apart from the first

@@ -38,6 +38,7 @@ class Statement:
         self.sql = str(self._compiled)
         if "POSTCOMPILE" in self.sql:  # `IN (…)` lists are expanded per execution
             raise ValueError("write `x IN (a, b)` as `or_(x == a, x == b)` here")
+        _check_one_conversion_per_name(self._compiled.bind_names, dialect)
         self._convert = {
             key: convert for key, bind in self._compiled.binds.items()
             if (convert := bind.type.bind_processor(dialect)) is not None
@@ -63,22 +64,46 @@ class Statement:
         return params
 
 
-class Cursor:
-    """Runs compiled statements on one DBAPI cursor."""
+def _check_one_conversion_per_name(bind_names: dict[Any, str], dialect: Any) -> None:
+    """A parameter used in several places must be converted the same way in each: the
+    statement keeps one conversion per name (an untyped copy of a datetime parameter
+    would otherwise reach the driver with its time zone, and be stored shifted)."""
+    types: dict[str, set[type]] = {}
+    converted: set[str] = set()
+    for bind, name in bind_names.items():
+        types.setdefault(name, set()).add(type(bind.type))
+        if bind.type.bind_processor(dialect) is not None:
+            converted.add(name)
+    for name in converted:
+        if len(types[name]) > 1:
+            raise TypeError(f"parameter {name!r} has several types: "
+                            f"{sorted(k.__name__ for k in types[name])}; type each the same")
 
-    def __init__(self, cursor: Any):
+
+class Cursor:
+    """Runs compiled statements on one DBAPI cursor; at most one when `single`."""
+
+    def __init__(self, cursor: Any, *, single: bool = False):
         self._cursor = cursor
+        self._left = 1 if single else None
+
+    def _execute(self, statement: Statement, values: dict[str, Any]) -> None:
+        if self._left is not None:
+            if self._left == 0:  # it would commit on its own: not one transaction
+                raise RuntimeError("one statement per write on PostgreSQL (autocommit)")
+            self._left -= 1
+        self._cursor.execute(statement.sql, statement.parameters(values))
 
     def one(self, statement: Statement, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """Run it and return its first row (None when it returns none)."""
-        self._cursor.execute(statement.sql, statement.parameters(values))
+        self._execute(statement, values)
         if self._cursor.description is None:
             return None
         return self._cursor.fetchone()
 
     def run(self, statement: Statement, values: dict[str, Any]) -> int:
         """Run it; return how many rows it changed."""
-        self._cursor.execute(statement.sql, statement.parameters(values))
+        self._execute(statement, values)
         return self._cursor.rowcount
 
 
@@ -102,13 +127,32 @@ class Direct:
     def write(self) -> Iterator[Cursor]:
         """One transaction, committed when the block ends and rolled back if it raises.
 
-        On PostgreSQL the block must run a single statement: it runs in autocommit."""
-        raw = self.engine.raw_connection()
-        try:
+        On PostgreSQL the block runs a single statement, in autocommit."""
+        with self._connection() as raw:
             if self._writer is not None:
                 yield from self._sqlite_transaction(raw)
             else:
-                yield from self._autocommit(raw)
+                yield from self._autocommit(raw, single=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Cursor]:
+        """Reads outside any transaction: no writer lock on SQLite (WAL readers do not
+        wait for the writer), no BEGIN round trip on PostgreSQL."""
+        with self._connection() as raw:
+            if self._writer is not None:
+                cursor = raw.cursor()
+                try:
+                    yield Cursor(cursor)
+                finally:
+                    cursor.close()
+            else:
+                yield from self._autocommit(raw, single=False)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        raw = self.engine.raw_connection()
+        try:
+            yield raw
         except Exception as error:
             # As SQLAlchemy's own connections do: a lost connection never goes back.
             if self.engine.dialect.is_disconnect(error, raw.dbapi_connection, None):
@@ -132,12 +176,12 @@ class Direct:
         finally:
             self._writer.release()
 
-    def _autocommit(self, raw: Any) -> Iterator[Cursor]:
+    def _autocommit(self, raw: Any, *, single: bool) -> Iterator[Cursor]:
         driver = raw.driver_connection
         driver.autocommit = True
         try:
             with driver.cursor() as cursor:
-                yield Cursor(cursor)
+                yield Cursor(cursor, single=single)
         finally:
             driver.autocommit = False  # as the pool and the engine expect it
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, literal, or_, select
@@ -18,7 +17,6 @@ from bot.db.models import (
     Entry,
     Kind,
     OutboxMessage,
-    OutboxStatus,
     Turn,
     Visibility,
     utcnow,
@@ -82,13 +80,10 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     """
     entry = _new_entry(new)
     connection = db.connection()
-    entry.id = connection.execute(_INSERT_ENTRY, {
-        column: getattr(entry, column) for column in _ENTRY_COLUMNS
-    }).scalar_one()
+    entry.id = connection.execute(_INSERT_ENTRY, _values(entry)).scalar_one()
+    values = _values(entry)
     for action in _outbox_actions(entry, confirm):
-        outbox.enqueue_fast(connection, team_id=entry.team_id, action=action,
-                            channel_id=entry.channel_id, entry_id=entry.id,
-                            user_id=entry.author_id, now=entry.created_at)
+        connection.execute(outbox.ENTRY_CALL, {**values, "action": action, "entry_id": entry.id})
     if _may_share_turn(entry):
         turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
@@ -100,32 +95,33 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
 def log_now(direct: Direct, db: Session, new: NewEntry) -> Entry:
     """`log_entry` for an entry on no card, written without the session: the slash
     command's hot path (bot/db/direct.py). The entry and its queued calls commit in one
-    transaction. In the rare case that the author has a rotation turn open, `db` (not yet
-    used by the caller) then marks it shared, in a second transaction."""
+    transaction, one statement on PostgreSQL. When the author may have a rotation turn to
+    mark shared (a look that takes no lock), it goes through `log_entry` instead, so the
+    turn is marked in the same transaction; `db` must not be in use by the caller."""
     if new.card_id is not None:
         raise ValueError("an entry on a card goes through log_entry")
     entry = _new_entry(new)
+    values = _values(entry)
+    if _may_share_turn(entry):
+        with direct.read() as cursor:
+            turn = cursor.one(direct.statement("entry:turn", lambda _: select(_OPEN_TURN)), {
+                **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
+                "turn_to": entry.created_at + turns.SHARE_WINDOW})
+        if turn and turn[0]:
+            return log_entry(db, new)
     actions = _outbox_actions(entry, confirm=False)
-    check_turn = _may_share_turn(entry)
-    values: dict[str, Any] = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
-    values.update(_turn_window(entry))
     if direct.dialect == "postgresql":
-        statement = direct.statement(f"entry:{'+'.join(actions)}:{check_turn}",
-                                     lambda _: _entry_with_calls(actions, check_turn))
+        statement = direct.statement(f"entry:{'+'.join(actions)}",
+                                     lambda _: _entry_with_calls(actions))
         with direct.write() as cursor:
-            entry.id, open_turn = cursor.one(statement, values)  # type: ignore[misc]
-    else:
-        with direct.write() as cursor:
-            (entry.id,) = cursor.one(direct.statement("entry", lambda _: _INSERT_ENTRY),
-                                     values)  # type: ignore[misc]
-            queue = direct.statement("entry:outbox", lambda _: _INSERT_CALL)
-            for action in actions:
-                cursor.run(queue, {**values, "action": action, "entry_id": entry.id})
-            open_turn = check_turn and cursor.one(
-                direct.statement("entry:turn", lambda _: select(_OPEN_TURN)), values)[0]
-    if open_turn:
-        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
-        db.commit()
+            (entry.id,) = cursor.one(statement, values)  # type: ignore[misc]
+        return entry
+    with direct.write() as cursor:
+        (entry.id,) = cursor.one(direct.statement("entry", lambda _: _INSERT_ENTRY),
+                                 values)  # type: ignore[misc]
+        queue = direct.statement("entry:call", lambda _: outbox.ENTRY_CALL)
+        for action in actions:
+            cursor.run(queue, {**values, "action": action, "entry_id": entry.id})
     return entry
 
 
@@ -166,23 +162,18 @@ def _may_share_turn(entry: Entry) -> bool:
         and entry.visibility != Visibility.PRIVATE
 
 
-def _turn_window(entry: Entry) -> dict[str, Any]:
-    return {"turn_from": entry.created_at - timedelta(days=2),
-            "turn_to": entry.created_at + timedelta(days=2)}
-
-
 _ENTRY_COLUMNS = ("team_id", "channel_id", "author_id", "kind", "text", "visibility",
                   "anonymous", "source", "created_at", "tags", "card_id")
+
+
+def _values(entry: Entry) -> dict[str, Any]:
+    return {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
+
+
 _INSERT_ENTRY = sql_insert(Entry).values(
     {column: bindparam(column, type_=Entry.__table__.c[column].type)
      for column in _ENTRY_COLUMNS}).returning(Entry.id)
-# One queued call for the entry: its action and id are parameters.
-_CALL = {"team_id": bindparam("team_id"), "channel_id": bindparam("channel_id"),
-         "user_id": bindparam("author_id"), "status": literal(str(OutboxStatus.PENDING)),
-         "attempts": literal(0), "next_attempt_at": bindparam("created_at"),
-         "created_at": bindparam("created_at")}
-_INSERT_CALL = sql_insert(OutboxMessage).values(
-    {**_CALL, "action": bindparam("action"), "entry_id": bindparam("entry_id")})
+
 # Whether the author may have a turn to mark shared (turns.mark_shared decides).
 _OPEN_TURN = exists().where(
     Turn.team_id == bindparam("team_id"), Turn.user_id == bindparam("author_id"),
@@ -191,14 +182,12 @@ _OPEN_TURN = exists().where(
     or_(*(Turn.status == str(status) for status in turns.OPEN)))
 
 
-def _entry_with_calls(actions: list[str], check_turn: bool) -> Any:
-    """PostgreSQL: the entry, its queued calls and the turn check in one statement."""
-    new_entry = sql_insert(Entry).values(
-        {column: bindparam(column, type_=Entry.__table__.c[column].type)
-         for column in _ENTRY_COLUMNS}).returning(Entry.id).cte("new_entry")
-    statement = select(new_entry.c.id, _OPEN_TURN if check_turn else literal(False))
+def _entry_with_calls(actions: list[str]) -> Any:
+    """PostgreSQL: the entry and its queued calls in one statement."""
+    new_entry = _INSERT_ENTRY.cte("new_entry")
+    statement = select(new_entry.c.id)
     for n, action in enumerate(actions):
-        columns = {**_CALL, "action": literal(action), "entry_id": new_entry.c.id}
+        columns = outbox.entry_call(new_entry.c.id, literal(action))
         call = sql_insert(OutboxMessage).from_select(
             list(columns), select(*columns.values()).select_from(new_entry))
         statement = statement.add_cte(call.cte(f"call_{n}"))

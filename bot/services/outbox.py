@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -77,17 +77,25 @@ def enqueue(
     return message
 
 
-_INSERT = insert(OutboxMessage)
+def entry_call(entry_id: Any, action: Any) -> dict[str, Any]:
+    """The columns of a call queued for a new entry, due at once, as expressions: the
+    parameters :team_id, :channel_id, :author_id and :created_at are the entry's."""
+    def param(name: str, column: str) -> Any:
+        return bindparam(name, type_=OutboxMessage.__table__.c[column].type)
+
+    return {"team_id": param("team_id", "team_id"),
+            "channel_id": param("channel_id", "channel_id"),
+            "user_id": param("author_id", "user_id"),
+            "status": literal(str(OutboxStatus.PENDING)), "attempts": literal(0),
+            "next_attempt_at": param("created_at", "next_attempt_at"),
+            "created_at": param("created_at", "created_at"),
+            "entry_id": entry_id, "action": action}
 
 
-def enqueue_fast(connection: Connection, *, team_id: str, action: str, channel_id: str,
-                 entry_id: int | None, user_id: str | None, now: datetime) -> None:
-    """`enqueue` as one Core statement, for the acknowledgement's hot path."""
-    connection.execute(_INSERT, {
-        "team_id": team_id, "action": action, "channel_id": channel_id, "entry_id": entry_id,
-        "user_id": user_id, "status": OutboxStatus.PENDING, "attempts": 0,
-        "next_attempt_at": now, "created_at": now,
-    })
+# `enqueue` for a new entry as one Core statement (the hot paths): :action, :entry_id too.
+ENTRY_CALL = insert(OutboxMessage).values(entry_call(
+    bindparam("entry_id", type_=OutboxMessage.entry_id.type),
+    bindparam("action", type_=OutboxMessage.action.type)))
 
 
 def has_waiting(db: Session, *, team_id: str, action: str, card_id: int) -> bool:

@@ -194,12 +194,16 @@ def confirm(db: Session, team_id: str, turn_id: int, by: str, now: datetime | No
     return turn
 
 
+# Turns whose meeting is this close to an entry may be that entry's local day.
+SHARE_WINDOW = timedelta(days=2)
+
+
 def mark_shared(db: Session, team_id: str, user_id: str, now: datetime) -> int:
     """The person logged a lesson or an opportunity: their turn of that local day is shared."""
     rows = db.execute(
         select(Turn, Rotation.tz_name).join(Rotation, Rotation.id == Turn.rotation_id)
         .where(Turn.team_id == team_id, Turn.user_id == user_id,
-               Turn.meeting_at.between(now - timedelta(days=2), now + timedelta(days=2)),
+               Turn.meeting_at.between(now - SHARE_WINDOW, now + SHARE_WINDOW),
                Turn.status.in_([str(s) for s in OPEN]))
     ).all()
     marked = 0
