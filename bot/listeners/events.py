@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.listeners import Deps
 from bot.listeners.transaction import transactional
-from bot.services import applause, cards, home
+from bot.services import applause, home
 
 
 def _reaction(event: dict, context: BoltContext, body: dict) -> applause.Reaction | None:
@@ -40,23 +40,13 @@ def on_reaction(deps: Deps) -> Callable[..., None]:
 
     def listener(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
         reaction = _reaction(event, context, body)
-        if reaction is not None and reaction.event_id:
-            recorded = applause.record(deps.database.direct, reaction,
-                                       added=event["type"] == "reaction_added")
-            if recorded is not None and recorded.card_id is not None:
-                _refresh_card(deps, reaction.team_id, recorded.card_id)
+        # Slack's events always carry an event_id; without one, once-only cannot hold.
+        if reaction is not None and reaction.event_id and applause.record(
+                deps.database.direct, reaction, added=event["type"] == "reaction_added"):
+            deps.wake_outbox()  # a card's tally to refresh
         ack()
 
     return listener
-
-
-def _refresh_card(deps: Deps, team_id: str, card_id: int) -> None:
-    """A card shows its applause: queue a (coalesced) refresh of its tally. In a second
-    transaction: the applause is already safe, and this is rare next to all reactions."""
-    with deps.database.session() as db:
-        cards.changed(db, team_id, card_id)
-        db.commit()
-    deps.wake_outbox()
 
 
 def app_home_opened(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:

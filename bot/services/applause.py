@@ -3,8 +3,8 @@
 A reaction counts once per (message, reacting person, emoji), enforced by the table's
 unique key so that Slack's retries and concurrent copies count once across processes.
 The author is found from the message itself (Slack names the bot as `item_user` for the
-bot's own posts), through the lookups in `CARRIERS`: entries today; cards and shared
-reflections register theirs with `register_carrier`. Reactions may arrive out of order
+bot's own posts), through the lookups in `CARRIERS`: entries (a shared reflection is
+posted as one) and cards. Reactions may arrive out of order
 (Slack retries a failed delivery minutes later): the latest of "added" and "removed", by
 Slack's `event_ts`, wins.
 """
@@ -28,6 +28,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     null,
     or_,
     select,
@@ -43,9 +44,8 @@ from bot.db.models import (
     Entry,
     UTCDateTime,
     WorkspaceSettings,
-    utcnow,
 )
-from bot.services import seen_events
+from bot.services import cards, seen_events
 
 # A carrier is a SELECT of (author_id, entry_id, anonymous) for the work a message carries,
 # at most one row, with the bind parameters :team_id, :channel_id and :ts (the message).
@@ -69,13 +69,7 @@ CARD_CARRIER: Carrier = select(
     Card.message_ts == bindparam("ts"),
 )
 
-CARRIERS: list[Carrier] = [ENTRY_CARRIER, CARD_CARRIER]
-
-
-def register_carrier(carrier: Carrier) -> None:
-    """Let another kind of message (a card, a shared reflection) receive applause."""
-    if carrier not in CARRIERS:
-        CARRIERS.append(carrier)
+CARRIERS: tuple[Carrier, ...] = (ENTRY_CARRIER, CARD_CARRIER)
 
 
 _SKIN_TONE = re.compile(r"::skin-tone-\d$")
@@ -110,55 +104,49 @@ class Reaction:
     event_ts: str | None = None
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """What a reaction event did: `changed` applause; `card_id`, the card whose tally
-    shows it (when it changed and the message is a card or an entry on one)."""
-
-    changed: bool
-    card_id: int | None = None
-
-
-def record(direct: Direct, reaction: Reaction, *, added: bool) -> Recorded | None:
-    """Count a reaction as applause (`added`) or take it back; None when this event was
-    handled before (Slack's retries and concurrent copies have their effect once).
+def record(direct: Direct, reaction: Reaction, *, added: bool) -> bool:
+    """Count a reaction as applause (`added`) or take it back, once per event (Slack's
+    retries and concurrent copies of it do nothing); True when a card's refresh was
+    queued with it (the message is a card, or an entry in a card's thread).
 
     Counted: reactions on a message that carries someone's work, except the author's own,
     in emoji the workspace counts, unless taken back since (by Slack's `event_ts`). A
     removal is remembered, on messages that carry work, so a late copy of the reaction is
-    ignored. The event's "seen" row commits with the applause, in one round trip on
-    PostgreSQL: this runs for every reaction anywhere in the workspace."""
+    ignored. The event's "seen" row, the applause and the card's refresh commit together,
+    in one statement on PostgreSQL: this runs for every reaction in the workspace."""
     values = {
         "team_id": reaction.team_id, "event_id": reaction.event_id,
         "channel_id": reaction.channel_id, "ts": reaction.ts,
         "reactor_id": reaction.reactor_id, "emoji": reaction.emoji,
         "emoji_pattern": _json_member_pattern(base_emoji(reaction.emoji)),
-        "reacted": reacted_at(reaction.event_ts), "now": utcnow(),
+        "reacted": reacted_at(reaction.event_ts), **cards.refresh_values(reaction.team_id),
     }
     kind = "add" if added else "remove"
     if direct.dialect == "postgresql":
-        statement = direct.statement(f"applause:{kind}:{len(CARRIERS)}",
-                                     lambda _: _in_one_statement(added))
+        statement = direct.statement(f"applause:{kind}", lambda _: _in_one_statement(added))
         with direct.write() as cursor:
-            first, changed, card_id = cursor.one(statement, values)  # type: ignore[misc]
-        if not first:
-            return None
-        return Recorded(bool(changed), card_id if changed else None)
+            (refreshed,) = cursor.one(statement, values)  # type: ignore[misc]
+        return bool(refreshed)
     with direct.write() as cursor:
         if cursor.one(direct.statement("event:seen", _seen), values) is None:
-            return None
+            return False
         if added:
             changed = cursor.one(direct.statement(
-                f"applause:add:{len(CARRIERS)}", lambda _: _count_statement(sqlite.insert)),
-                values) is not None
+                "applause:add", lambda _: _count_statement(sqlite.insert)), values) is not None
         else:
             changed = cursor.run(direct.statement("applause:remove", lambda _: _DELETE),
                                  values) > 0
-            cursor.run(direct.statement(f"applause:remember:{len(CARRIERS)}",
+            cursor.run(direct.statement("applause:remember",
                                         lambda _: _remember_statement(sqlite.insert)), values)
-        card_id = cursor.one(direct.statement("applause:card", lambda _: select(_CARD_ID)),
-                             values)[0] if changed else None  # type: ignore[index]
-    return Recorded(changed, card_id)
+        if not changed:
+            return False
+        (values["card"],) = cursor.one(direct.statement(
+            "applause:card", lambda _: select(_CARD_ID)), values)  # type: ignore[misc]
+        if values["card"] is None:
+            return False
+        cursor.run(direct.statement("card:bump", lambda _: cards.BUMP), values)
+        return cursor.run(direct.statement("card:refresh", lambda _: cards.QUEUE_REFRESH),
+                          values) > 0
 
 
 def _seen(dialect: str) -> Any:
@@ -178,7 +166,8 @@ _CARD_ID = func.coalesce(
 
 
 def _in_one_statement(added: bool) -> Any:
-    """PostgreSQL: the "seen" row, the applause change and the card, as one statement."""
+    """PostgreSQL: the "seen" row, the applause change and the card's refresh, as one
+    statement; it returns whether a refresh was queued."""
     seen = seen_events.record(postgresql.insert).cte("seen")
     first = exists(select(seen.c.event_id))
     if added:
@@ -186,10 +175,14 @@ def _in_one_statement(added: bool) -> Any:
     else:
         changes = [_DELETE.where(first).returning(Applause.id).cte("gone"),
                    _remember_statement(postgresql.insert, first).cte("remembered")]
-    changed = exists(select(changes[0].c.id))
-    statement = select(first, changed, _CARD_ID).add_cte(seen)
-    for change in changes:
-        statement = statement.add_cte(change)
+    cards_table = Card.__table__
+    bumped = cards.bump(cards_table.c.id == _CARD_ID, exists(select(changes[0].c.id))) \
+        .returning(cards_table.c.id, cards_table.c.channel_id).cte("bump")
+    refresh = cards.refresh_from(bumped.c.id, bumped.c.channel_id) \
+        .returning(literal(1).label("queued")).cte("refresh")
+    statement = select(exists(select(refresh.c.queued)))
+    for part in (seen, *changes, bumped, refresh):
+        statement = statement.add_cte(part)
     return statement
 
 

@@ -10,11 +10,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Applause, Card, CardStatus, Entry, Kind, Visibility, utcnow
+from bot.db.models import (
+    Applause,
+    Card,
+    CardStatus,
+    Entry,
+    Kind,
+    OutboxMessage,
+    OutboxStatus,
+    Visibility,
+    utcnow,
+)
 from bot.services import outbox
 from bot.services.errors import UserError
 
@@ -156,21 +167,56 @@ def changed(db: Session, team_id: str, card_id: int, *,
     """Note a change to what a card shows, and queue a refresh unless one is waiting.
 
     Runs in the caller's transaction; the refresh renders whatever is stored by then."""
-    db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id)
-               .values(revision=Card.revision + 1))
-    _queue_refresh(db, team_id, card_id, delay)
+    values = refresh_values(team_id, card_id, delay)
+    db.execute(BUMP, values)
+    db.execute(QUEUE_REFRESH, values)
 
 
-def _queue_refresh(db: Session, team_id: str, card_id: int,
-                   delay: timedelta | None = None) -> None:
-    if outbox.has_waiting(db, team_id=team_id, action=outbox.UPDATE_CARD, card_id=card_id):
-        return
-    channel_id = db.scalar(select(Card.channel_id).where(Card.id == card_id))
-    if channel_id is None:
-        return
-    outbox.enqueue(db, team_id=team_id, action=outbox.UPDATE_CARD, channel_id=channel_id,
-                   card_id=card_id,
-                   not_before=utcnow() + (REFRESH_DELAY if delay is None else delay))
+def refresh_values(team_id: str, card_id: int | None = None,
+                   delay: timedelta | None = None) -> dict[str, Any]:
+    """The parameters of BUMP and QUEUE_REFRESH."""
+    now = utcnow()
+    return {"team_id": team_id, "team": team_id, "card": card_id, "now": now,
+            "not_before": now + (REFRESH_DELAY if delay is None else delay)}
+
+
+def refresh_from(card_id: Any, channel_id: Any, *where: Any) -> Any:
+    """INSERT … SELECT of a card refresh, from a source with the card's id and channel,
+    unless one is waiting for it already (pending, not taken by a sender): whatever it
+    sends is rendered from the database then, so one waiting refresh is enough.
+    Parameters :team_id, :now, :not_before (when to send it)."""
+    now = bindparam("now", type_=OutboxMessage.created_at.type)
+    columns = {
+        "team_id": bindparam("team_id", type_=OutboxMessage.team_id.type),
+        "action": literal(outbox.UPDATE_CARD), "channel_id": channel_id, "card_id": card_id,
+        "status": literal(str(OutboxStatus.PENDING)), "attempts": literal(0),
+        "next_attempt_at": bindparam("not_before", type_=OutboxMessage.next_attempt_at.type),
+        "created_at": now,
+    }
+    waiting = exists().where(
+        OutboxMessage.team_id == columns["team_id"],
+        OutboxMessage.action == outbox.UPDATE_CARD, OutboxMessage.card_id == card_id,
+        OutboxMessage.status == str(OutboxStatus.PENDING),
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+    # Core tables, not the ORM classes: a plain statement through the session, too.
+    return insert(OutboxMessage.__table__).from_select(
+        list(columns), select(*columns.values()).where(~waiting, *where))
+
+
+# A change to what card :card shows (in workspace :team), and its refresh. (An UPDATE of
+# cards may not name its parameters after the table's columns.)
+_CARDS = Card.__table__
+
+
+def bump(*where: Any) -> Any:
+    """UPDATE: a change to what the cards of workspace :team matching `where` show."""
+    return update(_CARDS).where(_CARDS.c.team_id == bindparam("team"), *where) \
+        .values(revision=_CARDS.c.revision + 1)
+
+
+_THE_CARD = (Card.team_id == bindparam("team"), Card.id == bindparam("card"))
+BUMP = bump(_CARDS.c.id == bindparam("card"))
+QUEUE_REFRESH = refresh_from(Card.id, Card.channel_id, *_THE_CARD)
 
 
 def shown(db: Session, team_id: str, card_id: int, revision: int) -> None:
@@ -181,7 +227,7 @@ def shown(db: Session, team_id: str, card_id: int, revision: int) -> None:
                .values(shown_revision=revision))
     current = db.scalar(select(Card.revision).where(Card.id == card_id))
     if current is not None and current > revision:
-        _queue_refresh(db, team_id, card_id)
+        db.execute(QUEUE_REFRESH, refresh_values(team_id, card_id))
 
 
 def _visible_entries(card: Card):  # type: ignore[no-untyped-def]

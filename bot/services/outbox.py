@@ -98,21 +98,6 @@ ENTRY_CALL = insert(OutboxMessage).values(entry_call(
     bindparam("action", type_=OutboxMessage.action.type)))
 
 
-def has_waiting(db: Session, *, team_id: str, action: str, card_id: int) -> bool:
-    """Whether a row for this card and action is pending and not yet taken by a sender:
-    whatever it sends will be rendered from the database, so a new one is not needed."""
-    now = utcnow()
-    return db.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.team_id == team_id,
-            OutboxMessage.action == action,
-            OutboxMessage.card_id == card_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        ).limit(1)
-    ) is not None
-
-
 def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
               paced: Collection[str] = (), busy: Collection[str] = ()) -> list[OutboxMessage]:
     """Lease up to `limit` due rows to this caller and commit; others will skip them.
