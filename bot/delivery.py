@@ -78,7 +78,8 @@ class Delivery:
     def run_once(self) -> int:
         """Deliver every row that is due now; return how many were attempted."""
         with self.db.session() as db:
-            due = outbox.claim_due(db, limit=100, paced=outbox.PACED, busy=self.pacer.busy())
+            due = outbox.claim_due(db, limit=100, paced=outbox.PACED, busy=self.pacer.busy(),
+                                   per_channel=self.pacer.burst)
             # Rows beyond a channel's free send slots go back as they were, for a later
             # pass: waiting for Slack's pace is not a failed attempt.
             held = [message.id for message in due
@@ -334,7 +335,7 @@ class OutboxWorker:
         """New work is in the outbox. `paced_channel`: it is only paced posts in that
         channel; while the channel has no free send slot the timer covers it, and a
         flood of entries in one channel does not cost a pass over the outbox each."""
-        if paced_channel is not None and paced_channel in self.delivery.pacer.busy():
+        if paced_channel is not None and self.delivery.pacer.is_busy(paced_channel):
             return
         self._wake.set()
 

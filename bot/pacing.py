@@ -16,6 +16,7 @@ class ChannelPacer:
 
     def __init__(self, rate: float = 1.0, burst: int = 3,
                  clock: Callable[[], float] = time.monotonic):
+        self.burst = burst
         self.interval = 1.0 / rate
         self.tolerance = (burst - 1) * self.interval
         self.clock = clock
@@ -33,6 +34,12 @@ class ChannelPacer:
             if len(self._due) > 10_000:  # forget channels that are idle again
                 self._due = {c: t for c, t in self._due.items() if t > now}
             return True
+
+    def is_busy(self, channel: str) -> bool:
+        """Whether `channel` has no free send slot now."""
+        with self._lock:
+            due = self._due.get(channel)
+            return due is not None and due - self.clock() > self.tolerance
 
     def busy(self) -> list[str]:
         """The channels with no free send slot now."""

@@ -205,3 +205,38 @@ def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db
     assert [t.endswith(f"backlog {n}") for n, t in enumerate(texts)] == [True] * 6
     assert len(fake_slack.calls_to("chat.postMessage")) == 6
     assert {r.status for r in outbox_rows(db) if r.action == outbox.POST_ENTRY} == {"sent"}
+
+
+def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
+        bot, fake_slack, db, monkeypatch):
+    from bot.pacing import ChannelPacer
+
+    bot.runtime.worker.stop()  # this test drives the sender itself
+    delivery = bot.runtime.worker.delivery
+    now = [1000.0]
+    delivery.pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0])
+    with db.session() as session:
+        for n in range(30):
+            outbox.enqueue(session, team_id="T0001", action=outbox.NOTIFY_USER,
+                           channel_id="C_BUSY", user_id="U_ALICE", payload={"text": f"#{n}"})
+        session.commit()
+    leased: list[int] = []
+    claim = outbox.claim_due
+    monkeypatch.setattr(outbox, "claim_due",
+                        lambda *args, **kwargs: _record(leased, claim(*args, **kwargs)))
+    assert delivery.run_once() == 3  # Slack's burst allowance
+    assert delivery.run_once() == 0  # then nothing is leased while the channel waits
+    assert 0.9 < delivery.seconds_until_due() <= 1.0  # the worker sleeps until its slot
+    now[0] += 1.0
+    assert delivery.run_once() == 1
+    assert delivery.run_once() == 0
+    assert len(leased) == 3 + 3  # a pass leases at most a burst, not the whole backlog
+    assert [c.body["text"] for c in fake_slack.calls_to("chat.postMessage")] == \
+        ["#0", "#1", "#2", "#3"]
+    waiting = [r for r in outbox_rows(db) if r.status == "pending"]
+    assert len(waiting) == 26 and all(r.claimed_until is None for r in waiting)
+
+
+def _record(leased: list[int], claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+    leased.extend(message.id for message in claimed)
+    return claimed

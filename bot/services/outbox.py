@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -99,14 +99,18 @@ ENTRY_CALL = insert(OutboxMessage).values(entry_call(
 
 
 def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
-              paced: Collection[str] = (), busy: Collection[str] = ()) -> list[OutboxMessage]:
+              paced: Collection[str] = (), busy: Collection[str] = (),
+              per_channel: int = 3) -> list[OutboxMessage]:
     """Lease up to `limit` due rows to this caller and commit; others will skip them.
-    Rows of a `paced` action in a `busy` channel are left for later.
+    Rows of a `paced` action are left for later in a `busy` channel, and taken at most
+    `per_channel` (the pacer's burst) at a time elsewhere: a backlog in one channel
+    waits where it is instead of being leased and handed back.
 
     One statement: the worker runs it several times a second while entries pour in."""
     now = now or utcnow()
     claimed = db.scalars(_CLAIM, {"now": now, "until": now + LEASE, "limit": limit,
-                                  "paced": list(paced), "busy": list(busy)},
+                                  "paced": list(paced), "busy": list(busy),
+                                  "per_channel": per_channel},
                          execution_options={"populate_existing": True}).all()
     db.commit()
     return sorted(claimed, key=lambda message: message.id)
@@ -124,8 +128,17 @@ def _due() -> list[Any]:
 
 
 def _claim_statement() -> Any:
-    candidates = (select(OutboxMessage.id).where(*_due()).order_by(OutboxMessage.id)
-                  .limit(bindparam("limit")).with_for_update(skip_locked=True))
+    paced = bindparam("paced", expanding=True)
+    # Each channel's oldest due paced rows, `per_channel` of them; other rows all.
+    ranked = select(OutboxMessage.id, func.row_number().over(
+        partition_by=OutboxMessage.channel_id, order_by=OutboxMessage.id).label("place")) \
+        .where(*_due(), OutboxMessage.action.in_(paced)).subquery()
+    eligible = union_all(
+        select(ranked.c.id).where(ranked.c.place <= bindparam("per_channel")),
+        select(OutboxMessage.id).where(*_due(), OutboxMessage.action.not_in(paced)))
+    candidates = (select(OutboxMessage.id).where(OutboxMessage.id.in_(eligible))
+                  .order_by(OutboxMessage.id).limit(bindparam("limit"))
+                  .with_for_update(skip_locked=True))
     # The WHERE repeats the claim test, so two claimers can never both win a row.
     return (update(OutboxMessage)
             .where(OutboxMessage.id.in_(candidates.scalar_subquery()), *_due())
