@@ -203,17 +203,17 @@ def refresh_from(card_id: Any, channel_id: Any, *where: Any) -> Any:
         list(columns), select(*columns.values()).where(~waiting, *where))
 
 
-# A change to what card :card shows (in workspace :team), and its refresh. (An UPDATE of
-# cards may not name its parameters after the table's columns.)
 _CARDS = Card.__table__
 
 
 def bump(*where: Any) -> Any:
-    """UPDATE: a change to what the cards of workspace :team matching `where` show."""
+    """UPDATE: a change to what the cards of workspace :team matching `where` show. (An
+    UPDATE of cards may not name its parameters after the table's columns.)"""
     return update(_CARDS).where(_CARDS.c.team_id == bindparam("team"), *where) \
         .values(revision=_CARDS.c.revision + 1)
 
 
+# A change to what card :card shows (in workspace :team), and its refresh.
 _THE_CARD = (Card.team_id == bindparam("team"), Card.id == bindparam("card"))
 BUMP = bump(_CARDS.c.id == bindparam("card"))
 QUEUE_REFRESH = refresh_from(Card.id, Card.channel_id, *_THE_CARD)
