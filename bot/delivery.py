@@ -78,7 +78,7 @@ class Delivery:
     def run_once(self) -> int:
         """Deliver every row that is due now; return how many were attempted."""
         with self.db.session() as db:
-            due = outbox.claim_due(db, limit=100, paced=outbox.PACED, busy=self.pacer.busy(),
+            due = outbox.claim_due(db, limit=100, busy=self.pacer.busy(),
                                    per_channel=self.pacer.burst)
             # Rows beyond a channel's free send slots go back as they were, for a later
             # pass: waiting for Slack's pace is not a failed attempt.
@@ -95,7 +95,7 @@ class Delivery:
     def seconds_until_due(self) -> float | None:
         """Until the next row falls due, or a busy channel's rows may go again."""
         with self.db.session() as db:
-            when = outbox.next_due(db, paced=outbox.PACED, busy=self.pacer.busy())
+            when = outbox.next_due(db, busy=self.pacer.busy())
         free = self.pacer.next_free()
         waits = [] if free is None else [free]
         if when is not None:

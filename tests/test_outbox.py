@@ -240,3 +240,17 @@ def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
 def _record(leased: list[int], claimed: list[OutboxMessage]) -> list[OutboxMessage]:
     leased.extend(message.id for message in claimed)
     return claimed
+
+
+def test_a_claim_leases_no_more_than_its_limit(db):
+    # On PostgreSQL a plain `IN (… LIMIT … SKIP LOCKED)` subquery could be run again per
+    # updated row, leasing far past the limit while the table has no statistics yet.
+    with db.session() as session:
+        for n in range(15):
+            outbox.enqueue(session, team_id="T1", action=outbox.EPHEMERAL, channel_id=f"C{n}",
+                           user_id="U1", payload={"text": str(n)})
+        session.commit()
+        assert len(outbox.claim_due(session, limit=4)) == 4
+        assert len(outbox.claim_due(session, limit=4)) == 4
+    leased = [r for r in outbox_rows(db) if r.claimed_until is not None]
+    assert len(leased) == 8

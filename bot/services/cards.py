@@ -167,9 +167,9 @@ def changed(db: Session, team_id: str, card_id: int, *,
     """Note a change to what a card shows, and queue a refresh unless one is waiting.
 
     Runs in the caller's transaction; the refresh renders whatever is stored by then."""
-    values = refresh_values(team_id, card_id, delay)
-    db.execute(BUMP, values)
-    db.execute(QUEUE_REFRESH, values)
+    # Only BUMP's own parameters: any other named after a column would be SET as well.
+    db.execute(BUMP, {"team": team_id, "card": card_id})
+    db.execute(QUEUE_REFRESH, refresh_values(team_id, card_id, delay))
 
 
 def refresh_values(team_id: str, card_id: int | None = None,

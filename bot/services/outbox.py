@@ -99,18 +99,16 @@ ENTRY_CALL = insert(OutboxMessage).values(entry_call(
 
 
 def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
-              paced: Collection[str] = (), busy: Collection[str] = (),
-              per_channel: int = 3) -> list[OutboxMessage]:
+              busy: Collection[str] = (), per_channel: int = 3) -> list[OutboxMessage]:
     """Lease up to `limit` due rows to this caller and commit; others will skip them.
-    Rows of a `paced` action are left for later in a `busy` channel, and taken at most
+    Rows of a PACED action are left for later in a `busy` channel, and taken at most
     `per_channel` (the pacer's burst) at a time elsewhere: a backlog in one channel
     waits where it is instead of being leased and handed back.
 
     One statement: the worker runs it several times a second while entries pour in."""
     now = now or utcnow()
     claimed = db.scalars(_CLAIM, {"now": now, "until": now + LEASE, "limit": limit,
-                                  "paced": list(paced), "busy": list(busy),
-                                  "per_channel": per_channel},
+                                  "busy": list(busy), "per_channel": per_channel},
                          execution_options={"populate_existing": True}).all()
     db.commit()
     return sorted(claimed, key=lambda message: message.id)
@@ -122,26 +120,29 @@ def _due() -> list[Any]:
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        or_(OutboxMessage.action.not_in(bindparam("paced", expanding=True)),
+        or_(OutboxMessage.action.not_in(PACED),
             OutboxMessage.channel_id.not_in(bindparam("busy", expanding=True))),
     ]
 
 
 def _claim_statement() -> Any:
-    paced = bindparam("paced", expanding=True)
-    # Each channel's oldest due paced rows, `per_channel` of them; other rows all.
+    # Each channel's oldest due paced rows, `per_channel` of them; other rows all. (An
+    # expanding parameter must not serve both IN and NOT IN: empty, it renders as one.)
     ranked = select(OutboxMessage.id, func.row_number().over(
         partition_by=OutboxMessage.channel_id, order_by=OutboxMessage.id).label("place")) \
-        .where(*_due(), OutboxMessage.action.in_(paced)).subquery()
+        .where(*_due(), OutboxMessage.action.in_(PACED)).subquery()
     eligible = union_all(
         select(ranked.c.id).where(ranked.c.place <= bindparam("per_channel")),
-        select(OutboxMessage.id).where(*_due(), OutboxMessage.action.not_in(paced)))
+        select(OutboxMessage.id).where(*_due(), OutboxMessage.action.not_in(PACED)))
+    # MATERIALIZED: chosen once. As a plain subquery PostgreSQL may run it again for each
+    # row it updates, each time skipping the rows just taken, and lease far past `limit`.
     candidates = (select(OutboxMessage.id).where(OutboxMessage.id.in_(eligible))
                   .order_by(OutboxMessage.id).limit(bindparam("limit"))
-                  .with_for_update(skip_locked=True))
+                  .with_for_update(skip_locked=True)
+                  .cte("candidates").prefix_with("MATERIALIZED"))
     # The WHERE repeats the claim test, so two claimers can never both win a row.
     return (update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates.scalar_subquery()), *_due())
+            .where(OutboxMessage.id.in_(select(candidates.c.id)), *_due())
             .values(claimed_until=bindparam("until", type_=OutboxMessage.claimed_until.type))
             .returning(OutboxMessage))
 
@@ -155,14 +156,13 @@ def release(db: Session, ids: Collection[int]) -> None:
                .values(claimed_until=None), execution_options={"synchronize_session": False})
 
 
-def next_due(db: Session, *, paced: Collection[str] = (),
-             busy: Collection[str] = ()) -> datetime | None:
-    """When the earliest pending row falls due, leaving out `paced` rows of `busy`
+def next_due(db: Session, *, busy: Collection[str] = ()) -> datetime | None:
+    """When the earliest pending row falls due, leaving out PACED rows of `busy`
     channels (they wait for the pacer, not the clock)."""
     query = select(OutboxMessage.next_attempt_at).where(
         OutboxMessage.status == OutboxStatus.PENDING)
     if busy:
-        query = query.where(or_(OutboxMessage.action.not_in(list(paced)),
+        query = query.where(or_(OutboxMessage.action.not_in(PACED),
                                 OutboxMessage.channel_id.not_in(list(busy))))
     return db.scalar(query.order_by(OutboxMessage.next_attempt_at).limit(1))
 
