@@ -150,6 +150,10 @@ def test_applause_refreshes_the_cards_tally(bot, fake_slack, db):
         assert bot.slack.event(reaction("reaction_added", user=reactor, channel="C_TEAM",
                                         ts=message.message_ts, emoji="clap")).status == 200
     fake_slack.wait_until(lambda: updates_showing(fake_slack, "3 applause"))
+    for reactor, message in (("U_A", entry), ("U_C", card)):  # taken back: so is the tally
+        assert bot.slack.event(reaction("reaction_removed", user=reactor, channel="C_TEAM",
+                                        ts=message.message_ts, emoji="clap")).status == 200
+    fake_slack.wait_until(lambda: updates_showing(fake_slack, "1 applause"))
 
 
 def test_deleting_an_entry_on_a_card_refreshes_its_tally(bot, fake_slack, db):

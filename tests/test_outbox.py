@@ -178,6 +178,18 @@ def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):
     assert len(fake_slack.calls_to("chat.postMessage")) == 3
 
 
+def test_a_paced_channel_gets_the_rest_once_it_has_free_slots(bot, fake_slack, db):
+    now = [1000.0]
+    bot.runtime.worker.delivery.pacer.clock = lambda: now[0]
+    for n in range(5):  # the last two find the channel busy: they do not wake the sender
+        bot.slack.command(f"win burst {n}")
+    fake_slack.wait_for("chat.postMessage", 3)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3
+    now[0] += 2.0  # two slots free: the sender's own timer brings it back for them
+    posts = fake_slack.wait_for("chat.postMessage", 5)
+    assert [p.body["text"].endswith(f"burst {n}") for n, p in enumerate(posts)] == [True] * 5
+
+
 def test_pacer_allows_a_burst_then_one_message_a_second():
     from bot.pacing import ChannelPacer
 
