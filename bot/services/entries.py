@@ -79,9 +79,9 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     writes through `log_now` instead.
     """
     entry = _new_entry(new)
-    connection = db.connection()
-    entry.id = connection.execute(_INSERT_ENTRY, _values(entry)).scalar_one()
     values = _values(entry)
+    connection = db.connection()
+    entry.id = connection.execute(_INSERT_ENTRY, values).scalar_one()
     for action in _outbox_actions(entry, confirm):
         connection.execute(outbox.ENTRY_CALL, {**values, "action": action, "entry_id": entry.id})
     if _may_share_turn(entry):

@@ -120,9 +120,13 @@ def _due() -> list[Any]:
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        or_(OutboxMessage.action.not_in(PACED),
-            OutboxMessage.channel_id.not_in(bindparam("busy", expanding=True))),
+        _not_waiting_for_pace(bindparam("busy", expanding=True)),
     ]
+
+
+def _not_waiting_for_pace(busy: Any) -> Any:
+    """Not a PACED row of a channel in `busy` (a list, or an expanding parameter)."""
+    return or_(OutboxMessage.action.not_in(PACED), OutboxMessage.channel_id.not_in(busy))
 
 
 def _claim_statement() -> Any:
@@ -162,8 +166,7 @@ def next_due(db: Session, *, busy: Collection[str] = ()) -> datetime | None:
     query = select(OutboxMessage.next_attempt_at).where(
         OutboxMessage.status == OutboxStatus.PENDING)
     if busy:
-        query = query.where(or_(OutboxMessage.action.not_in(PACED),
-                                OutboxMessage.channel_id.not_in(list(busy))))
+        query = query.where(_not_waiting_for_pace(list(busy)))
     return db.scalar(query.order_by(OutboxMessage.next_attempt_at).limit(1))
 
 
