@@ -11,7 +11,6 @@ app's; our p99 under 25 ms at 8 senders.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import statistics
 import subprocess
@@ -27,12 +26,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402
     CpuMeter,
+    SlackConnection,
     free_port,
     postgres_schema,
     procfile_web,
     wait_until_up,
 )
-from tests.kit.slack_requests import SIGNING_SECRET, sign  # noqa: E402
+from tests.kit.slack_requests import SIGNING_SECRET  # noqa: E402
 
 
 def command_body(n: int) -> str:
@@ -46,20 +46,16 @@ def command_body(n: int) -> str:
 
 
 def sender(port: int, count: int, offset: int, out: list[float], errors: list[str]) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection = SlackConnection(port)
     for n in range(offset, offset + count):
         body = command_body(n)
-        stamp = int(time.time())
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Slack-Request-Timestamp": str(stamp),
-                   "X-Slack-Signature": sign(body, stamp)}
+        headers = connection.signed(body, "application/x-www-form-urlencoded")
         start = time.perf_counter()
-        connection.request("POST", "/slack/events", body=body, headers=headers)
-        answer = connection.getresponse()
-        answer.read()
+        status = connection.post(body, headers)
         out.append(time.perf_counter() - start)
-        if answer.status != 200:
-            errors.append(str(answer.status))
+        if status != 200:
+            errors.append(str(status))
+    connection.close()
 
 
 def measure(port: int, senders: int, total: int) -> tuple[list[float], list[str]]:

@@ -11,16 +11,17 @@ hold exactly the expected rows. Runs on SQLite and, when a URL is given (or
 TEST_DATABASE_URL is set), on PostgreSQL in a fresh schema. Target (issue 3):
 >= 1,000 events/s on PostgreSQL on a 2-core machine.
 
-    python bench/reaction_events.py [--events 6000] [--senders 8] [--postgres URL]
+    python bench/reaction_events.py [--events 6000] [--senders 8] [--rounds 1]
+                                    [--postgres URL]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.harness import (  # noqa: E402
     CpuMeter,
+    SlackConnection,
     free_port,
     postgres_schema,
     procfile_web,
@@ -43,7 +45,7 @@ from bench.harness import (  # noqa: E402
 )
 from bot.db import Database  # noqa: E402
 from bot.db.models import Applause, Entry, ProcessedEvent  # noqa: E402
-from tests.kit.slack_requests import SIGNING_SECRET, sign  # noqa: E402
+from tests.kit.slack_requests import SIGNING_SECRET  # noqa: E402
 
 TEAM = "T0001"
 ENTRIES = 200
@@ -117,19 +119,15 @@ def stream(total: int, seed: int = 7) -> tuple[list[list[Delivery]], int, int]:
 
 
 def send(port: int, work: list[Delivery], errors: list[str]) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection = SlackConnection(port)
     for delivery in work:
-        stamp = int(time.time())
-        headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
-                   "X-Slack-Signature": sign(delivery.body, stamp)}
-        if delivery.retry is not None:
-            headers["X-Slack-Retry-Num"] = str(delivery.retry)
-            headers["X-Slack-Retry-Reason"] = "http_timeout"
-        connection.request("POST", "/slack/events", body=delivery.body, headers=headers)
-        answer = connection.getresponse()
-        answer.read()
-        if answer.status != 200:
-            errors.append(str(answer.status))
+        retry = {} if delivery.retry is None else {
+            "X-Slack-Retry-Num": str(delivery.retry), "X-Slack-Retry-Reason": "http_timeout"}
+        status = connection.post(delivery.body,
+                                 connection.signed(delivery.body, "application/json", **retry))
+        if status != 200:
+            errors.append(str(status))
+    connection.close()
 
 
 def replay(port: int, phases: list[list[Delivery]], senders: int) -> tuple[float, list[str]]:
@@ -230,6 +228,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the whole comparison; the median is printed too")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
@@ -237,18 +237,21 @@ def main() -> int:
     fake = subprocess.Popen([sys.executable, "-m", "tests.kit.fake_slack"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
     slack_url = fake.stdout.readline().strip()
-    results = []
+    rounds: list[tuple[list[dict], float, float]] = []
     try:
-        bare, bare_cpu = bare_baseline(slack_url, args)
-        if args.only != "postgresql":
-            work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
-            results.append(run("sqlite", f"sqlite:///{work / 'bench.db'}", slack_url, args))
-        if args.postgres and args.only != "sqlite":
-            url, drop = postgres_schema(args.postgres)
-            try:
-                results.append(run("postgresql", url, slack_url, args))
-            finally:
-                drop()
+        for _ in range(args.rounds):
+            results = []
+            bare, bare_cpu = bare_baseline(slack_url, args)
+            if args.only != "postgresql":
+                work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
+                results.append(run("sqlite", f"sqlite:///{work / 'bench.db'}", slack_url, args))
+            if args.postgres and args.only != "sqlite":
+                url, drop = postgres_schema(args.postgres)
+                try:
+                    results.append(run("postgresql", url, slack_url, args))
+                finally:
+                    drop()
+            rounds.append((results, bare, bare_cpu))
     finally:
         fake.terminate()
         fake.wait(timeout=10)
@@ -259,18 +262,28 @@ def main() -> int:
           f"{'applause':>9} {'expected':>9} {'events':>7} {'exact':>6} {'app cpu':>8} "
           f"{'db cpu':>7}")
     ok = True
-    for r in results:
-        exact = (not r["errors"] and r["applause"] == r["expected"]
-                 and r["events"] == r["unique"])
-        ok &= exact
-        print(f"{r['name']:>10} {r['deliveries']:>10} {r['deliveries'] / r['elapsed']:>9.0f} "
-              f"{r['unique'] / r['elapsed']:>9.0f} {r['applause']:>9} {r['expected']:>9} "
-              f"{r['events']:>7} {'yes' if exact else 'NO':>6} {r['app_cpu']:>8.2f} "
-              f"{r['db_cpu']:>7.2f}")
-        if r["errors"]:
-            print(f"  {len(r['errors'])} failed deliveries: {r['errors'][:5]}")
-    print(f"{'bare Bolt':>10} {'(no DB)':>10} {bare:>9.0f} {'':>9} {'':>9} {'':>9} {'':>7} "
-          f"{'':>6} {bare_cpu:>8.2f}   <- an app that only acks, same server, same moment")
+    rates: dict[str, list[float]] = {}
+    for number, (results, bare, bare_cpu) in enumerate(rounds, 1):
+        if args.rounds > 1:
+            print(f"round {number}")
+        for r in results:
+            exact = (not r["errors"] and r["applause"] == r["expected"]
+                     and r["events"] == r["unique"])
+            ok &= exact
+            rates.setdefault(r["name"], []).append(r["deliveries"] / r["elapsed"])
+            print(f"{r['name']:>10} {r['deliveries']:>10} {r['deliveries'] / r['elapsed']:>9.0f} "
+                  f"{r['unique'] / r['elapsed']:>9.0f} {r['applause']:>9} {r['expected']:>9} "
+                  f"{r['events']:>7} {'yes' if exact else 'NO':>6} {r['app_cpu']:>8.2f} "
+                  f"{r['db_cpu']:>7.2f}")
+            if r["errors"]:
+                print(f"  {len(r['errors'])} failed deliveries: {r['errors'][:5]}")
+        rates.setdefault("bare Bolt", []).append(bare)
+        print(f"{'bare Bolt':>10} {'(no DB)':>10} {bare:>9.0f} {'':>9} {'':>9} {'':>9} {'':>7} "
+              f"{'':>6} {bare_cpu:>8.2f}   <- an app that only acks, same server, same moment")
+    if args.rounds > 1:
+        print("median acked/s over the rounds: " + ", ".join(
+            f"{name} {statistics.median(values):.0f} (lowest {min(values):.0f})"
+            for name, values in rates.items()))
     print("acked/s: deliveries answered 200 a second; each answer follows its commit, so "
           "they are persisted too.\nunique/s: distinct events with their effect stored a "
           "second. Target on PostgreSQL: >= 1,000/s.\napp cpu / db cpu: milliseconds of CPU per "
