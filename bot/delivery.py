@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.db import Database
-from bot.db.models import CardStatus, OutboxMessage, utcnow
+from bot.db.models import CardStatus, OutboxMessage, OutboxStatus, utcnow
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
 from bot.senders import CardSender, ExportSender, NotYet, failure_notice, post_in_channel
@@ -39,10 +39,14 @@ TRANSIENT_ERRORS = {
 
 
 class Retry(Exception):
-    def __init__(self, error: str, retry_after: float | None = None):
+    """Try again later. `counted`: whether this try uses up one of the row's attempts; a
+    rate limit (Slack says when to come back) or a card not posted yet does not."""
+
+    def __init__(self, error: str, retry_after: float | None = None, *, counted: bool = True):
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
+        self.counted = counted
 
 
 class Permanent(Exception):
@@ -113,12 +117,18 @@ class Delivery:
                 raise Permanent(str(missing)) from missing
             result_ts = _call(lambda: handler(client, message))
         except Retry as retry:
-            log.warning("outbox %s (%s) will retry: %s", message.id, message.action, retry.error)
             with self.db.session() as db:
                 row = db.get(OutboxMessage, message.id)
                 if row is not None:
                     outbox.mark_retry(row, retry.error, base=self.retry_base,
-                                      retry_after=retry.retry_after)
+                                      retry_after=retry.retry_after, counted=retry.counted)
+                    if row.status == OutboxStatus.FAILED:
+                        log.error("outbox %s (%s) gave up after %s attempts: %s", message.id,
+                                  message.action, row.attempts, retry.error)
+                        self._failed_for_good(db, row, retry.error)
+                    else:
+                        log.warning("outbox %s (%s) will retry: %s", message.id,
+                                    message.action, retry.error)
                     db.commit()
             return
         except Permanent as failure:
@@ -127,13 +137,7 @@ class Delivery:
                 row = db.get(OutboxMessage, message.id)
                 if row is not None:
                     outbox.mark_failed(row, str(failure))
-                    self._tell_author_it_failed(db, row, str(failure))
-                    if row.action == outbox.POST_DIGEST:
-                        self._tell_digest_owner_it_failed(db, row, str(failure))
-                    if row.action == outbox.POST_CARD and row.card_id is not None:
-                        # Never shown: close it, so its title is free to open again and
-                        # entries meant for it are posted in the channel instead.
-                        cards.abandon(db, row.team_id, row.card_id)
+                    self._failed_for_good(db, row, str(failure))
                     db.commit()
             return
         with self.db.session() as db:
@@ -144,6 +148,16 @@ class Delivery:
                     self._record_entry_message(db, message, result_ts)
                 self.rotation.record(db, message, result_ts)
                 db.commit()
+
+    def _failed_for_good(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+        """A row that will not be sent: tell whoever asked, in the same transaction."""
+        self._tell_author_it_failed(db, row, error)
+        if row.action == outbox.POST_DIGEST:
+            self._tell_digest_owner_it_failed(db, row, error)
+        if row.action == outbox.POST_CARD and row.card_id is not None:
+            # Never shown: close it, so its title is free to open again and entries
+            # meant for it are posted in the channel instead.
+            cards.abandon(db, row.team_id, row.card_id)
 
     # --- handlers: each makes one Slack call and returns the ts it produced, if any ---
 
@@ -296,14 +310,15 @@ def _call(send: Callable[[], str | None]) -> str | None:
     try:
         return send()
     except NotYet as wait:
-        raise Retry(str(wait)) from wait
+        raise Retry(str(wait), counted=False) from wait
     except SlackApiError as error:
         status = error.response.status_code
         code = str(error.response.get("error") or f"http_{status}")
         if status == 429:
             retry_after = error.response.headers.get("Retry-After") or \
                 error.response.headers.get("retry-after")
-            raise Retry(code, float(retry_after) if retry_after else None) from error
+            raise Retry(code, float(retry_after) if retry_after else None,
+                        counted=False) from error
         if status >= 500 or code in TRANSIENT_ERRORS:
             raise Retry(code) from error
         raise Permanent(code) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +31,7 @@ def test_500_twice_then_429_ends_with_exactly_one_post(bot, fake_slack, db):
     assert [c.ok for c in calls] == [False, False, False, True]
     assert len(fake_slack.succeeded("chat.postMessage")) == 1
     [row] = [r for r in outbox_rows(db) if r.action == outbox.POST_ENTRY]
-    assert (row.status, row.attempts) == ("sent", 4)
+    assert (row.status, row.attempts) == ("sent", 3)  # the rate limit used up none
     with db.session() as session:
         assert session.scalars(select(Entry.message_ts)).one() == row.result_ts
 
@@ -160,6 +161,34 @@ def test_gives_up_after_many_attempts(db):
         row.attempts = outbox.MAX_ATTEMPTS - 1
         outbox.mark_retry(row, "internal_error", base=1.0)
         assert row.status == "failed"
+
+
+def test_a_long_rate_limit_never_makes_a_post_give_up(bot, fake_slack, db, monkeypatch):
+    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 3)
+    clock = itertools.count(1000.0, 10.0)  # the pacer always has a free slot
+    bot.runtime.worker.delivery.pacer.clock = lambda: next(clock)
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=6)
+
+    bot.slack.command("win worth the wait")
+
+    calls = fake_slack.wait_for("chat.postMessage", 7)
+    bot.runtime.worker.stop()
+    assert [c.ok for c in calls] == [False] * 6 + [True]
+    [row] = outbox_rows(db)
+    assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_giving_up_after_many_failures_tells_the_author(bot, fake_slack, db, monkeypatch):
+    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 2)
+    fake_slack.fail("chat.postMessage", status=500, times=2)
+
+    bot.slack.command("win into a broken Slack")
+
+    dm = fake_slack.wait_for("chat.postMessage", 3)[2]
+    bot.runtime.worker.stop()
+    assert dm.body["channel"] == "U_ALICE"
+    assert "could not post your entry" in dm.body["text"] and "It is saved" in dm.body["text"]
+    assert [r.status for r in outbox_rows(db)] == ["failed", "sent"]
 
 
 def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):

@@ -190,16 +190,21 @@ def mark_retry(
     *,
     base: float,
     retry_after: float | None = None,
+    counted: bool = True,
     now: datetime | None = None,
 ) -> None:
-    """Schedule another attempt; Slack's Retry-After wins over our own backoff."""
+    """Schedule another attempt; Slack's Retry-After wins over our own backoff. A try
+    that is not `counted` (rate limited: Slack said when to come back) does not use up
+    an attempt, so a long rate limit never makes a post give up. After MAX_ATTEMPTS
+    counted failures the row is failed."""
     now = now or utcnow()
-    message.attempts += 1
     message.last_error = error[:255]
     message.claimed_until = None
-    if message.attempts >= MAX_ATTEMPTS:
-        message.status = OutboxStatus.FAILED
-        return
+    if counted:
+        message.attempts += 1
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+            return
     delay = retry_after if retry_after is not None else backoff(message.attempts, base)
     message.next_attempt_at = now + timedelta(seconds=delay)
 
