@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from urllib.error import URLError
 
@@ -330,6 +331,8 @@ class OutboxWorker:
     """A daemon thread that drains the outbox when woken, and re-checks on a timer."""
 
     IDLE_POLL = 5.0
+    # SQLite's write-ahead log is checkpointed here at most this often (bot/db).
+    CHECKPOINT_EVERY = 1.0
     # After a wake-up, wait this long for more work: a burst of entries then costs one
     # pass over the outbox instead of one per entry, and acks keep the CPU meanwhile.
     GATHER = 0.05
@@ -362,6 +365,7 @@ class OutboxWorker:
             self._thread = None
 
     def _run(self) -> None:
+        checkpointed = 0.0
         while not self._stop.is_set():
             self._wake.clear()
             self._stop.wait(self.GATHER)
@@ -370,6 +374,9 @@ class OutboxWorker:
                     if self._stop.is_set():
                         return
                 wait = self.delivery.seconds_until_due()
+                if time.monotonic() - checkpointed >= self.CHECKPOINT_EVERY:
+                    self.delivery.db.checkpoint()
+                    checkpointed = time.monotonic()
             except Exception:
                 log.exception("outbox worker pass failed")
                 wait = self.IDLE_POLL

@@ -21,6 +21,7 @@ from bot.config import load_settings
 from bot.db import Database
 from bot.db.fulltext import include_object
 from bot.db.models import Base
+from bot.delivery import OutboxWorker
 from tests.kit.bot_server import BotServer, bot_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,41 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     database.dispose()
+
+
+def test_sqlite_commits_leave_the_checkpoint_to_the_worker(tmp_path):
+    # SQLite's default checkpoints inside whichever commit passes 1,000 log pages, with an
+    # fsync: that request waited. Here commits only append, and checkpoint() copies it all.
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE notes (body TEXT)")
+    for _ in range(300):
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO notes VALUES (?)", ("x" * 20_000,))
+    busy, log_pages, copied = database.checkpoint()
+    assert log_pages > 1_000  # no commit checkpointed on the way
+    assert (busy, copied) == (0, log_pages)
+    database.dispose()
+
+
+def test_the_outbox_worker_checkpoints_sqlite(database_url, fake_slack, monkeypatch):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no write-ahead log of ours to checkpoint")
+    results: list[tuple[int, int, int]] = []
+    checkpoint = Database.checkpoint
+    monkeypatch.setattr(Database, "checkpoint",
+                        lambda self: results.append(checkpoint(self)) or results[-1])
+    monkeypatch.setattr(OutboxWorker, "CHECKPOINT_EVERY", 0.0)  # after every pass
+    server = BotServer(bot_settings(database_url, fake_slack.url))
+    try:
+        server.slack.command("win checkpointed")
+        fake_slack.wait_for("chat.postMessage")
+        # A pass after the post was recorded copies the whole log into the database.
+        fake_slack.wait_until(lambda: len(results) >= 2 and results[-1][0] == 0
+                              and results[-1][1] == results[-1][2] > 0,
+                              what="a checkpoint after the post")
+    finally:
+        server.stop()
 
 
 def get(url: str) -> tuple[int, dict]:
