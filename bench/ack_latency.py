@@ -50,6 +50,7 @@ def sender(port: int, count: int, offset: int, out: list[float], errors: list[st
     for n in range(offset, offset + count):
         body = command_body(n)
         headers = connection.signed(body, "application/x-www-form-urlencoded")
+        connection.ready()
         start = time.perf_counter()
         status = connection.post(body, headers)
         out.append(time.perf_counter() - start)

@@ -16,10 +16,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.db import Database
-from bot.db.models import CardStatus, OutboxMessage, OutboxStatus, utcnow
+from bot.db.models import OutboxMessage, OutboxStatus, utcnow
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
-from bot.senders import CardSender, ExportSender, NotYet, failure_notice, post_in_channel
+from bot.senders import (
+    CardSender,
+    ExportSender,
+    NotYet,
+    failure_notice,
+    post_in_channel,
+    slack_failed,
+)
 from bot.services import cards, digest, entries, home, outbox, search
 from bot.views.digest import digest_message
 from bot.views.entries import confirmation, entry_message
@@ -40,8 +47,8 @@ TRANSIENT_ERRORS = {
 
 
 class Retry(Exception):
-    """Try again later. `counted`: whether this try uses up one of the row's attempts; a
-    rate limit (Slack says when to come back) or a card not posted yet does not."""
+    """Try again later. `counted`: whether this try uses up one of the row's attempts (a
+    429 rate limit does not)."""
 
     def __init__(self, error: str, retry_after: float | None = None, *, counted: bool = True):
         super().__init__(error)
@@ -126,7 +133,7 @@ class Delivery:
                     if row.status == OutboxStatus.FAILED:
                         log.error("outbox %s (%s) gave up after %s attempts: %s", message.id,
                                   message.action, row.attempts, retry.error)
-                        self._failed_for_good(db, row, retry.error)
+                        self._failed_for_good(db, row, retry.error, gave_up=True)
                     else:
                         log.warning("outbox %s (%s) will retry: %s", message.id,
                                     message.action, retry.error)
@@ -150,11 +157,13 @@ class Delivery:
                 self.rotation.record(db, message, result_ts)
                 db.commit()
 
-    def _failed_for_good(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
-        """A row that will not be sent: tell whoever asked, in the same transaction."""
-        self._tell_author_it_failed(db, row, error)
+    def _failed_for_good(self, db, row: OutboxMessage, error: str, *,  # type: ignore[no-untyped-def]
+                         gave_up: bool = False) -> None:
+        """A row that will not be sent (refused, or `gave_up` after every retry): tell
+        whoever asked, in the same transaction."""
+        self._tell_author_it_failed(db, row, error, gave_up)
         if row.action == outbox.POST_DIGEST:
-            self._tell_digest_owner_it_failed(db, row, error)
+            self._tell_digest_owner_it_failed(db, row, error, gave_up)
         if row.action == outbox.POST_CARD and row.card_id is not None:
             # Never shown: close it, so its title is free to open again and entries
             # meant for it are posted in the channel instead.
@@ -167,11 +176,13 @@ class Delivery:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
             card = cards.get_card(db, message.team_id, entry.card_id) \
                 if entry is not None and entry.card_id is not None else None
+            waits = card is not None and card.message_ts is None and \
+                outbox.card_on_its_way(db, card.team_id, card.id)
         if entry is None:
             return None  # deleted before it was posted: nothing to show
         if card is None:
             return post_in_channel(client, message.channel_id, **entry_message(entry))
-        if card.message_ts is None and card.status == CardStatus.OPEN:
+        if waits:
             raise NotYet(f"card {card.id} is not posted yet")
         if card.message_ts is None:  # the card could never be posted: post in the channel
             return post_in_channel(client, message.channel_id, **entry_message(entry))
@@ -255,22 +266,26 @@ class Delivery:
             outbox.enqueue(db, team_id=message.team_id, action=outbox.DELETE_MESSAGE,
                            channel_id=message.channel_id, target_ts=ts)
 
-    def _tell_digest_owner_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
+    def _tell_digest_owner_it_failed(self, db, row: OutboxMessage, error: str,  # type: ignore[no-untyped-def]
+                                     gave_up: bool) -> None:
         owner = digest.owner(db, row.team_id)
         if owner is None:
             return
+        advice = "Next week's is due as usual." if gave_up else (
+            "Invite me with `/invite @Debrief` there, or move it with "
+            "`/debrief digest #channel weekly DAY HH:MM`.")
         outbox.enqueue(
             db, team_id=row.team_id, action=outbox.NOTIFY_USER, channel_id=owner,
             user_id=owner,
             payload={"text": (
                 f"I could not post this week's organisation digest in <#{row.channel_id}> "
-                f"(Slack said `{error}`). Invite me with `/invite @Debrief` there, or move "
-                "it with `/debrief digest #channel weekly DAY HH:MM`."
+                f"({slack_failed(error, gave_up)}). {advice}"
             )},
         )
 
-    def _tell_author_it_failed(self, db, row: OutboxMessage, error: str) -> None:  # type: ignore[no-untyped-def]
-        notice = failure_notice(row, error)
+    def _tell_author_it_failed(self, db, row: OutboxMessage, error: str,  # type: ignore[no-untyped-def]
+                               gave_up: bool) -> None:
+        notice = failure_notice(row, error, gave_up=gave_up)
         if notice is not None and row.user_id:
             outbox.enqueue(db, team_id=row.team_id, action=outbox.NOTIFY_USER,
                            channel_id=row.user_id, user_id=row.user_id,
@@ -286,8 +301,9 @@ class Delivery:
             user_id=entry.author_id,
             payload={"text": (
                 f"I could not post your entry (ID {entry.id}) in <#{row.channel_id}> "
-                f"(Slack said `{error}`). It is saved; invite me with `/invite @Debrief` "
-                "and log the next one there."
+                f"({slack_failed(error, gave_up)}). It is saved: "
+                + ("your Home tab and `/debrief search` have it." if gave_up else
+                   "invite me with `/invite @Debrief` and log the next one there.")
             )},
         )
 
@@ -311,15 +327,18 @@ def _call(send: Callable[[], str | None]) -> str | None:
     try:
         return send()
     except NotYet as wait:
-        raise Retry(str(wait), counted=False) from wait
+        # Counted: a card that is never posted must not keep its entries waiting forever.
+        raise Retry(str(wait)) from wait
     except SlackApiError as error:
         status = error.response.status_code
         code = str(error.response.get("error") or f"http_{status}")
         if status == 429:
             retry_after = error.response.headers.get("Retry-After") or \
                 error.response.headers.get("retry-after")
-            raise Retry(code, float(retry_after) if retry_after else None,
-                        counted=False) from error
+            # Not counted: Slack says when to come back, and a long rate limit is no
+            # reason to give up. At least a second, so it never spins.
+            wait = max(float(retry_after), 1.0) if retry_after else None
+            raise Retry(code, wait, counted=False) from error
         if status >= 500 or code in TRANSIENT_ERRORS:
             raise Retry(code) from error
         raise Permanent(code) from error
@@ -341,6 +360,7 @@ class OutboxWorker:
         self.delivery = delivery
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._checkpointed = 0.0
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -357,6 +377,16 @@ class OutboxWorker:
             return
         self._wake.set()
 
+    def _checkpoint(self) -> None:
+        """SQLite's checkpoint, here rather than in a request's commit (bot/db)."""
+        if time.monotonic() - self._checkpointed < self.CHECKPOINT_EVERY:
+            return
+        self._checkpointed = time.monotonic()
+        try:
+            self.delivery.db.checkpoint()
+        except Exception:  # the next one, or the commits' safety net, will do it
+            log.warning("checkpoint failed", exc_info=True)
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
@@ -365,7 +395,6 @@ class OutboxWorker:
             self._thread = None
 
     def _run(self) -> None:
-        checkpointed = 0.0
         while not self._stop.is_set():
             self._wake.clear()
             self._stop.wait(self.GATHER)
@@ -373,13 +402,12 @@ class OutboxWorker:
                 while self.delivery.run_once():
                     if self._stop.is_set():
                         return
+                    self._checkpoint()  # a long drain too
                 wait = self.delivery.seconds_until_due()
-                if time.monotonic() - checkpointed >= self.CHECKPOINT_EVERY:
-                    self.delivery.db.checkpoint()
-                    checkpointed = time.monotonic()
             except Exception:
                 log.exception("outbox worker pass failed")
                 wait = self.IDLE_POLL
+            self._checkpoint()
             timeout = self.IDLE_POLL if wait is None else min(self.IDLE_POLL, wait)
             self._wake.wait(timeout=max(timeout, 0.01))
 

@@ -37,19 +37,28 @@ def post_in_channel(client: WebClient, channel: str, **body: object) -> str:
     return str(response["ts"])
 
 
-def failure_notice(row: OutboxMessage, error: str) -> str | None:
-    """What to tell the person who asked, when a card or export row fails for good."""
+def slack_failed(error: str, gave_up: bool) -> str:
+    """Why a send failed for good, in the notice: Slack refused it, or kept failing."""
+    if gave_up:
+        return f"Slack kept failing; it last said `{error}`"
+    return f"Slack said `{error}`"
+
+
+def failure_notice(row: OutboxMessage, error: str, *, gave_up: bool = False) -> str | None:
+    """What to tell the person who asked, when a card or export row fails for good:
+    refused by Slack (an invitation may help) or `gave_up` after every retry."""
     where = f"<#{row.channel_id}>"
-    invite = "Invite me with `/invite @Debrief`"
+    why = slack_failed(error, gave_up)
+    invite = "Try again in a while" if gave_up else "Invite me with `/invite @Debrief`"
     if row.action == outbox.POST_CARD:
-        return (f"I could not post your card (ID {row.card_id}) in {where} (Slack said "
-                f"`{error}`). {invite}, then open it again with `/debrief card`.")
+        return (f"I could not post your card (ID {row.card_id}) in {where} ({why}). "
+                f"{invite}, then open it again with `/debrief card`.")
     if row.action == outbox.POST_CARD_DEBRIEF:
-        return (f"I could not post the debrief of card {row.card_id} in {where} (Slack said "
-                f"`{error}`). Everything on it is saved; `/debrief export` has it too.")
+        return (f"I could not post the debrief of card {row.card_id} in {where} ({why}). "
+                "Everything on it is saved; `/debrief export` has it too.")
     if row.action == outbox.UPLOAD_EXPORT:
-        return (f"I could not share the export in {where} (Slack said `{error}`). "
-                f"{invite} and run `/debrief export` again.")
+        return (f"I could not share the export in {where} ({why}). "
+                f"{invite}, and run `/debrief export` again.")
     return None
 
 
@@ -123,9 +132,11 @@ class CardSender:
             card = cards.get_card(db, message.team_id, message.card_id or 0)
             if card is None:
                 return None
-            if card.message_ts is None:
+            if card.message_ts is None and outbox.card_on_its_way(db, card.team_id, card.id):
                 raise NotYet(f"card {card.id} is not posted yet")
             body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
+        if card.message_ts is None:  # the card could never be posted: in the channel
+            return post_in_channel(client, card.channel_id, **body)
         # In the card's thread, and shown in the channel too: the debrief is for everyone.
         return post_in_channel(client, card.channel_id, thread_ts=card.message_ts,
                                reply_broadcast=True, **body)

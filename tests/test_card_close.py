@@ -164,3 +164,26 @@ def test_deleting_an_entry_on_a_card_refreshes_its_tally(bot, fake_slack, db):
     assert "Deleted entry" in bot.slack.command("delete 1").text
     fake_slack.wait_until(lambda: updates_showing(fake_slack, "0 lessons"))
     fake_slack.wait_for("chat.delete")  # its reply leaves the thread too
+
+
+def test_a_card_that_could_never_be_posted_still_gets_its_debrief(bot, fake_slack, db):
+    bot.runtime.worker.stop()  # the card is closed before its post is even tried
+    assert "Opened card 1" in bot.slack.command("card Never shown").text
+    assert "Closed card 1" in bot.slack.command("close 1").text
+    fake_slack.fail("chat.postMessage", error="not_allowed_token_type")  # the card's post
+    bot.runtime.worker.start()
+
+    post = debrief_post(fake_slack)  # in the channel: there is no thread to put it in
+    assert post.body["channel"] == "C_TEAM" and "thread_ts" not in post.body
+    fake_slack.wait_until(lambda: not [r for r in outbox_rows(db) if r.status == "pending"],
+                          what="nothing left waiting")
+    [dm] = [c for c in fake_slack.succeeded("chat.postMessage") if c.body["channel"] == "U_ALICE"]
+    assert "I could not post your card (ID 1)" in dm.body["text"]
+    assert {r.action: r.status for r in outbox_rows(db)} == {
+        outbox.POST_CARD: "failed", outbox.UPDATE_CARD: "sent",  # nothing to update
+        outbox.POST_CARD_DEBRIEF: "sent", outbox.NOTIFY_USER: "sent"}
+
+
+def outbox_rows(db) -> list[OutboxMessage]:
+    with db.session() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

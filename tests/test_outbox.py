@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 
 from bot.db.models import Entry, OutboxMessage
@@ -164,18 +165,40 @@ def test_gives_up_after_many_attempts(db):
 
 
 def test_a_long_rate_limit_never_makes_a_post_give_up(bot, fake_slack, db, monkeypatch):
-    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 3)
-    clock = itertools.count(1000.0, 10.0)  # the pacer always has a free slot
-    bot.runtime.worker.delivery.pacer.clock = lambda: next(clock)
-    fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=6)
+    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 1)  # one counted failure would end it
+    fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
 
     bot.slack.command("win worth the wait")
 
-    calls = fake_slack.wait_for("chat.postMessage", 7)
+    calls = fake_slack.wait_for("chat.postMessage", 3)
     bot.runtime.worker.stop()
-    assert [c.ok for c in calls] == [False] * 6 + [True]
+    assert [c.ok for c in calls] == [False, False, True]
     [row] = outbox_rows(db)
     assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_a_rate_limit_is_waited_out_at_least_a_second(db):
+    slack = _RateLimited()
+    delivery = Delivery(db, lambda team: slack)
+    with freeze_time("2026-03-01 12:00:00"), db.session() as session:
+        row = outbox.enqueue(session, team_id="T1", action=outbox.NOTIFY_USER,
+                             channel_id="U1", user_id="U1", payload={"text": "hello"})
+        session.commit()
+        assert delivery.run_once() == 1
+    with db.session() as session:
+        row = session.get(OutboxMessage, row.id)
+        assert (row.status, row.attempts) == ("pending", 0)  # Retry-After: 0 is not "now"
+        assert row.next_attempt_at == datetime(2026, 3, 1, 12, 0, 1, tzinfo=UTC)
+
+
+class _RateLimited:
+    """A WebClient whose chat.postMessage answers 429 with `Retry-After: 0`."""
+
+    def chat_postMessage(self, **_: object) -> None:  # noqa: N802 (Slack's method name)
+        response = SlackResponse(client=None, http_verb="POST", api_url="chat.postMessage",
+                                 req_args={}, data={"ok": False, "error": "ratelimited"},
+                                 headers={"Retry-After": "0"}, status_code=429)
+        raise SlackApiError("ratelimited", response)
 
 
 def test_giving_up_after_many_failures_tells_the_author(bot, fake_slack, db, monkeypatch):
@@ -187,7 +210,9 @@ def test_giving_up_after_many_failures_tells_the_author(bot, fake_slack, db, mon
     dm = fake_slack.wait_for("chat.postMessage", 3)[2]
     bot.runtime.worker.stop()
     assert dm.body["channel"] == "U_ALICE"
-    assert "could not post your entry" in dm.body["text"] and "It is saved" in dm.body["text"]
+    assert dm.body["text"].startswith("I could not post your entry (ID 1)")
+    assert "Slack kept failing" in dm.body["text"] and "It is saved" in dm.body["text"]
+    assert "invite" not in dm.body["text"]  # an invitation would not help a failing Slack
     assert [r.status for r in outbox_rows(db)] == ["failed", "sent"]
 
 

@@ -160,6 +160,15 @@ def release(db: Session, ids: Collection[int]) -> None:
                .values(claimed_until=None), execution_options={"synchronize_session": False})
 
 
+def card_on_its_way(db: Session, team_id: str, card_id: int) -> bool:
+    """Whether the card's own post is still queued (or being sent): what goes in its
+    thread waits for it. Once it failed for good, nothing should wait any more."""
+    return db.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.action == POST_CARD,
+        OutboxMessage.card_id == card_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .limit(1)) is not None
+
+
 def next_due(db: Session, *, busy: Collection[str] = ()) -> datetime | None:
     """When the earliest pending row falls due, leaving out PACED rows of `busy`
     channels (they wait for the pacer, not the clock)."""
