@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 # Slack errors that say "try again later" rather than "this will never work".
 TRANSIENT_ERRORS = {
     "ratelimited",
+    "rate_limited",  # chat.postMessage: "posted too many messages"
     "internal_error",
     "fatal_error",
     "service_unavailable",

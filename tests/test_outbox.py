@@ -78,6 +78,15 @@ def test_a_connection_failure_is_retried(database_url, fake_slack, db):
     assert outbox_rows(db)[0].status == "sent"
 
 
+def test_posting_too_many_messages_is_retried_not_given_up(bot, fake_slack, db):
+    fake_slack.fail("chat.postMessage", error="rate_limited")  # a 200 with ok: false
+    bot.slack.command("win after a pause")
+    calls = fake_slack.wait_for("chat.postMessage", 2)
+    bot.runtime.worker.stop()
+    assert [c.ok for c in calls] == [False, True]
+    assert [r.status for r in outbox_rows(db)] == ["sent"]
+
+
 def test_a_permanent_error_stops_retrying_and_tells_the_author(bot, fake_slack, db):
     fake_slack.fail("chat.postMessage", error="channel_not_found")
     bot.slack.command("win in a channel I cannot see", channel="C_GONE")
