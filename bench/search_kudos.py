@@ -133,6 +133,8 @@ def load_sqlite(url: str, entries: list[dict], applause: list[dict]) -> None:
         connection.exec_driver_sql(f"DROP TABLE {fulltext.FTS_TABLE}")
         for statement in fulltext.SQLITE_CREATE:
             connection.exec_driver_sql(statement)
+        for statement in fulltext.SQLITE_DEFER[1:]:  # the triggers as migration 0008 left them
+            connection.exec_driver_sql(statement)
         connection.exec_driver_sql("ANALYZE")
     engine.dispose()
 

@@ -378,13 +378,19 @@ class OutboxWorker:
             return
         self._wake.set()
 
-    def _checkpoint(self) -> None:
-        """SQLite's checkpoint, here rather than in a request's commit (bot/db)."""
+    def _upkeep(self) -> None:
+        """SQLite's work kept out of requests' commits (bot/db): indexing the entries just
+        logged, and the write-ahead log's checkpoint."""
+        db = self.delivery.db
+        try:
+            db.index_pending()  # a search would do it otherwise, before it looks
+        except Exception:
+            log.warning("indexing new entries failed", exc_info=True)
         if time.monotonic() - self._checkpointed < self.CHECKPOINT_EVERY:
             return
         self._checkpointed = time.monotonic()
         try:
-            self.delivery.db.checkpoint()
+            db.checkpoint()
         except Exception:  # the next one, or the commits' safety net, will do it
             log.warning("checkpoint failed", exc_info=True)
 
@@ -403,12 +409,12 @@ class OutboxWorker:
                 while self.delivery.run_once():
                     if self._stop.is_set():
                         return
-                    self._checkpoint()  # a long drain too
+                    self._upkeep()  # a long drain too
                 wait = self.delivery.seconds_until_due()
             except Exception:
                 log.exception("outbox worker pass failed")
                 wait = self.IDLE_POLL
-            self._checkpoint()
+            self._upkeep()
             timeout = self.IDLE_POLL if wait is None else min(self.IDLE_POLL, wait)
             self._wake.wait(timeout=max(timeout, 0.01))
 

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from alembic import command as alembic
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.app import BOT_SCOPES
 from bot.config import load_settings
-from bot.db import Database
+from bot.db import Database, fulltext
 from bot.db.fulltext import include_object
-from bot.db.models import Base
+from bot.db.migrate import alembic_config, upgrade
+from bot.db.models import Base, Entry
 from bot.delivery import OutboxWorker
 from tests.kit.bot_server import BotServer, bot_settings
 
@@ -96,6 +98,41 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     database.dispose()
+
+
+def test_indexing_after_the_commit_migrates_both_ways(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+
+    def log(text: str) -> None:
+        database = Database(url)
+        with database.session() as session:
+            session.add(Entry(team_id="T1", channel_id="C1", author_id="U1", kind="win",
+                              text=text, visibility="team", tags=""))
+            session.commit()
+        database.dispose()
+
+    def found(word: str) -> list[str]:
+        database = Database(url)
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(f"INSERT INTO {fulltext.FTS_TABLE}({fulltext.FTS_TABLE},"
+                                       " rank) VALUES ('integrity-check', 1)")
+            texts = connection.exec_driver_sql(
+                f"SELECT entries.text FROM entries JOIN {fulltext.FTS_TABLE} ON entries.id = "
+                f"{fulltext.FTS_TABLE}.rowid WHERE {fulltext.FTS_TABLE} MATCH ?",
+                (word,)).scalars().all()
+        database.dispose()
+        return texts
+
+    upgrade(url, "0007")
+    log("indexed at once by 0007")
+    upgrade(url)
+    assert found("indexed") == ["indexed at once by 0007"]  # kept across the upgrade
+    log("noted by 0008, indexed later")
+    alembic.downgrade(alembic_config(url), "0007")  # indexes what was waiting
+    assert found("noted") == ["noted by 0008, indexed later"]
+    log("indexed at once again")
+    assert found("again") == ["indexed at once again"]
+    upgrade(url)
 
 
 def test_sqlite_commits_leave_the_checkpoint_to_the_worker(tmp_path):

@@ -9,6 +9,7 @@ import threading
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import fulltext
 from bot.db.direct import Direct, ping_after_idle
 
 # A pooled PostgreSQL connection idle this long is checked before it is used again.
@@ -119,6 +120,20 @@ class Database:
         with self.direct.read() as cursor:
             return cursor.one(self.direct.statement(
                 "wal:checkpoint", lambda _: text("PRAGMA wal_checkpoint(PASSIVE)")), {})
+
+    def index_pending(self) -> None:
+        """SQLite: index the entries logged since the last time (bot/db/fulltext.py), in a
+        short write transaction of its own; nothing to do when none are waiting."""
+        if self.direct.dialect != "sqlite":
+            return
+        with self.direct.read() as cursor:
+            if cursor.one(self.direct.statement(
+                    "fts:any", lambda _: text(fulltext.SQLITE_ANY_PENDING)), {}) is None:
+                return
+        with self.direct.write() as cursor:
+            for n, statement in enumerate(fulltext.SQLITE_CATCH_UP):
+                cursor.run(self.direct.statement(f"fts:catch-up:{n}",
+                                                 lambda _, sql=statement: text(sql)), {})
 
     def ping(self) -> bool:
         try:

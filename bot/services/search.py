@@ -159,6 +159,7 @@ Scored = list[tuple[int, datetime, float]]
 
 def _sqlite(db: Session, team_id: str, words: list[str], match_all: bool,
             where: list[ColumnElement[bool]]) -> Scored:
+    fulltext.catch_up(db.connection())  # what was just logged is found too
     # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
     match = (" " if match_all else " OR ").join(f'"{word}"' for word in words)
     match = f'team_id : "{team_id}" AND {{text tags}} : ({match})'
