@@ -192,6 +192,7 @@ class Delivery:
                                **entry_message(entry, card.title))
 
     def _related_lessons(self, client: WebClient, message: OutboxMessage) -> str | None:
+        self.db.index_pending()  # committed here: the read-only session below rolls back
         with self.db.session() as db:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
             earlier = search.related(db, entry) if entry is not None else []
@@ -223,6 +224,7 @@ class Delivery:
         return response["ts"]
 
     def _confirm_entry(self, client: WebClient, message: OutboxMessage) -> str | None:
+        self.db.index_pending()  # as in _related_lessons
         with self.db.session() as db:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
             # Rendered at send time: earlier entries that look related, for the author.

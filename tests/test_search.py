@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db import fulltext
 from bot.db.models import Applause, Entry, Kind, OutboxMessage
@@ -263,3 +263,23 @@ def test_a_deleted_entry_and_its_reused_id_keep_the_index_whole(database_url, db
         viewer = Viewer("T0001", "U_BOB", "C_TEAM")
         assert [e.text for e in find(session, viewer, "certificate")] == ["Renew the certificate"]
         assert find(session, viewer, "secret") == []
+
+
+def test_an_entry_changed_before_it_is_indexed_is_indexed_as_it_now_reads(database_url, db):
+    sqlite_only(database_url)  # nothing edits entries yet; the trigger must still be right
+    with db.session() as session:
+        entry_id = entries.log_now(db.direct, session, NewEntry(
+            team_id="T0001", channel_id="C_TEAM", author_id="U_BOB", kind=Kind.WIN,
+            text="Draft wording")).id
+        session.execute(update(Entry).where(Entry.id == entry_id)
+                        .values(text="Final wording", tags="final"))
+        session.commit()
+    db.index_pending()
+    with db.session() as session:  # and changed again once it is in the index
+        session.execute(update(Entry).where(Entry.id == entry_id).values(text="Last wording"))
+        session.commit()
+    index_is_whole(db)
+    with db.session() as session:
+        viewer = Viewer("T0001", "U_BOB", "C_TEAM")
+        assert [e.text for e in find(session, viewer, "last")] == ["Last wording"]
+        assert find(session, viewer, "draft") == [] and find(session, viewer, "final") != []

@@ -6,9 +6,13 @@ entry, so it happens after the commit (since 0008): the insert trigger only note
 in `entries_fts_pending`, and `catch_up` indexes what is noted, from the outbox worker
 between passes and from every search before it looks (so a search always finds what was
 just logged). The delete and update triggers touch the index only for entries already in
-it: FTS5 must be told exactly what it holds. PostgreSQL: a generated `tsvector` column with a
-GIN index. Both index the workspace too (FTS5: a `team_id` column; PostgreSQL: a lexeme
-`@T…` no text can produce), so a search walks its own workspace's matches only; on
+it: FTS5 must be told exactly what it holds. So catch up before FTS5's 'integrity-check'
+(it counts noted entries as missing), and never 'rebuild' without emptying the pending
+table in the same transaction (catch-up would index those entries twice).
+
+PostgreSQL: a generated `tsvector` column with a GIN index. Both index the workspace too
+(FTS5: a `team_id` column; PostgreSQL: a lexeme `@T…` no text can produce), so a search
+walks its own workspace's matches only; on
 PostgreSQL, who may see an entry is indexed the same way (`org@T…`, `#channel`,
 `!author`), so the GIN index hands back (nearly) only the matches the searcher may see.
 Both are made by a migration with raw DDL, which Alembic's autogenerate cannot see in
