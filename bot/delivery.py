@@ -23,6 +23,7 @@ from bot.senders import (
     CardSender,
     ExportSender,
     NotYet,
+    card_thread,
     failure_notice,
     post_in_channel,
     slack_failed,
@@ -177,18 +178,13 @@ class Delivery:
             entry = entries.get_entry(db, message.team_id, message.entry_id or 0)
             card = cards.get_card(db, message.team_id, entry.card_id) \
                 if entry is not None and entry.card_id is not None else None
-            waits = card is not None and card.message_ts is None and \
-                outbox.card_on_its_way(db, card.team_id, card.id)
+            thread = card_thread(db, card) if card is not None else None
         if entry is None:
             return None  # deleted before it was posted: nothing to show
-        if card is None:
-            return post_in_channel(client, message.channel_id, **entry_message(entry))
-        if waits:
-            raise NotYet(f"card {card.id} is not posted yet")
-        if card.message_ts is None:  # the card could never be posted: post in the channel
+        if card is None or thread is None:
             return post_in_channel(client, message.channel_id, **entry_message(entry))
         # An entry on a card is a reply in the card's thread.
-        return post_in_channel(client, message.channel_id, thread_ts=card.message_ts,
+        return post_in_channel(client, message.channel_id, thread_ts=thread,
                                **entry_message(entry, card.title))
 
     def _related_lessons(self, client: WebClient, message: OutboxMessage) -> str | None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Card, OutboxMessage
@@ -64,6 +65,14 @@ def failure_notice(row: OutboxMessage, error: str, *, gave_up: bool = False) -> 
 
 class NotYet(Exception):
     """The row depends on a message not posted yet (a card's): try again later."""
+
+
+def card_thread(db: Session, card: Card) -> str | None:
+    """The card's message, to reply in its thread; None when the card could never be
+    posted (post in the channel instead). NotYet while its own post is still queued."""
+    if card.message_ts is None and outbox.card_on_its_way(db, card.team_id, card.id):
+        raise NotYet(f"card {card.id} is not posted yet")
+    return card.message_ts
 
 
 class CardSender:
@@ -132,13 +141,12 @@ class CardSender:
             card = cards.get_card(db, message.team_id, message.card_id or 0)
             if card is None:
                 return None
-            if card.message_ts is None and outbox.card_on_its_way(db, card.team_id, card.id):
-                raise NotYet(f"card {card.id} is not posted yet")
+            thread = card_thread(db, card)
             body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
-        if card.message_ts is None:  # the card could never be posted: in the channel
+        if thread is None:
             return post_in_channel(client, card.channel_id, **body)
         # In the card's thread, and shown in the channel too: the debrief is for everyone.
-        return post_in_channel(client, card.channel_id, thread_ts=card.message_ts,
+        return post_in_channel(client, card.channel_id, thread_ts=thread,
                                reply_broadcast=True, **body)
 
 

@@ -11,6 +11,7 @@ from bot.db.models import Applause, Card, Entry, OutboxMessage
 from bot.services import cards, outbox
 from tests.kit.slack_requests import reaction
 from tests.test_cards import add_from_card, card_row, open_card, updates_showing
+from tests.test_outbox import outbox_rows
 
 
 @pytest.fixture(autouse=True)
@@ -182,8 +183,3 @@ def test_a_card_that_could_never_be_posted_still_gets_its_debrief(bot, fake_slac
     assert {r.action: r.status for r in outbox_rows(db)} == {
         outbox.POST_CARD: "failed", outbox.UPDATE_CARD: "sent",  # nothing to update
         outbox.POST_CARD_DEBRIEF: "sent", outbox.NOTIFY_USER: "sent"}
-
-
-def outbox_rows(db) -> list[OutboxMessage]:
-    with db.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

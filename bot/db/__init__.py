@@ -123,17 +123,16 @@ class Database:
 
     def index_pending(self) -> None:
         """SQLite: index the entries logged since the last time (bot/db/fulltext.py), in a
-        short write transaction of its own; nothing to do when none are waiting."""
+        short write transaction of its own; when none are waiting, a look that takes no
+        lock, as the worker does this after every pass."""
         if self.direct.dialect != "sqlite":
             return
         with self.direct.read() as cursor:
             if cursor.one(self.direct.statement(
                     "fts:any", lambda _: text(fulltext.SQLITE_ANY_PENDING)), {}) is None:
                 return
-        with self.direct.write() as cursor:
-            for n, statement in enumerate(fulltext.SQLITE_CATCH_UP):
-                cursor.run(self.direct.statement(f"fts:catch-up:{n}",
-                                                 lambda _, sql=statement: text(sql)), {})
+        with self.engine.begin() as connection:  # the writer lock, BEGIN IMMEDIATE
+            fulltext.catch_up(connection)
 
     def ping(self) -> bool:
         try:

@@ -12,9 +12,9 @@ table in the same transaction (catch-up would index those entries twice).
 
 PostgreSQL: a generated `tsvector` column with a GIN index. Both index the workspace too
 (FTS5: a `team_id` column; PostgreSQL: a lexeme `@T…` no text can produce), so a search
-walks its own workspace's matches only; on
-PostgreSQL, who may see an entry is indexed the same way (`org@T…`, `#channel`,
-`!author`), so the GIN index hands back (nearly) only the matches the searcher may see.
+walks its own workspace's matches only; on PostgreSQL, who may see an entry is indexed the
+same way (`org@T…`, `#channel`, `!author`), so the GIN index hands back (nearly) only the
+matches the searcher may see.
 Both are made by a migration with raw DDL, which Alembic's autogenerate cannot see in
 the models: `include_object` keeps them out of the models/migrations comparison.
 """
