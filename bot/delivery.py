@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
+from bot.ids import OutboxAction
 from bot.pacing import ChannelPacer
 from bot.rotation_delivery import RotationSender
 from bot.senders import (
@@ -75,16 +76,16 @@ class Delivery:
         self.retry_base = retry_base
         self.pacer = ChannelPacer()
         self.handlers: dict[str, Callable[[WebClient, OutboxMessage], str | None]] = {
-            outbox.POST_ENTRY: self._post_entry,
-            outbox.DELETE_MESSAGE: self._delete_message,
-            outbox.NOTIFY_USER: self._notify_user,
-            outbox.CONFIRM_ENTRY: self._confirm_entry,
-            outbox.PUBLISH_HOME: self._publish_home,
-            outbox.EPHEMERAL: self._ephemeral,
+            OutboxAction.POST_ENTRY: self._post_entry,
+            OutboxAction.DELETE_MESSAGE: self._delete_message,
+            OutboxAction.NOTIFY_USER: self._notify_user,
+            OutboxAction.CONFIRM_ENTRY: self._confirm_entry,
+            OutboxAction.PUBLISH_HOME: self._publish_home,
+            OutboxAction.EPHEMERAL: self._ephemeral,
             **CardSender(db).handlers(),
             **ExportSender(db).handlers(),
-            outbox.POST_DIGEST: self._post_digest,
-            outbox.RELATED_LESSONS: self._related_lessons,
+            OutboxAction.POST_DIGEST: self._post_digest,
+            OutboxAction.RELATED_LESSONS: self._related_lessons,
         }
         self.rotation = RotationSender(db)
         self.handlers.update(self.rotation.handlers())
@@ -154,7 +155,7 @@ class Delivery:
             row = db.get(OutboxMessage, message.id)
             if row is not None:
                 outbox.mark_sent(row, result_ts)
-                if message.action == outbox.POST_ENTRY and result_ts:
+                if message.action == OutboxAction.POST_ENTRY and result_ts:
                     self._record_entry_message(db, message, result_ts)
                 self.rotation.record(db, message, result_ts)
                 db.commit()
@@ -164,9 +165,9 @@ class Delivery:
         """A row that will not be sent (refused, or `gave_up` after every retry): tell
         whoever asked, in the same transaction."""
         self._tell_author_it_failed(db, row, error, gave_up)
-        if row.action == outbox.POST_DIGEST:
+        if row.action == OutboxAction.POST_DIGEST:
             self._tell_digest_owner_it_failed(db, row, error, gave_up)
-        if row.action == outbox.POST_CARD and row.card_id is not None:
+        if row.action == OutboxAction.POST_CARD and row.card_id is not None:
             # Never shown: close it, so its title is free to open again and entries
             # meant for it are posted in the channel instead.
             cards.abandon(db, row.team_id, row.card_id)
@@ -262,7 +263,7 @@ class Delivery:
             entry.message_ts = ts
         else:
             # Deleted while we were posting: take the fresh message down again.
-            outbox.enqueue(db, team_id=message.team_id, action=outbox.DELETE_MESSAGE,
+            outbox.enqueue(db, team_id=message.team_id, action=OutboxAction.DELETE_MESSAGE,
                            channel_id=message.channel_id, target_ts=ts)
 
     def _tell_digest_owner_it_failed(self, db, row: OutboxMessage, error: str,  # type: ignore[no-untyped-def]
@@ -274,7 +275,7 @@ class Delivery:
             "Invite me with `/invite @Debrief` there, or move it with "
             "`/debrief digest #channel weekly DAY HH:MM`.")
         outbox.enqueue(
-            db, team_id=row.team_id, action=outbox.NOTIFY_USER, channel_id=owner,
+            db, team_id=row.team_id, action=OutboxAction.NOTIFY_USER, channel_id=owner,
             user_id=owner,
             payload={"text": (
                 f"I could not post this week's organisation digest in <#{row.channel_id}> "
@@ -286,17 +287,17 @@ class Delivery:
                                gave_up: bool) -> None:
         notice = failure_notice(row, error, gave_up=gave_up)
         if notice is not None and row.user_id:
-            outbox.enqueue(db, team_id=row.team_id, action=outbox.NOTIFY_USER,
+            outbox.enqueue(db, team_id=row.team_id, action=OutboxAction.NOTIFY_USER,
                            channel_id=row.user_id, user_id=row.user_id,
                            payload={"text": notice})
             return
-        if row.action != outbox.POST_ENTRY or row.entry_id is None:
+        if row.action != OutboxAction.POST_ENTRY or row.entry_id is None:
             return
         entry = entries.get_entry(db, row.team_id, row.entry_id)
         if entry is None:
             return
         outbox.enqueue(
-            db, team_id=row.team_id, action=outbox.NOTIFY_USER, channel_id=entry.author_id,
+            db, team_id=row.team_id, action=OutboxAction.NOTIFY_USER, channel_id=entry.author_id,
             user_id=entry.author_id,
             payload={"text": (
                 f"I could not post your entry (ID {entry.id}) in <#{row.channel_id}> "

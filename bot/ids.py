@@ -51,6 +51,28 @@ class Action(enum.StrEnum):
     CARD_ADD_OPPORTUNITY = "card_add_opportunity"
     CARD_ADD_LESSON = "card_add_lesson"
 
+class OutboxAction(enum.StrEnum):
+    """What an outbox row asks of Slack; bot/outbox/ has one sender per surface for them."""
+
+    POST_ENTRY = "post_entry"
+    DELETE_MESSAGE = "delete_message"
+    NOTIFY_USER = "notify_user"  # payload {"text"}: a DM to user_id
+    CONFIRM_ENTRY = "confirm_entry"
+    RELATED_LESSONS = "related_lessons"
+    EPHEMERAL = "ephemeral"  # payload {"text"}: a message only user_id sees in channel_id
+    PUBLISH_HOME = "publish_home"  # channel_id and user_id: the person whose Home it is
+    POST_CARD = "post_card"
+    UPDATE_CARD = "update_card"
+    POST_CARD_DEBRIEF = "post_card_debrief"
+    UPLOAD_EXPORT = "upload_export"
+    POST_DIGEST = "post_digest"
+    ROTATION_REMINDER = "rotation_reminder"
+    ROTATION_UPDATE = "rotation_update"
+    ROTATION_DM = "rotation_dm"
+    ROTATION_NOTICE = "rotation_notice"
+    ROTATION_SCHEDULE = "rotation_schedule"
+
+
 # --- /hope and forget-me ---
 
 HOPE_COMMAND = "/hope"

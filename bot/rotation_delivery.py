@@ -23,6 +23,7 @@ from bot.db.models import (
     TurnStatus,
     utcnow,
 )
+from bot.ids import OutboxAction
 from bot.senders import post_in_channel
 from bot.services import outbox, rotation, turns
 from bot.services.errors import UserError
@@ -42,23 +43,23 @@ class RotationSender:
 
     def handlers(self) -> dict[str, Callable[[WebClient, OutboxMessage], str | None]]:
         return {
-            outbox.ROTATION_REMINDER: self.post_reminder,
-            outbox.ROTATION_UPDATE: self.update_reminder,
-            outbox.ROTATION_DM: self.send_dm,
-            outbox.ROTATION_NOTICE: self.notice,
-            outbox.ROTATION_SCHEDULE: self.schedule,
+            OutboxAction.ROTATION_REMINDER: self.post_reminder,
+            OutboxAction.ROTATION_UPDATE: self.update_reminder,
+            OutboxAction.ROTATION_DM: self.send_dm,
+            OutboxAction.ROTATION_NOTICE: self.notice,
+            OutboxAction.ROTATION_SCHEDULE: self.schedule,
         }
 
     def record(self, db: Session, message: OutboxMessage, ts: str | None) -> None:
         """After a reminder is posted: keep its ts, then DM whoever it names."""
-        if message.action != outbox.ROTATION_REMINDER or not ts:
+        if message.action != OutboxAction.ROTATION_REMINDER or not ts:
             return
         turn = db.get(Turn, (message.payload or {}).get("turn_id"))
         if turn is None:
             return
         turn.message_ts = ts
         if turn.user_id and turn.status in turns.OPEN:
-            outbox.enqueue(db, team_id=turn.team_id, action=outbox.ROTATION_DM,
+            outbox.enqueue(db, team_id=turn.team_id, action=OutboxAction.ROTATION_DM,
                            channel_id=turn.user_id, user_id=turn.user_id,
                            payload={"turn_id": turn.id})
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Card, OutboxMessage
+from bot.ids import OutboxAction
 from bot.services import cards, export, outbox
 from bot.views.cards import card_debrief, card_message
 from bot.views.export import EXTENSIONS, render
@@ -51,13 +52,13 @@ def failure_notice(row: OutboxMessage, error: str, *, gave_up: bool = False) -> 
     where = f"<#{row.channel_id}>"
     why = slack_failed(error, gave_up)
     invite = "Try again in a while" if gave_up else "Invite me with `/invite @Debrief`"
-    if row.action == outbox.POST_CARD:
+    if row.action == OutboxAction.POST_CARD:
         return (f"I could not post your card (ID {row.card_id}) in {where} ({why}). "
                 f"{invite}, then open it again with `/debrief card`.")
-    if row.action == outbox.POST_CARD_DEBRIEF:
+    if row.action == OutboxAction.POST_CARD_DEBRIEF:
         return (f"I could not post the debrief of card {row.card_id} in {where} ({why}). "
                 "Everything on it is saved; `/debrief export` has it too.")
-    if row.action == outbox.UPLOAD_EXPORT:
+    if row.action == OutboxAction.UPLOAD_EXPORT:
         return (f"I could not share the export in {where} ({why}). "
                 f"{invite}, and run `/debrief export` again.")
     return None
@@ -84,9 +85,9 @@ class CardSender:
 
     def handlers(self) -> dict[str, Handler]:
         return {
-            outbox.POST_CARD: self.post_card,
-            outbox.UPDATE_CARD: self.update_card,
-            outbox.POST_CARD_DEBRIEF: self.post_debrief,
+            OutboxAction.POST_CARD: self.post_card,
+            OutboxAction.UPDATE_CARD: self.update_card,
+            OutboxAction.POST_CARD_DEBRIEF: self.post_debrief,
         }
 
     def _render(self, message: OutboxMessage) -> tuple[Card, int, dict] | None:
@@ -157,7 +158,7 @@ class ExportSender:
         self.db = db
 
     def handlers(self) -> dict[str, Handler]:
-        return {outbox.UPLOAD_EXPORT: self.upload}
+        return {OutboxAction.UPLOAD_EXPORT: self.upload}
 
     def upload(self, client: WebClient, message: OutboxMessage) -> str | None:
         fmt = (message.payload or {}).get("format", "csv")

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Applause, Card, Entry, OutboxMessage
-from bot.services import cards, outbox
+from bot.ids import OutboxAction
+from bot.services import cards
 from tests.kit.slack_requests import reaction
 from tests.test_cards import add_from_card, card_row, open_card, updates_showing
 from tests.test_outbox import outbox_rows
@@ -95,7 +96,7 @@ def test_closing_twice_says_so_and_posts_one_debrief(bot, fake_slack, db):
     bot.runtime.worker.stop()
     with db.session() as session:
         debriefs = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.action == outbox.POST_CARD_DEBRIEF)).all()
+            OutboxMessage.action == OutboxAction.POST_CARD_DEBRIEF)).all()
     assert len(debriefs) == 1
     assert len([c for c in fake_slack.calls_to("chat.postMessage")
                 if "Debrief of" in c.blocks_text()]) == 1
@@ -181,5 +182,5 @@ def test_a_card_that_could_never_be_posted_still_gets_its_debrief(bot, fake_slac
     [dm] = [c for c in fake_slack.succeeded("chat.postMessage") if c.body["channel"] == "U_ALICE"]
     assert "I could not post your card (ID 1)" in dm.body["text"]
     assert {r.action: r.status for r in outbox_rows(db)} == {
-        outbox.POST_CARD: "failed", outbox.UPDATE_CARD: "sent",  # nothing to update
-        outbox.POST_CARD_DEBRIEF: "sent", outbox.NOTIFY_USER: "sent"}
+        OutboxAction.POST_CARD: "failed", OutboxAction.UPDATE_CARD: "sent",  # nothing to update
+        OutboxAction.POST_CARD_DEBRIEF: "sent", OutboxAction.NOTIFY_USER: "sent"}

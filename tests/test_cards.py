@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Applause, Card, Entry, OutboxMessage
-from bot.services import cards, outbox
+from bot.ids import OutboxAction
+from bot.services import cards
 from tests.kit.slack_requests import fill, reaction
 
 
@@ -168,7 +169,7 @@ def test_a_burst_of_entries_costs_few_updates(bot, fake_slack, db, monkeypatch):
     assert len(fake_slack.calls_to("chat.update")) <= 2  # not one per entry
     with db.session() as session:
         refreshes = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.action == outbox.UPDATE_CARD)).all()
+            OutboxMessage.action == OutboxAction.UPDATE_CARD)).all()
         assert len(refreshes) <= 2
         assert session.get(Card, card.id).shown_revision == session.get(Card, card.id).revision
 
@@ -256,7 +257,7 @@ def test_applause_elsewhere_costs_no_update(bot, fake_slack, db):
     with db.session() as session:
         assert session.scalars(select(Applause)).one().message_ts == ts  # it did count
         assert session.scalars(select(OutboxMessage).where(
-            OutboxMessage.action == outbox.UPDATE_CARD)).all() == []
+            OutboxMessage.action == OutboxAction.UPDATE_CARD)).all() == []
 
 
 def test_applause_on_a_card_message_counts_for_its_opener_and_refreshes_it(bot, fake_slack, db):

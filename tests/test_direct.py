@@ -13,7 +13,8 @@ from sqlalchemy.pool import NullPool
 import bot.db
 from bot.db import Database
 from bot.db.models import Entry, OutboxMessage
-from bot.services import entries, outbox
+from bot.ids import OutboxAction
+from bot.services import entries
 from bot.services.entries import NewEntry
 
 
@@ -34,7 +35,7 @@ def test_an_entry_written_directly_reads_back_as_the_orm_wrote_it(db):
     assert (stored.text, stored.tags, stored.kind, stored.visibility, stored.anonymous) == \
         ("win shipped it #release", "release", "win", "team", False)
     assert (call.action, call.entry_id, call.status, call.attempts, call.user_id) == \
-        (outbox.POST_ENTRY, entry.id, "pending", 0, "U1")
+        (OutboxAction.POST_ENTRY, entry.id, "pending", 0, "U1")
     assert call.next_attempt_at == stored.created_at
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.db.models import Entry, OutboxMessage
 from bot.delivery import Delivery
+from bot.ids import OutboxAction
 from bot.services import outbox
 from tests.kit.bot_server import BotServer, bot_settings
 
@@ -31,7 +32,7 @@ def test_500_twice_then_429_ends_with_exactly_one_post(bot, fake_slack, db):
     bot.runtime.worker.stop()
     assert [c.ok for c in calls] == [False, False, False, True]
     assert len(fake_slack.succeeded("chat.postMessage")) == 1
-    [row] = [r for r in outbox_rows(db) if r.action == outbox.POST_ENTRY]
+    [row] = [r for r in outbox_rows(db) if r.action == OutboxAction.POST_ENTRY]
     assert (row.status, row.attempts) == ("sent", 3)  # the rate limit used up none
     with db.session() as session:
         assert session.scalars(select(Entry.message_ts)).one() == row.result_ts
@@ -114,7 +115,7 @@ def test_two_workers_never_send_the_same_row(database_url, fake_slack, db):
                           kind="win", text=f"win {n}", visibility="team")
             session.add(entry)
             session.flush()
-            outbox.enqueue(session, team_id="T0001", action=outbox.POST_ENTRY,
+            outbox.enqueue(session, team_id="T0001", action=OutboxAction.POST_ENTRY,
                            channel_id=entry.channel_id, entry_id=entry.id)
         session.commit()
     from bot.runtime import SlackClients
@@ -146,7 +147,7 @@ def test_backoff_grows_and_is_capped():
 
 def test_retry_after_wins_over_backoff_and_leases_expire(db):
     with freeze_time("2026-03-01 12:00:00"), db.session() as session:
-        row = outbox.enqueue(session, team_id="T1", action=outbox.POST_ENTRY, channel_id="C1")
+        row = outbox.enqueue(session, team_id="T1", action=OutboxAction.POST_ENTRY, channel_id="C1")
         session.commit()
         [claimed] = outbox.claim_due(session)
         assert outbox.claim_due(session) == []  # leased to the first claimer
@@ -167,7 +168,7 @@ def test_retry_after_wins_over_backoff_and_leases_expire(db):
 
 def test_gives_up_after_many_attempts(db):
     with db.session() as session:
-        row = outbox.enqueue(session, team_id="T1", action=outbox.POST_ENTRY, channel_id="C1")
+        row = outbox.enqueue(session, team_id="T1", action=OutboxAction.POST_ENTRY, channel_id="C1")
         row.attempts = outbox.MAX_ATTEMPTS - 1
         outbox.mark_retry(row, "internal_error", base=1.0)
         assert row.status == "failed"
@@ -190,7 +191,7 @@ def test_a_rate_limit_is_waited_out_at_least_a_second(db):
     slack = _RateLimited()
     delivery = Delivery(db, lambda team: slack)
     with freeze_time("2026-03-01 12:00:00"), db.session() as session:
-        row = outbox.enqueue(session, team_id="T1", action=outbox.NOTIFY_USER,
+        row = outbox.enqueue(session, team_id="T1", action=OutboxAction.NOTIFY_USER,
                              channel_id="U1", user_id="U1", payload={"text": "hello"})
         session.commit()
         assert delivery.run_once() == 1
@@ -279,7 +280,7 @@ def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db
     texts = [p.body["text"] for p in posts]
     assert [t.endswith(f"backlog {n}") for n, t in enumerate(texts)] == [True] * 6
     assert len(fake_slack.calls_to("chat.postMessage")) == 6
-    assert {r.status for r in outbox_rows(db) if r.action == outbox.POST_ENTRY} == {"sent"}
+    assert {r.status for r in outbox_rows(db) if r.action == OutboxAction.POST_ENTRY} == {"sent"}
 
 
 def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
@@ -292,7 +293,7 @@ def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
     delivery.pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0])
     with db.session() as session:
         for n in range(30):
-            outbox.enqueue(session, team_id="T0001", action=outbox.NOTIFY_USER,
+            outbox.enqueue(session, team_id="T0001", action=OutboxAction.NOTIFY_USER,
                            channel_id="C_BUSY", user_id="U_ALICE", payload={"text": f"#{n}"})
         session.commit()
     leased: list[int] = []
@@ -322,7 +323,7 @@ def test_a_claim_leases_no_more_than_its_limit(db):
     # updated row, leasing far past the limit while the table has no statistics yet.
     with db.session() as session:
         for n in range(15):
-            outbox.enqueue(session, team_id="T1", action=outbox.EPHEMERAL, channel_id=f"C{n}",
+            outbox.enqueue(session, team_id="T1", action=OutboxAction.EPHEMERAL, channel_id=f"C{n}",
                            user_id="U1", payload={"text": str(n)})
         session.commit()
         assert len(outbox.claim_due(session, limit=4)) == 4

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.db.models import utcnow
-from bot.ids import Action, Callback
+from bot.ids import Action, Callback, OutboxAction
 from bot.listeners import Deps, rotation_settings
 from bot.listeners.commands import Call, split, subcommand
 from bot.listeners.slack_text import typed_text
@@ -102,7 +102,7 @@ def set_schedule(call: Call, rest: str) -> str:
     # No zone given: the caller's Slack zone needs users.info, which waits for the ack.
     # Nothing changes until it is known; the outbox applies it and tells the caller.
     rotation.check_schedulable(call.db, call.team_id, call.channel_id)
-    outbox.enqueue(call.db, team_id=call.team_id, action=outbox.ROTATION_SCHEDULE,
+    outbox.enqueue(call.db, team_id=call.team_id, action=OutboxAction.ROTATION_SCHEDULE,
                    channel_id=call.channel_id, user_id=call.user_id,
                    payload={"days": plan.days, "meeting_time": plan.meeting_time,
                             "lead_minutes": plan.lead_minutes})
@@ -215,7 +215,7 @@ def on_button(ack: Ack, body: dict, context: BoltContext) -> None:
     except UserError as error:
         db.rollback()
         channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id")
-        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_NOTICE, channel_id=channel,
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.ROTATION_NOTICE, channel_id=channel,
                        user_id=user_id, payload={"text": f":warning: {error}"})
     db.commit()
     deps.wake_outbox()

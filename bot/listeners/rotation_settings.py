@@ -7,7 +7,7 @@ import json
 
 from slack_bolt import Ack, BoltContext
 
-from bot.ids import Action, Block
+from bot.ids import Action, Block, OutboxAction
 from bot.services import outbox, rotation, schedule
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
@@ -61,10 +61,10 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
     if plan.tz_name:
         rotation.apply_schedule(db, team_id, channel_id, user_id, plan)
         text = schedule_confirmation(plan, rota.next_meeting_at)
-        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_NOTICE,
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.ROTATION_NOTICE,
                        channel_id=channel_id, user_id=user_id, payload={"text": text})
     else:
-        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_SCHEDULE,
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.ROTATION_SCHEDULE,
                        channel_id=channel_id, user_id=user_id,
                        payload={"days": days, "meeting_time": meeting_time,
                                 "lead_minutes": plan.lead_minutes})

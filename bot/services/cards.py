@@ -26,6 +26,7 @@ from bot.db.models import (
     Visibility,
     utcnow,
 )
+from bot.ids import OutboxAction
 from bot.services import outbox
 from bot.services.errors import UserError
 
@@ -86,7 +87,7 @@ def open_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
                 status=CardStatus.OPEN, revision=0, shown_revision=0, created_at=utcnow())
     db.add(card)
     db.flush()
-    outbox.enqueue(db, team_id=team_id, action=outbox.POST_CARD, channel_id=channel_id,
+    outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_CARD, channel_id=channel_id,
                    card_id=card.id, user_id=user_id)
     db.commit()
     return card
@@ -156,7 +157,7 @@ def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
     card.closed_by = user_id
     card.closed_at = utcnow()
     changed(db, team_id, card.id, delay=timedelta(0))
-    outbox.enqueue(db, team_id=team_id, action=outbox.POST_CARD_DEBRIEF,
+    outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_CARD_DEBRIEF,
                    channel_id=card.channel_id, card_id=card.id, user_id=user_id)
     db.commit()
     return card
@@ -188,14 +189,14 @@ def refresh_from(card_id: Any, channel_id: Any, *where: Any) -> Any:
     now = bindparam("now", type_=OutboxMessage.created_at.type)
     columns = {
         "team_id": bindparam("team_id", type_=OutboxMessage.team_id.type),
-        "action": literal(outbox.UPDATE_CARD), "channel_id": channel_id, "card_id": card_id,
+        "action": literal(OutboxAction.UPDATE_CARD), "channel_id": channel_id, "card_id": card_id,
         "status": literal(str(OutboxStatus.PENDING)), "attempts": literal(0),
         "next_attempt_at": bindparam("not_before", type_=OutboxMessage.next_attempt_at.type),
         "created_at": now,
     }
     waiting = exists().where(
         OutboxMessage.team_id == columns["team_id"],
-        OutboxMessage.action == outbox.UPDATE_CARD, OutboxMessage.card_id == card_id,
+        OutboxMessage.action == OutboxAction.UPDATE_CARD, OutboxMessage.card_id == card_id,
         OutboxMessage.status == str(OutboxStatus.PENDING),
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
     # Core tables, not the ORM classes: a plain statement through the session, too.

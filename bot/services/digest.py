@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Digest, DigestRun, Entry, Visibility, utcnow
+from bot.ids import OutboxAction
 from bot.services import outbox
 from bot.services.errors import UserError
 
@@ -176,7 +177,7 @@ def _claim(db: Session, digest_id: int, scheduled: datetime, now: datetime) -> b
     try:
         db.add(run)
         db.flush()  # the unique key decides: a conflict means another clock has this week
-        outbox.enqueue(db, team_id=team_id, action=outbox.POST_DIGEST, channel_id=channel_id,
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_DIGEST, channel_id=channel_id,
                        payload={"run_id": run.id})
         digest.next_run_at = following
         db.commit()

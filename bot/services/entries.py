@@ -21,6 +21,7 @@ from bot.db.models import (
     Visibility,
     utcnow,
 )
+from bot.ids import OutboxAction
 from bot.services import cards, outbox, turns
 from bot.services.errors import UserError
 
@@ -139,13 +140,13 @@ def _outbox_actions(entry: Entry, confirm: bool) -> list[str]:
     """The Slack calls an entry owes, queued with it."""
     actions = []
     if entry.visibility != Visibility.PRIVATE:
-        actions.append(outbox.POST_ENTRY)
+        actions.append(OutboxAction.POST_ENTRY)
     if confirm:
-        actions.append(outbox.CONFIRM_ENTRY)  # the modal's confirmation names related ones
+        actions.append(OutboxAction.CONFIRM_ENTRY)  # the modal's confirmation names related ones
     elif entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
         # "Have we learned this before?": found and sent after the ack (it can take tens of
         # milliseconds on a big workspace), queued in the same transaction as the entry.
-        actions.append(outbox.RELATED_LESSONS)
+        actions.append(OutboxAction.RELATED_LESSONS)
     return actions
 
 
@@ -205,7 +206,7 @@ def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entr
         # The same answer whether it does not exist or is someone else's: no leak.
         raise EntryError(f"You have no entry with ID {entry_id}.")
     if entry.message_ts and entry.message_channel_id:
-        outbox.enqueue(db, team_id=team_id, action=outbox.DELETE_MESSAGE,
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
                        channel_id=entry.message_channel_id, target_ts=entry.message_ts)
     # Its message, and the reactions on it, go away: so does its applause.
     db.execute(sql_delete(Applause).where(Applause.team_id == team_id,

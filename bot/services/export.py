@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Card, Entry, Visibility
+from bot.ids import OutboxAction
 from bot.services import outbox
 from bot.services.errors import UserError
 
@@ -57,7 +58,7 @@ def request_export(db: Session, *, team_id: str, channel_id: str, user_id: str,
     if count == 0:
         raise UserError("There is nothing to export yet: this channel has no team-visible "
                         "entries.")
-    outbox.enqueue(db, team_id=team_id, action=outbox.UPLOAD_EXPORT, channel_id=channel_id,
+    outbox.enqueue(db, team_id=team_id, action=OutboxAction.UPLOAD_EXPORT, channel_id=channel_id,
                    user_id=user_id, payload={"format": fmt})
     db.commit()
     return count

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Reflection
+from bot.ids import OutboxAction
 from bot.services import cards, outbox
 
 
@@ -67,7 +68,7 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
     entry_ids = [entry.id for entry in entries]
     for entry in entries:
         if entry.message_ts and entry.message_channel_id:
-            outbox.enqueue(db, team_id=team_id, action=outbox.DELETE_MESSAGE,
+            outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
                            channel_id=entry.message_channel_id, target_ts=entry.message_ts)
     db.execute(delete(Applause).where(*_applause_received(team_id, user_id, entry_ids)))
     db.execute(delete(Applause).where(*_applause_given(team_id, user_id)))

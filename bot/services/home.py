@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
+from bot.ids import OutboxAction
 from bot.services import outbox, reflections, rotation
 
 OWN_ENTRIES = 10
@@ -67,13 +68,13 @@ class Home:
 def queue_publish(db: Session, team_id: str, user_id: str) -> bool:
     """Queue the person's Home for publishing, unless a publish is already waiting."""
     waiting = db.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.team_id == team_id, OutboxMessage.action == outbox.PUBLISH_HOME,
+        OutboxMessage.team_id == team_id, OutboxMessage.action == OutboxAction.PUBLISH_HOME,
         OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.claimed_until.is_(None),
     ).limit(1))
     if waiting is not None:
         return False
-    outbox.enqueue(db, team_id=team_id, action=outbox.PUBLISH_HOME, channel_id=user_id,
+    outbox.enqueue(db, team_id=team_id, action=OutboxAction.PUBLISH_HOME, channel_id=user_id,
                    user_id=user_id)
     return True
 

@@ -15,30 +15,15 @@ from sqlalchemy import bindparam, func, insert, literal, or_, select, union_all,
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
-
-POST_ENTRY = "post_entry"
-DELETE_MESSAGE = "delete_message"
-NOTIFY_USER = "notify_user"
-CONFIRM_ENTRY = "confirm_entry"
-# The share-a-learning rotation (bot/rotation_delivery.py sends these).
-ROTATION_REMINDER = "rotation_reminder"
-ROTATION_UPDATE = "rotation_update"
-ROTATION_DM = "rotation_dm"
-ROTATION_NOTICE = "rotation_notice"
-ROTATION_SCHEDULE = "rotation_schedule"
-PUBLISH_HOME = "publish_home"  # channel_id and user_id: the person whose Home it is
-EPHEMERAL = "ephemeral"  # payload {"text"}: a message only user_id sees in channel_id
-POST_CARD = "post_card"
-UPDATE_CARD = "update_card"
-POST_CARD_DEBRIEF = "post_card_debrief"
-UPLOAD_EXPORT = "upload_export"
-POST_DIGEST = "post_digest"
-RELATED_LESSONS = "related_lessons"
+from bot.ids import OutboxAction
 
 # Actions that post a message in a channel, paced to Slack's one a second per channel.
-PACED = frozenset({POST_ENTRY, NOTIFY_USER, ROTATION_REMINDER, ROTATION_DM, POST_CARD,
-                   POST_CARD_DEBRIEF, POST_DIGEST,
-                   DELETE_MESSAGE})  # chat.delete is Tier 3: forget-me may queue hundreds
+PACED = frozenset({OutboxAction.POST_ENTRY, OutboxAction.NOTIFY_USER,
+                   OutboxAction.ROTATION_REMINDER, OutboxAction.ROTATION_DM,
+                   OutboxAction.POST_CARD, OutboxAction.POST_CARD_DEBRIEF,
+                   OutboxAction.POST_DIGEST,
+                   # chat.delete is Tier 3: forget-me may queue hundreds.
+                   OutboxAction.DELETE_MESSAGE})
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0
@@ -164,7 +149,7 @@ def card_on_its_way(db: Session, team_id: str, card_id: int) -> bool:
     """Whether the card's own post is still queued (or being sent): what goes in its
     thread waits for it. Once it failed for good, nothing should wait any more."""
     return db.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.team_id == team_id, OutboxMessage.action == POST_CARD,
+        OutboxMessage.team_id == team_id, OutboxMessage.action == OutboxAction.POST_CARD,
         OutboxMessage.card_id == card_id, OutboxMessage.status == OutboxStatus.PENDING)
         .limit(1)) is not None
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Rotation, RotationMember, Turn, TurnStatus, utcnow
+from bot.ids import OutboxAction
 from bot.services import outbox, schedule
 from bot.services.errors import UserError
 
@@ -131,7 +132,7 @@ def remind(db: Session, rotation_id: int, now: datetime) -> int:
         has_members = db.scalar(select(exists().where(
             RotationMember.rotation_id == rotation.id)))
         if has_members:  # an empty roster stays quiet; "everyone is away" is worth saying
-            outbox.enqueue(db, team_id=rotation.team_id, action=outbox.ROTATION_REMINDER,
+            outbox.enqueue(db, team_id=rotation.team_id, action=OutboxAction.ROTATION_REMINDER,
                            channel_id=rotation.channel_id, payload={"turn_id": turn.id})
         claimed = 1
     # After downtime, straight to the first meeting that has not begun.
@@ -170,8 +171,9 @@ def pass_turn(db: Session, team_id: str, turn_id: int, by: str,
     _update_reminder(db, turn)
     if turn.user_id and turn.message_ts:
         # Before the reminder is out, its own delivery sends the DM to whoever is up then.
-        outbox.enqueue(db, team_id=team_id, action=outbox.ROTATION_DM, channel_id=turn.user_id,
-                       user_id=turn.user_id, payload={"turn_id": turn.id})
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.ROTATION_DM,
+                       channel_id=turn.user_id, user_id=turn.user_id,
+                       payload={"turn_id": turn.id})
     return turn
 
 
@@ -224,6 +226,6 @@ def current_turn(db: Session, rotation: Rotation, now: datetime) -> Turn | None:
 
 def _update_reminder(db: Session, turn: Turn) -> None:
     if turn.message_ts:
-        outbox.enqueue(db, team_id=turn.team_id, action=outbox.ROTATION_UPDATE,
+        outbox.enqueue(db, team_id=turn.team_id, action=OutboxAction.ROTATION_UPDATE,
                        channel_id=turn.channel_id, target_ts=turn.message_ts,
                        payload={"turn_id": turn.id})
