@@ -22,13 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from bot.clock import build_scheduler  # noqa: E402
+from bot.clock import build_scheduler, remind_due  # noqa: E402
 from bot.config import Settings, normalise_database_url  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.db.migrate import upgrade  # noqa: E402
 from bot.db.models import Rotation, RotationMember, Turn, utcnow  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.services import turns  # noqa: E402
 from tests.kit.fake_slack import FakeSlack  # noqa: E402
 
 ROTATIONS = 10_000
@@ -80,7 +79,7 @@ def bench_tick(db: Database) -> None:
     idle = []
     for _ in range(30):
         started = time.perf_counter()
-        assert turns.tick(db, now) == 0
+        assert remind_due(db, now) == 0
         idle.append(time.perf_counter() - started)
     print(f"tick, 10,000 rotations, none due:  {ms(idle)}")
     busy = []
@@ -88,7 +87,7 @@ def bench_tick(db: Database) -> None:
         at = now + timedelta(seconds=round_)
         make_due(db, 5, at, offset=round_)
         started = time.perf_counter()
-        claimed = turns.tick(db, at)
+        claimed = remind_due(db, at)
         busy.append(time.perf_counter() - started)
         assert claimed == 5, claimed
     print(f"tick, 10,000 rotations, 5 due:     {ms(busy)}")

@@ -21,6 +21,7 @@ from bot.db import Database
 from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.identity import BotIdentity
 from bot.listeners.slack_text import typed_text
+from bot.listeners.unit import first_input
 from bot.views.text import safe
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def _apology(body: dict) -> BoltResponse:
         return BoltResponse(status=200, body=json.dumps({"text": safe(text)}),
                             headers={"content-type": ["application/json"]})
     if body.get("type") == "view_submission":
-        block_id = _first_input(body)
+        block_id = first_input(body)
         if block_id is None:
             # Nothing typed to keep (a confirmation): say so in place of the modal.
             answer = {"response_action": "update", "view": View(
@@ -129,11 +130,3 @@ def _apology(body: dict) -> BoltResponse:
                             headers={"content-type": ["application/json"]})
     # Events: a 500 makes Slack retry, and the dedupe row was rolled back with the work.
     return BoltResponse(status=500, body="")
-
-
-def _first_input(body: dict) -> str | None:
-    """The block to carry the error: Slack refuses errors for blocks a view lacks."""
-    for block in (body.get("view") or {}).get("blocks") or []:
-        if block.get("type") == "input" and block.get("block_id"):
-            return block["block_id"]
-    return None

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from bot.config import MissingCredentials, load_settings
+from bot.db import Database
 from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
@@ -27,18 +31,38 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=1)
 
 
+@contextmanager
+def unit_of_work(database: Database) -> Iterator[Session]:
+    """One unit of work of a clock job: committed when the block ends without error."""
+    with database.session() as db:
+        yield db
+        db.commit()
+
+
 def forget_old_events(runtime: Runtime) -> int:
-    with runtime.db.session() as db:
+    with unit_of_work(runtime.db) as db:
         cutoff = utcnow() - EVENT_MEMORY
         result = db.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
         # Un-reacts are remembered only as long as a late copy of the reaction may come.
         removals = db.execute(delete(ApplauseRemoval).where(ApplauseRemoval.received_at < cutoff))
-        db.commit()
-        return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0)
+    return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0)
 
 
 # How often the rotation looks for due reminders: a reminder goes out at most this late.
 ROTATION_TICK_SECONDS = 30
+
+
+def remind_due(database: Database, now: datetime | None = None) -> int:
+    """Claim every meeting whose reminder is due and queue the reminders; how many."""
+    now = now or utcnow()
+    with database.session() as db:
+        due = turns.due(db, now)
+    claimed = 0
+    for rotation_id in due:
+        # Each meeting's claim on its own: one that fails never holds up another.
+        with unit_of_work(database) as db:
+            claimed += turns.remind(db, rotation_id, now)
+    return claimed
 
 
 def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = None) -> int:
@@ -46,11 +70,12 @@ def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = 
 
     When the next reminder falls due before the next tick, a one-off run is set for that
     moment, so reminders leave on time, not up to a tick late."""
-    claimed = turns.tick(runtime.db)
+    claimed = remind_due(runtime.db, utcnow())
     if claimed:
         runtime.worker.wake()
     if scheduler is not None:
-        soon = turns.next_due(runtime.db)
+        with runtime.db.session() as db:
+            soon = turns.next_due(db)
         if soon is not None and soon < utcnow() + timedelta(seconds=ROTATION_TICK_SECONDS):
             # Not in the past: a meeting another clock holds must not make us spin.
             run_date = max(soon, utcnow() + timedelta(seconds=0.5))
@@ -60,10 +85,22 @@ def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = 
     return claimed
 
 
+def claim_due_digests(database: Database, now: datetime) -> int:
+    """Claim this week's run of every due digest and queue its post; how many this
+    caller won."""
+    with database.session() as db:
+        due = digest.due(db, now)
+    won = 0
+    for digest_id, scheduled in due:
+        # Each claim on its own: one digest failing to claim never holds up another.
+        with unit_of_work(database) as db:
+            won += digest.claim(db, digest_id, scheduled, now)
+    return won
+
+
 def post_due_digests(runtime: Runtime) -> int:
     """Claim and queue the weekly digests that are due; the outbox posts them."""
-    with runtime.db.session() as db:
-        won = digest.claim_due(db)
+    won = claim_due_digests(runtime.db, utcnow())
     if won:
         runtime.worker.wake()
     return won

@@ -10,7 +10,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
-from bot.clock import post_due_digests
+from bot.clock import claim_due_digests, post_due_digests
 from bot.db import Database
 from bot.db.models import Applause, Digest, DigestRun, Entry, OutboxMessage, utcnow
 from bot.services import digest
@@ -131,8 +131,8 @@ def test_once_a_week_even_when_the_job_runs_again(bot, fake_slack, db):
         same_week = run.period_end + timedelta(hours=1)
         session.execute(update(Digest).values(next_run_at=same_week))
         session.commit()
-    with freeze_time(same_week + timedelta(minutes=1)), db.session() as session:
-        assert digest.claim_due(session) == 0
+    with freeze_time(same_week + timedelta(minutes=1)):
+        assert claim_due_digests(db, utcnow()) == 0
     assert stored(db).next_run_at > same_week  # and it has moved on to next week
 
 
@@ -150,8 +150,7 @@ def test_two_clocks_post_each_digest_exactly_once(database_url, db):
 
     def clock(database: Database) -> None:
         start.wait()
-        with database.session() as session:
-            won.append(digest.claim_due(session))
+        won.append(claim_due_digests(database, utcnow()))
 
     threads = [threading.Thread(target=clock, args=(c,)) for c in clocks]
     for thread in threads:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.clock import remind_due
 from bot.db.models import RotationMember, Turn, TurnStatus
 from bot.services import rotation, schedule, turns
 from bot.services.errors import UserError
@@ -39,7 +40,7 @@ def next_meeting(db) -> tuple[date, datetime]:
 def hold_meeting(db) -> Turn:
     """Let the clock send the next reminder; return the turn it claimed."""
     day, at = next_meeting(db)
-    assert turns.tick(db, at - timedelta(minutes=10)) == 1
+    assert remind_due(db, at - timedelta(minutes=10)) == 1
     with db.session() as session:
         return session.scalars(select(Turn).where(Turn.meeting_date == day)).one()
 

@@ -183,13 +183,13 @@ def test_after_the_meeting_began_no_reminder_is_sent(bot, db, fake_slack, people
 
 CLOCK = """
 import sys, time
+from bot.clock import remind_due
 from bot.db import Database
-from bot.services import turns
 url, start = sys.argv[1], float(sys.argv[2])
 database = Database(url)
 database.ping()  # connect before the start line, so both race on the claim itself
 time.sleep(max(0.0, start - time.time()))
-print(turns.tick(database))
+print(remind_due(database))
 """
 
 

@@ -10,8 +10,9 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.clock import remind_due
 from bot.db.models import OutboxMessage, Turn
-from bot.services import rotation, schedule, turns
+from bot.services import rotation, schedule
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
 
@@ -63,7 +64,7 @@ def test_the_clock_reminds_once_on_dst_days_at_0230(db, tz, day, meeting):
     moment = start
     while moment < meeting + timedelta(hours=4):  # a clock ticking every minute
         with freeze_time(moment):
-            if turns.tick(db):
+            if remind_due(db):
                 claims.append(moment)
         moment += timedelta(minutes=1)
     assert claims == [meeting - timedelta(minutes=10)]
@@ -84,7 +85,7 @@ def test_ambiguous_time_fires_once_through_the_repeated_hour(db):
         session.commit()
     for minute in range(0, 4 * 60):
         with freeze_time(utc(2026, 11, 1, 4, 0) + timedelta(minutes=minute)):
-            turns.tick(db)
+            remind_due(db)
     with db.session() as session:
         assert [t.meeting_at for t in session.scalars(select(Turn))] == [utc(2026, 11, 1, 5, 30)]
 
@@ -132,7 +133,7 @@ def test_after_days_down_only_a_meeting_not_yet_begun_is_reminded(db):
         session.commit()
     # Back on 5 January at 09:25 Berlin: the reminder (09:20) is late, the meeting not begun.
     back = utc(2026, 1, 5, 8, 25)
-    assert turns.tick(db, back) + turns.tick(db, back) == 1
+    assert remind_due(db, back) + remind_due(db, back) == 1
     with db.session() as session:
         assert [t.meeting_date for t in session.scalars(select(Turn))] == [date(2026, 1, 5)]
         assert rotation.get(session, T, C).next_meeting_date == date(2026, 1, 6)

@@ -246,7 +246,7 @@ def test_a_deleted_entry_and_its_reused_id_keep_the_index_whole(database_url, db
 
     def log(text: str) -> int:
         with db.session() as session:
-            return entries.log_now(db.direct, session, NewEntry(
+            return entries.log_entry(session, NewEntry(
                 team_id="T0001", channel_id="C_TEAM", author_id="U_BOB", kind=Kind.WIN,
                 text=text)).id
 
@@ -255,6 +255,7 @@ def test_a_deleted_entry_and_its_reused_id_keep_the_index_whole(database_url, db
         db.index_pending()
     with db.session() as session:
         entries.delete_entry(session, "T0001", "U_BOB", first)
+        session.commit()
     second = log("Renew the certificate")
     assert second == first  # SQLite hands the freed id out again
     db.index_pending()
@@ -268,9 +269,10 @@ def test_a_deleted_entry_and_its_reused_id_keep_the_index_whole(database_url, db
 def test_an_entry_changed_before_it_is_indexed_is_indexed_as_it_now_reads(database_url, db):
     sqlite_only(database_url)  # nothing edits entries yet; the trigger must still be right
     with db.session() as session:
-        entry_id = entries.log_now(db.direct, session, NewEntry(
+        entry_id = entries.log_entry(session, NewEntry(
             team_id="T0001", channel_id="C_TEAM", author_id="U_BOB", kind=Kind.WIN,
             text="Draft wording")).id
+    with db.session() as session:
         session.execute(update(Entry).where(Entry.id == entry_id)
                         .values(text="Final wording", tags="final"))
         session.commit()

@@ -21,7 +21,19 @@ the models: `include_object` keeps them out of the models/migrations comparison.
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import ColumnElement, Row, cast, column, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
+
+from bot.db.models import Entry, Visibility
 
 FTS_TABLE = "entries_fts"
 PG_COLUMN = "search_vector"
@@ -143,3 +155,98 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
     if type_ == "table" and name.startswith(FTS_TABLE):
         return False  # the FTS5 table and its shadow tables (_data, _idx, _config …)
     return not (type_ == "column" and name == PG_COLUMN or type_ == "index" and name == PG_INDEX)
+
+
+# --- searching: matched and ranked by each database's own machinery ---
+
+Scored = list[tuple[int, datetime, float]]
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to look for, and for whom: `words` carry no query syntax (word characters
+    only); the ids are Slack's ([A-Za-z0-9_]), which the indexed lexemes rely on."""
+
+    team_id: str
+    user_id: str
+    channels: list[str]  # where the searcher may read team-visible entries
+    words: list[str]
+    match_all: bool  # every word must match; else any may
+    pool: int  # rank only the newest this many matches
+
+
+def ranked(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Scored:
+    """(entry id, created_at, score) of the newest `query.pool` entries that match and
+    meet `where` (the visibility rule), with a score: higher is better."""
+    if db.get_bind().dialect.name == "postgresql":
+        return _postgres(db, query, where)
+    return _sqlite(db, query, where)
+
+
+def _sqlite(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Scored:
+    catch_up(db.connection())  # what was just logged is found too
+    # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
+    match = (" " if query.match_all else " OR ").join(f'"{word}"' for word in query.words)
+    match = f'team_id : "{query.team_id}" AND {{text tags}} : ({match})'
+    fts = table(FTS_TABLE, column("rowid"))
+    # The matched words, marked: FTS5's bm25() would count every row that matches each
+    # phrase (the workspace phrase matches the whole workspace) on every query.
+    marked = [literal_column(f"highlight({FTS_TABLE}, {n}, char(1), char(2))") for n in (0, 1)]
+    pool = db.execute(
+        select(Entry.id, Entry.created_at, *marked)
+        .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
+        .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match), *where)
+        .order_by(fts.c.rowid.desc())
+        .limit(query.pool)
+    ).all()
+    return _bm25(pool)
+
+
+_MARKED = re.compile("\x01(.*?)\x02", re.DOTALL)
+_WORD = re.compile(r"\w+")
+K1, B, TAG_WEIGHT = 1.2, 0.75, 2.0
+
+
+def _bm25(pool: Sequence[Row[Any]]) -> Scored:
+    """BM25 over the pool, with the pool's own document frequencies."""
+    docs = []
+    for entry_id, created_at, body, tags in pool:
+        hits: Counter[str] = Counter(m.lower() for m in _MARKED.findall(body))
+        for tag in _MARKED.findall(tags):
+            hits[tag.lower()] += TAG_WEIGHT
+        docs.append((entry_id, created_at, hits, max(1, len(_WORD.findall(body)))))
+    if not docs:
+        return []
+    average = sum(length for *_, length in docs) / len(docs)
+    df = Counter(word for _, _, hits, _ in docs for word in hits)
+    idf = {w: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for w, n in df.items()}
+    scored = []
+    for entry_id, created_at, hits, length in docs:
+        norm = K1 * (1 - B + B * length / average)
+        score = sum(idf[w] * tf * (K1 + 1) / (tf + norm) for w, tf in hits.items())
+        scored.append((entry_id, created_at, score))
+    return scored
+
+
+def _postgres(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Scored:
+    # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
+    config = literal_column(f"'{PG_CONFIG}'::regconfig")
+    tsquery = func.websearch_to_tsquery(
+        config, (" " if query.match_all else " or ").join(query.words))
+    # The visibility rule, loosely, as indexed lexemes: the GIN index then hands back
+    # little the searcher may not see, and `where` decides exactly.
+    lexemes = [f"{Visibility.ORG}@{query.team_id}", f"!{query.user_id}",
+               *(f"#{c}" for c in query.channels)]
+    access = cast(" | ".join(f"'{lexeme}'" for lexeme in lexemes), TSQUERY)
+    if not query.match_all:
+        # Any-word queries (related lessons) have no word GIN can require; the workspace
+        # lexeme alone keeps them cheaper than the access alternatives would.
+        access = cast(f"'@{query.team_id}'", TSQUERY)
+    vector = literal_column(f"entries.{PG_COLUMN}")
+    rows = db.execute(
+        select(Entry.id, Entry.created_at, func.ts_rank(vector, tsquery))
+        .where(vector.op("@@")(tsquery.op("&&")(access)), *where)
+        .order_by(Entry.id.desc())
+        .limit(query.pool)
+    ).all()
+    return [(i, created, float(score)) for i, created, score in rows]

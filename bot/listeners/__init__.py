@@ -1,66 +1,64 @@
-"""Slack surfaces: one module each. Listeners ack, parse, call a service, render."""
+"""Slack in: one module per Slack surface, each with `register(app, deps)`. Listeners
+parse, call a service, render; each runs inside one unit of work (unit.py), applied here
+to every listener alike."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
 
-from bot.config import Settings
-from bot.db import Database
+from bot.listeners.deps import Deps
+from bot.listeners.router import Handler, Router
+from bot.listeners.unit import Listener, unit_of_work
 
-log = logging.getLogger(__name__)
+__all__ = ["Deps", "Listeners", "register"]
 
 
-@dataclass(frozen=True)
-class Deps:
-    """What listeners need from the process, handed over at registration."""
+class Listeners:
+    """The Bolt app as listener modules see it: every listener registered here runs in
+    its own unit of work; `/debrief`'s words go to the router."""
 
-    database: Database
-    settings: Settings
-    wake_outbox: Callable[..., None]  # OutboxWorker.wake
-    # For Slack calls that must follow the ack at once (views.open: trigger_id lives 3 s).
-    background: Executor
+    def __init__(self, app: App, deps: Deps):
+        self.app, self.deps = app, deps
+        self.router = Router()
 
-    def after_ack(self, work: Callable[..., Any], *args: Any) -> None:
-        """Run `work(*args)` on the background pool; a failure is logged, not lost."""
+    def command(self, name: str, listener: Listener) -> None:
+        self.app.command(name)(unit_of_work(self.deps, listener))
 
-        def run() -> None:
-            try:
-                work(*args)
-            except Exception:
-                log.exception("work after the ack failed: %s", getattr(work, "__name__", work))
+    def view(self, callback_id: Any, listener: Listener) -> None:
+        self.app.view(callback_id)(unit_of_work(self.deps, listener))
 
-        self.background.submit(run)
+    def action(self, action_id: Any, listener: Listener) -> None:
+        self.app.action(action_id)(unit_of_work(self.deps, listener))
+
+    def event(self, event: Any, listener: Listener, *, dedupe: bool = True) -> None:
+        self.app.event(event)(unit_of_work(self.deps, listener, dedupe=dedupe))
+
+    def subcommand(self, *names: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+        """`/debrief NAME …` is handled by the decorated function (listeners/router.py)."""
+        return self.router.add(*names, usage=usage, summary=summary)
 
 
 def register(app: App, deps: Deps) -> None:
     from bot.listeners import (
         cards,
         commands,
+        digest,
         events,
-        export,  # noqa: F401 (its subcommand registers on import)
+        export,
         forget,
         hope,
         kudos,
         rotation,
+        search,
         settings,
         views,
     )
-    from bot.listeners import digest as _digest  # noqa: F401 (its subcommands register)
-    from bot.listeners import search as _search  # noqa: F401
 
+    listeners = Listeners(app, deps)
     # Bolt tries listeners in this order, at a cost for each: the hot paths first.
-    commands.register(app, deps)
-    events.register(app, deps)
-    views.register(app, deps)
-    cards.register(app, deps)
-    settings.register(app, deps)
-    kudos.register(app, deps)
-    hope.register(app, deps)
-    forget.register(app, deps)
-    rotation.register(app, deps)
+    for module in (commands, events, views, cards, export, forget, hope, kudos, rotation,
+                   settings, digest, search):
+        module.register(listeners, deps)

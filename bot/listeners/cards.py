@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.db.models import CardStatus, Kind
-from bot.listeners import Deps
-from bot.listeners.commands import Call, open_modal, subcommand
+from bot.listeners import Deps, Listeners
+from bot.listeners.commands import Call, open_modal
 from bot.listeners.slack_text import typed_text
-from bot.listeners.transaction import transactional
 from bot.services import cards
 from bot.services.cards import CardError
 from bot.views.cards import KIND_FROM_ACTION
@@ -19,8 +18,6 @@ from bot.views.entries import entry_modal
 from bot.views.text import safe
 
 
-@subcommand("card", usage="card TITLE",
-            summary="open a deliverable card here: entries for it gather in its thread")
 def open_card(call: Call) -> str:
     title = typed_text(call.args)
     try:
@@ -31,17 +28,13 @@ def open_card(call: Call) -> str:
             # Hand the title back so nothing the person wrote is lost.
             raise CardError(f"{error}\nWhat you typed:\n```{safe(title)}```") from None
         raise
-    call.wake_outbox()
     return (f":card_index: Opened card {card.id}, “{safe(card.title)}”: it is being posted "
             f"here. Close it with `/debrief close {card.id}` to post its debrief.")
 
 
-@subcommand("close", usage="close CARD",
-            summary="close a card (by ID or title) and post what was learned on it")
 def close_card(call: Call) -> str:
     card = cards.close_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
                             user_id=call.user_id, ref=typed_text(call.args))
-    call.wake_outbox()
     return (f":checkered_flag: Closed card {card.id}, “{safe(card.title)}”: its debrief is "
             "being posted in its thread.")
 
@@ -67,5 +60,9 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
     deps.after_ack(open_modal, client, body["trigger_id"], view)
 
 
-def register(app: App, deps: Deps) -> None:
-    app.action(re.compile(r"^card_add_"))(transactional(deps)(add_from_card))
+def register(app: Listeners, deps: Deps) -> None:
+    app.subcommand("card", usage="card TITLE", summary="open a deliverable card here: "
+                   "entries for it gather in its thread")(open_card)
+    app.subcommand("close", usage="close CARD", summary="close a card (by ID or title) and "
+                   "post what was learned on it")(close_card)
+    app.action(re.compile(r"^card_add_"), add_from_card)

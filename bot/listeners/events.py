@@ -7,12 +7,10 @@ effect once; reactions on messages that are not ours are acknowledged and change
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 
-from bot.listeners import Deps
-from bot.listeners.transaction import transactional
+from bot.listeners import Deps, Listeners
 from bot.services import applause, home
 
 
@@ -34,29 +32,23 @@ def _reaction(event: dict, context: BoltContext, body: dict) -> applause.Reactio
 REACTIONS = re.compile(r"^reaction_(added|removed)$")
 
 
-def on_reaction(deps: Deps) -> Callable[..., None]:
-    """The listener for reaction_added and reaction_removed. It writes through the hot
-    path (bot/db/direct.py), its own "seen" row included: no session, no wrapper."""
-
-    def listener(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
-        reaction = _reaction(event, context, body)
-        # Slack's events always carry an event_id; without one, once-only cannot hold.
-        if reaction is not None and reaction.event_id and applause.record(
-                deps.database.direct, reaction, added=event["type"] == "reaction_added"):
-            deps.wake_outbox()  # a card's tally to refresh
-        ack()
-
-    return listener
+def on_reaction(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
+    """reaction_added and reaction_removed. The event's "seen" row is part of the
+    applause write itself (services/applause.py), one round trip on PostgreSQL."""
+    reaction = _reaction(event, context, body)
+    # Slack's events always carry an event_id; without one, once-only cannot hold.
+    if reaction is not None and reaction.event_id:
+        applause.record(context["db"], reaction, added=event["type"] == "reaction_added")
+    ack()
 
 
 def app_home_opened(ack: Ack, body: dict, event: dict, context: BoltContext) -> None:
     if event.get("tab", "home") == "home" and event.get("user"):
-        team_id = context.team_id or body.get("team_id", "")
-        if home.queue_publish(context["db"], team_id, event["user"]):
-            context["deps"].wake_outbox()
+        home.queue_publish(context["db"], context.team_id or body.get("team_id", ""),
+                           event["user"])
     ack()
 
 
-def register(app: App, deps: Deps) -> None:
-    app.event(REACTIONS)(on_reaction(deps))
-    app.event("app_home_opened")(transactional(deps)(app_home_opened))
+def register(app: Listeners, deps: Deps) -> None:
+    app.event(REACTIONS, on_reaction, dedupe=False)
+    app.event("app_home_opened", app_home_opened)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from bot.listeners.commands import Call, subcommand
+from bot.listeners import Deps, Listeners
+from bot.listeners.commands import Call
 from bot.services import export
 
 
-@subcommand("export", usage="export [csv|md]",
-            summary="this channel's team-visible entries as a file, shared in this channel")
 def export_entries(call: Call) -> str:
     fmt = export.parse_format(call.args)
     count = export.request_export(call.db, team_id=call.team_id, channel_id=call.channel_id,
                                   user_id=call.user_id, fmt=fmt)
-    call.wake_outbox()
     noun = "entry" if count == 1 else "entries"
     return (f":package: Exporting {count} {noun} as {fmt.upper()}: the file will be shared in "
             "this channel in a moment. Private entries are never included, and anonymous "
             "ones carry no author.")
 
+
+
+def register(app: Listeners, deps: Deps) -> None:
+    app.subcommand("export", usage="export [csv|md]", summary="this channel's team-visible "
+                   "entries as a file, shared in this channel")(export_entries)

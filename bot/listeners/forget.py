@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 
 from bot.ids import HopeCallback
-from bot.listeners import Deps
-from bot.listeners.commands import Call, subcommand
+from bot.listeners import Deps, Listeners
+from bot.listeners.commands import Call
 from bot.listeners.hope import open_view
-from bot.listeners.transaction import transactional
 from bot.services import forget
 from bot.views import forget as forget_views
 
 
-@subcommand("forget-me", usage="forget-me",
-            summary="erase everything you wrote in this workspace (asks first)")
 def forget_me(call: Call) -> str | None:
     footprint = forget.footprint(call.db, call.team_id, call.user_id)
     if footprint.empty:
@@ -27,9 +24,10 @@ def forget_me(call: Call) -> str | None:
 def submit_forget(ack: Ack, body: dict, context: BoltContext) -> None:
     team_id = context.team_id or body["user"]["team_id"]
     erased = forget.forget(context["db"], team_id, body["user"]["id"])
-    context["deps"].wake_outbox()
     ack(response_action="update", view=forget_views.done(erased).to_dict())
 
 
-def register(app: App, deps: Deps) -> None:
-    app.view(HopeCallback.FORGET_ME)(transactional(deps)(submit_forget))
+def register(app: Listeners, deps: Deps) -> None:
+    app.subcommand("forget-me", usage="forget-me", summary="erase everything you wrote in "
+                   "this workspace (asks first)")(forget_me)
+    app.view(HopeCallback.FORGET_ME, submit_forget)

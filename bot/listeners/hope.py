@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import logging
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.db.models import Visibility
 from bot.ids import HOPE_COMMAND, HopeAction, HopeBlock, HopeCallback
-from bot.listeners import Deps
-from bot.listeners.commands import split
-from bot.listeners.transaction import transactional
+from bot.listeners import Deps, Listeners
+from bot.listeners.router import split
+from bot.listeners.settings import open_for_admins
 from bot.services import reflections
 from bot.services.entries import EntryError, validate_text
 from bot.services.reflections import DEFAULT_PROMPTS, ReflectionError
@@ -55,33 +54,19 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
         ack(text=hope_views.usage(unknown=word))
 
 
-def is_admin(user: dict) -> bool:
-    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-
-
 def open_prompts(client: WebClient, trigger_id: str, user_id: str, prompts: list[str]) -> None:
-    """Open a modal at once (the trigger expires), ask Slack who the caller is, then show
-    the form to admins and a refusal to everyone else."""
+    """The prompts form, for workspace admins only (asked of Slack after the ack)."""
     title = "HOPE prompts"
-    opened = client.views_open(trigger_id=trigger_id, view=hope_views.notice(
-        title, ":hourglass_flowing_sand: Checking that you are a workspace admin…").to_dict())
-    view_id = opened["view"]["id"]
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
-        code = error.response.get("error") if isinstance(error, SlackApiError) else "connection"
-        log.warning("users.info failed: %s", code)
-        client.views_update(view_id=view_id, view=hope_views.notice(
-            title, ":warning: I could not ask Slack whether you are a workspace admin. "
-                   "Nothing was changed; please try again in a minute.").to_dict())
-        return
-    if is_admin(user):
-        modal = hope_views.prompts_modal(prompts, list(DEFAULT_PROMPTS))
-    else:
-        modal = hope_views.notice(title, ":no_entry: Only workspace admins and owners can change "
-                                   "the HOPE prompts. Ask one of them if you would like "
-                                   "different ones.")
-    client.views_update(view_id=view_id, view=modal.to_dict())
+    open_for_admins(
+        client, trigger_id, user_id,
+        hope_views.notice(title, ":hourglass_flowing_sand: Checking that you are a "
+                                 "workspace admin…"),
+        hope_views.notice(title, ":warning: I could not ask Slack whether you are a workspace "
+                                 "admin. Nothing was changed; please try again in a minute."),
+        hope_views.notice(title, ":no_entry: Only workspace admins and owners can change the "
+                                 "HOPE prompts. Ask one of them if you would like different "
+                                 "ones."),
+        lambda: hope_views.prompts_modal(prompts, list(DEFAULT_PROMPTS)))
 
 
 def _text(values: dict, block: str, action: str) -> str:
@@ -181,7 +166,6 @@ def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    context["deps"].wake_outbox()
     ack()
 
 
@@ -207,11 +191,10 @@ def submit_prompts(ack: Ack, body: dict, view: dict, context: BoltContext) -> No
                         "The next `/hope` uses them.").to_dict())
 
 
-def register(app: App, deps: Deps) -> None:
-    wrap = transactional(deps)
-    app.command(HOPE_COMMAND)(wrap(handle))
-    app.view(HopeCallback.REFLECTION)(wrap(submit_reflection))
-    app.view(HopeCallback.SHARE)(wrap(submit_share))
-    app.view(HopeCallback.PROMPTS)(wrap(submit_prompts))
-    app.action(HopeAction.READ)(wrap(on_read))
-    app.action(HopeAction.SHARE)(wrap(on_share))
+def register(app: Listeners, deps: Deps) -> None:
+    app.command(HOPE_COMMAND, handle)
+    app.view(HopeCallback.REFLECTION, submit_reflection)
+    app.view(HopeCallback.SHARE, submit_share)
+    app.view(HopeCallback.PROMPTS, submit_prompts)
+    app.action(HopeAction.READ, on_read)
+    app.action(HopeAction.SHARE, on_share)

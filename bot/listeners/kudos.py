@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
-
-from bot.listeners import Deps
-from bot.listeners.commands import Call, split, subcommand
+from bot.listeners import Deps, Listeners
+from bot.listeners.commands import Call
+from bot.listeners.router import split
 from bot.services import kudos as kudos_service
 from bot.views.kudos import kudos_text
 
 
-@subcommand("kudos", usage="kudos [week|month|all]",
-            summary="applause you received and gave in this channel, and the team's part")
 def kudos(call: Call) -> str:
     word, _rest = split(call.args)
     period = kudos_service.parse_period(word)
@@ -19,5 +16,6 @@ def kudos(call: Call) -> str:
     return kudos_text(found, call.channel_id)
 
 
-def register(app: App, deps: Deps) -> None:
-    """Nothing to register: importing this module adds the subcommand."""
+def register(app: Listeners, deps: Deps) -> None:
+    app.subcommand("kudos", usage="kudos [week|month|all]", summary="applause you received "
+                   "and gave in this channel, and the team's part")(kudos)

@@ -8,15 +8,15 @@ Slack's escaped mentions (`<@U123|ana>`), which Slack only writes for real membe
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.db.models import utcnow
 from bot.ids import Action, Callback, OutboxAction
-from bot.listeners import Deps, rotation_settings
-from bot.listeners.commands import Call, split, subcommand
+from bot.listeners import Deps, Listeners, rotation_settings
+from bot.listeners.commands import Call
+from bot.listeners.router import split
 from bot.listeners.slack_text import typed_text
-from bot.listeners.transaction import transactional
 from bot.services import outbox, rotation, schedule, turns
 from bot.services.errors import UserError
 from bot.views.rotation import schedule_confirmation, settings_modal, status_text
@@ -29,8 +29,6 @@ USAGE = ("`/debrief rotation` opens the settings. Or: `add @a @b` · `remove @a`
          "`next` · `skip` · `pause` · `resume`")
 
 
-@subcommand("rotation", usage="rotation [add|remove|join|leave|schedule|holidays|away|next|"
-            "skip|pause|resume]", summary="the share-a-learning rotation of this channel")
 def rotation_command(call: Call) -> str | None:
     word, rest = split(call.args)
     if not word:
@@ -42,11 +40,7 @@ def rotation_command(call: Call) -> str | None:
     action = ACTIONS.get(word)
     if action is None:
         raise UserError(f"I don't know `rotation {safe(typed_text(word))}`. {USAGE}")
-    try:
-        return action(call, rest)
-    except UserError:
-        call.db.rollback()  # bad input changes nothing, even halfway through a roster
-        raise
+    return action(call, rest)  # a UserError rolls everything back (listeners/unit.py)
 
 
 def _open(client: WebClient, trigger_id: str, view: dict) -> None:
@@ -106,8 +100,6 @@ def set_schedule(call: Call, rest: str) -> str:
                    channel_id=call.channel_id, user_id=call.user_id,
                    payload={"days": plan.days, "meeting_time": plan.meeting_time,
                             "lead_minutes": plan.lead_minutes})
-    call.db.commit()
-    call.wake_outbox()
     return (f":hourglass_flowing_sand: Setting the rotation to {plan.describe()}; "
             "I'll confirm in a moment.")
 
@@ -170,8 +162,6 @@ def skip(call: Call, rest: str) -> str:
                         "To skip someone for a while, `/debrief rotation away @ana until "
                         "2026-12-24`.")
     turn = turns.pass_turn(call.db, call.team_id, turn.id, call.user_id)
-    call.db.commit()
-    call.wake_outbox()
     if turn.user_id:
         return f":arrow_right: Today's turn passes to <@{turn.user_id}>."
     return "Nobody else is available today, so there is no share at this meeting."
@@ -199,29 +189,25 @@ ACTIONS = {"add": add, "remove": remove, "join": join, "leave": leave,
 # --- the reminder's buttons ---
 
 def on_button(ack: Ack, body: dict, context: BoltContext) -> None:
+    """The reminder's buttons; a refusal is shown only to who pressed (listeners/unit.py)."""
     ack()
-    db, deps = context["db"], context["deps"]
+    db = context["db"]
     team_id = context.team_id or body["team"]["id"]
     user_id = body["user"]["id"]
     action = body["actions"][0]
     turn_id = int(action.get("value") or 0)
-    try:
-        if action["action_id"] == Action.ROTATION_PASS:
-            turns.pass_turn(db, team_id, turn_id, user_id)
-        elif action["action_id"] == Action.ROTATION_SKIP:
-            turns.skip_meeting(db, team_id, turn_id)
-        else:
-            turns.confirm(db, team_id, turn_id, user_id)
-    except UserError as error:
-        db.rollback()
-        channel = (body.get("channel") or {}).get("id") or body["container"].get("channel_id")
-        outbox.enqueue(db, team_id=team_id, action=OutboxAction.ROTATION_NOTICE, channel_id=channel,
-                       user_id=user_id, payload={"text": f":warning: {error}"})
-    db.commit()
-    deps.wake_outbox()
+    if action["action_id"] == Action.ROTATION_PASS:
+        turns.pass_turn(db, team_id, turn_id, user_id)
+    elif action["action_id"] == Action.ROTATION_SKIP:
+        turns.skip_meeting(db, team_id, turn_id)
+    else:
+        turns.confirm(db, team_id, turn_id, user_id)
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: Listeners, deps: Deps) -> None:
+    app.subcommand("rotation", usage="rotation [add|remove|join|leave|schedule|holidays|away|"
+                   "next|skip|pause|resume]", summary="the share-a-learning rotation of this "
+                   "channel")(rotation_command)
     for action_id in (Action.ROTATION_SHARE, Action.ROTATION_PASS, Action.ROTATION_SKIP):
-        app.action(action_id)(transactional(deps)(on_button))
-    app.view(Callback.ROTATION_MODAL)(transactional(deps)(rotation_settings.submit_settings))
+        app.action(action_id, on_button)
+    app.view(Callback.ROTATION_MODAL, rotation_settings.submit_settings)

@@ -20,7 +20,7 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
     def state(block: str) -> dict:
         return values.get(block, {}).get(Action.ROTATION_INPUT, {})
 
-    db, deps = context["db"], context["deps"]
+    db = context["db"]
     user_id = body["user"]["id"]
     team_id = context.team_id or body["user"]["team_id"]
     channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
@@ -50,12 +50,8 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
         return
     meeting_time = schedule.parse_time(state(Block.ROTATION_TIME)["selected_time"])
     paused = bool(state(Block.ROTATION_PAUSED).get("selected_options"))
-    rota = rotation.get_or_create(db, team_id, channel_id, user_id)
-    rotation.add(db, team_id, channel_id, user_id, users)
-    for member in rotation.members(db, rota):
-        if member.user_id not in users:
-            rotation.remove(db, team_id, channel_id, member.user_id)
-    rota.paused = paused
+    rota = rotation.set_roster(db, team_id, channel_id, user_id, users)
+    rotation.set_paused(db, team_id, channel_id, paused)
     rotation.set_holidays(db, team_id, channel_id, country or None)
     plan = Schedule(days, meeting_time, tz or None, schedule.parse_lead(lead))
     if plan.tz_name:
@@ -68,6 +64,4 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
                        channel_id=channel_id, user_id=user_id,
                        payload={"days": days, "meeting_time": meeting_time,
                                 "lead_minutes": plan.lead_minutes})
-    db.commit()
-    deps.wake_outbox()
     ack()

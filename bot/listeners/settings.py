@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
-from bot.listeners import Deps
-from bot.listeners.commands import Call, subcommand
-from bot.listeners.transaction import transactional
+from bot.listeners import Deps, Listeners
+from bot.listeners.commands import Call
 from bot.services import reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
 from bot.services.reflections import DEFAULT_PROMPTS
-from bot.services.settings import Choices
 from bot.views.hope import notice
 from bot.views.settings import (
     CHECKING,
@@ -32,33 +32,30 @@ from bot.views.settings import (
 log = logging.getLogger(__name__)
 
 
-@subcommand("settings", usage="settings",
-            summary="workspace admins: which emoji count as applause, leaderboards, "
-                    "the HOPE prompts")
 def settings(call: Call) -> None:
     current = settings_service.choices(call.db, call.team_id, call.channel_id)
     prompts = reflections.prompts_for(call.db, call.team_id)
-    call.deps.after_ack(open_if_admin, call.client, call.deps, call.trigger_id, call.team_id,
-                        call.user_id, call.channel_id, current, prompts)
+    call.deps.after_ack(
+        open_for_admins, call.client, call.trigger_id, call.user_id,
+        notice(TITLE, CHECKING), notice(TITLE, COULD_NOT_CHECK), notice(TITLE, ONLY_ADMINS),
+        lambda: settings_modal(call.channel_id, current, prompts))
     return None
 
 
-def open_if_admin(client: WebClient, deps: Deps, trigger_id: str, team_id: str, user_id: str,
-                  channel_id: str, current: Choices, prompts: list[str]) -> None:
+def open_for_admins(client: WebClient, trigger_id: str, user_id: str, checking: View,
+                    could_not_check: View, refused: View, form: Callable[[], View]) -> None:
     """Open a modal at once (the trigger expires in 3 s), ask Slack whether the caller is a
-    workspace admin, then show the form, or say why not."""
-    opened = client.views_open(trigger_id=trigger_id, view=notice(TITLE, CHECKING).to_dict())
+    workspace admin, then show the `form`, or say why not."""
+    opened = client.views_open(trigger_id=trigger_id, view=checking.to_dict())
     view_id = opened["view"]["id"]
     try:
         user = client.users_info(user=user_id).get("user") or {}
     except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
-        log.warning("users.info failed: %s", type(error).__name__)
-        client.views_update(view_id=view_id, view=notice(TITLE, COULD_NOT_CHECK).to_dict())
+        code = error.response.get("error") if isinstance(error, SlackApiError) else "connection"
+        log.warning("users.info failed: %s", code)
+        client.views_update(view_id=view_id, view=could_not_check.to_dict())
         return
-    if user.get("is_admin") or user.get("is_owner"):
-        view = settings_modal(channel_id, current, prompts)
-    else:
-        view = notice(TITLE, ONLY_ADMINS)
+    view = form() if settings_service.is_workspace_admin(user) else refused
     client.views_update(view_id=view_id, view=view.to_dict())
 
 
@@ -94,5 +91,7 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
     ack()
 
 
-def register(app: App, deps: Deps) -> None:
-    app.view(Callback.SETTINGS_MODAL)(transactional(deps)(submit_settings))
+def register(app: Listeners, deps: Deps) -> None:
+    app.subcommand("settings", usage="settings", summary="workspace admins: which emoji count "
+                   "as applause, leaderboards, the HOPE prompts")(settings)
+    app.view(Callback.SETTINGS_MODAL, submit_settings)

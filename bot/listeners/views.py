@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 
 from bot.db.models import Kind, Visibility
 from bot.ids import Action, Block, Callback
-from bot.listeners import Deps
-from bot.listeners.transaction import transactional
+from bot.listeners import Deps, Listeners
 from bot.services import cards, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
@@ -59,7 +58,6 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
         text=text, visibility=Visibility(visibility), anonymous=anonymous, source="modal",
         card_id=card_id,
     ), confirm=True)
-    context["deps"].wake_outbox()
     ack()
 
 
@@ -73,5 +71,5 @@ def _chosen_card(values: dict, metadata: dict) -> int | None:
     return int(value) if value is not None and str(value).isdigit() else None
 
 
-def register(app: App, deps: Deps) -> None:
-    app.view(Callback.ENTRY_MODAL)(transactional(deps)(submit_entry))
+def register(app: Listeners, deps: Deps) -> None:
+    app.view(Callback.ENTRY_MODAL, submit_entry)

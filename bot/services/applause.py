@@ -34,9 +34,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from bot.db.direct import Direct
+from bot.db import fastpath
 from bot.db.models import (
     Applause,
     ApplauseRemoval,
@@ -45,7 +45,8 @@ from bot.db.models import (
     UTCDateTime,
     WorkspaceSettings,
 )
-from bot.services import cards, seen_events
+from bot.ids import OutboxAction
+from bot.services import cards, outbox, seen_events
 
 # A carrier is a SELECT of (author_id, entry_id, anonymous) for the work a message carries,
 # at most one row, with the bind parameters :team_id, :channel_id and :ts (the message).
@@ -104,7 +105,7 @@ class Reaction:
     event_ts: str | None = None
 
 
-def record(direct: Direct, reaction: Reaction, *, added: bool) -> bool:
+def record(db: Session, reaction: Reaction, *, added: bool) -> bool:
     """Count a reaction as applause (`added`) or take it back, once per event (Slack's
     retries and concurrent copies of it do nothing); True when a card's refresh was
     queued with it (the message is a card, or an entry in a card's thread).
@@ -112,8 +113,8 @@ def record(direct: Direct, reaction: Reaction, *, added: bool) -> bool:
     Counted: reactions on a message that carries someone's work, except the author's own,
     in emoji the workspace counts, unless taken back since (by Slack's `event_ts`). A
     removal is remembered, on messages that carry work, so a late copy of the reaction is
-    ignored. The event's "seen" row, the applause and the card's refresh commit together,
-    in one statement on PostgreSQL: this runs for every reaction in the workspace."""
+    ignored. The event's "seen" row, the applause and the card's refresh are one write
+    (bot/db/fastpath.py): this runs for every reaction in the workspace."""
     values = {
         "team_id": reaction.team_id, "event_id": reaction.event_id,
         "channel_id": reaction.channel_id, "ts": reaction.ts,
@@ -121,36 +122,10 @@ def record(direct: Direct, reaction: Reaction, *, added: bool) -> bool:
         "emoji_pattern": _json_member_pattern(base_emoji(reaction.emoji)),
         "reacted": reacted_at(reaction.event_ts), **cards.refresh_values(reaction.team_id),
     }
-    kind = "add" if added else "remove"
-    if direct.dialect == "postgresql":
-        statement = direct.statement(f"applause:{kind}", lambda _: _in_one_statement(added))
-        with direct.write() as cursor:
-            (refreshed,) = cursor.one(statement, values)  # type: ignore[misc]
-        return bool(refreshed)
-    with direct.write() as cursor:
-        if cursor.one(direct.statement("event:seen", _seen), values) is None:
-            return False
-        if added:
-            changed = cursor.one(direct.statement(
-                "applause:add", lambda _: _count_statement(sqlite.insert)), values) is not None
-        else:
-            changed = cursor.run(direct.statement("applause:remove", lambda _: _DELETE),
-                                 values) > 0
-            cursor.run(direct.statement("applause:remember",
-                                        lambda _: _remember_statement(sqlite.insert)), values)
-        if not changed:
-            return False
-        (values["card"],) = cursor.one(direct.statement(
-            "applause:card", lambda _: select(_CARD_ID)), values)  # type: ignore[misc]
-        if values["card"] is None:
-            return False
-        cursor.run(direct.statement("card:bump", lambda _: cards.BUMP), values)
-        return cursor.run(direct.statement("card:refresh", lambda _: cards.QUEUE_REFRESH),
-                          values) > 0
-
-
-def _seen(dialect: str) -> Any:
-    return seen_events.record(postgresql.insert if dialect == "postgresql" else sqlite.insert)
+    refreshed = fastpath.run(db, ADDED if added else REMOVED, values) is not None
+    if refreshed:
+        outbox.noted(db, OutboxAction.UPDATE_CARD, reaction.channel_id)
+    return refreshed
 
 
 # The card whose tally shows applause on the message: the card's own message, or an
@@ -163,27 +138,38 @@ _CARD_ID = func.coalesce(
                                 Entry.message_channel_id == bindparam("channel_id"),
                                 Entry.message_ts == bindparam("ts")).scalar_subquery(),
 )
+_CARDS = Card.__table__
 
 
-def _in_one_statement(added: bool) -> Any:
-    """PostgreSQL: the "seen" row, the applause change and the card's refresh, as one
-    statement; it returns whether a refresh was queued."""
-    seen = seen_events.record(postgresql.insert).cte("seen")
-    first = exists(select(seen.c.event_id))
-    if added:
-        changes = [_count_statement(postgresql.insert, first).cte("counted")]
-    else:
-        changes = [_DELETE.where(first).returning(Applause.id).cte("gone"),
-                   _remember_statement(postgresql.insert, first).cte("remembered")]
-    cards_table = Card.__table__
-    bumped = cards.bump(cards_table.c.id == _CARD_ID, exists(select(changes[0].c.id))) \
-        .returning(cards_table.c.id, cards_table.c.channel_id).cte("bump")
-    refresh = cards.refresh_from(bumped.c.id, bumped.c.channel_id) \
-        .returning(literal(1).label("queued")).cte("refresh")
-    statement = select(exists(select(refresh.c.queued)))
-    for part in (seen, *changes, bumped, refresh):
-        statement = statement.add_cte(part)
-    return statement
+def _card_steps(changed: str) -> list[fastpath.Step]:
+    """After the applause `changed`: bump the card whose tally shows it, and queue its
+    refresh unless one is waiting."""
+    return [
+        fastpath.Step("bump", lambda kit: cards.bump(_CARDS.c.id == _CARD_ID, kit.ran(changed))
+                      .returning(_CARDS.c.id, _CARDS.c.channel_id), after=changed),
+        fastpath.Step("refresh", lambda kit: cards.refresh_from(
+            kit.value("bump", "id"), kit.value("bump", "channel_id"), kit.ran("bump"))
+            .returning(literal(1).label("queued")), after="bump"),
+    ]
+
+
+_SEEN = fastpath.Step("seen", seen_events.first_delivery)
+
+ADDED = fastpath.Chain(
+    _SEEN,
+    fastpath.Step("counted", lambda kit: _count_statement(kit.insert, kit.ran("seen")),
+                  after="seen"),
+    *_card_steps("counted"),
+    result="refresh")
+
+REMOVED = fastpath.Chain(
+    _SEEN,
+    fastpath.Step("gone", lambda kit: _DELETE.where(kit.ran("seen")).returning(Applause.id),
+                  after="seen"),
+    fastpath.Step("remembered", lambda kit: _remember_statement(kit.insert, kit.ran("seen")),
+                  after="seen"),
+    *_card_steps("gone"),
+    result="refresh")
 
 
 _KEY = {"team_id": "team_id", "channel_id": "channel_id", "message_ts": "ts",

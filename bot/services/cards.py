@@ -75,7 +75,7 @@ def validate_title(title: str) -> str:
 
 def open_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
               title: str) -> Card:
-    """Create a card in a channel and queue its message; commits."""
+    """Create a card in a channel and queue its message."""
     title = validate_title(title)
     clash = db.scalar(select(Card).where(
         Card.team_id == team_id, Card.channel_id == channel_id,
@@ -89,7 +89,6 @@ def open_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
     db.flush()
     outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_CARD, channel_id=channel_id,
                    card_id=card.id, user_id=user_id)
-    db.commit()
     return card
 
 
@@ -146,7 +145,7 @@ def check_open(db: Session, team_id: str, channel_id: str, card_id: int) -> Card
 
 def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
                ref: str) -> Card:
-    """Close a card: its message loses the add buttons and its debrief is posted; commits."""
+    """Close a card: its message loses the add buttons and its debrief is posted."""
     card = find_card(db, team_id, channel_id, ref)
     # The row lock makes two concurrent closes queue, so one debrief is posted.
     card = db.scalar(select(Card).where(Card.id == card.id).with_for_update()
@@ -159,7 +158,6 @@ def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
     changed(db, team_id, card.id, delay=timedelta(0))
     outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_CARD_DEBRIEF,
                    channel_id=card.channel_id, card_id=card.id, user_id=user_id)
-    db.commit()
     return card
 
 

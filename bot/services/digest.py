@@ -148,47 +148,37 @@ def stop_digest(db: Session, team_id: str) -> bool:
     return True
 
 
-def claim_due(db: Session, now: datetime | None = None) -> int:
-    """Claim and queue every digest whose time has come; return how many this caller won.
-
-    Each claim commits on its own: one digest failing to claim never holds up another."""
-    now = now or utcnow()
-    due = db.execute(select(Digest.id, Digest.next_run_at).where(Digest.next_run_at <= now)
-                     .order_by(Digest.next_run_at)).all()
-    db.commit()
-    won = 0
-    for digest_id, scheduled in due:
-        if _claim(db, digest_id, scheduled, now):
-            won += 1
-    return won
+def due(db: Session, now: datetime) -> list[tuple[int, datetime]]:
+    """The digests whose time has come: (id, when it was due), earliest first."""
+    return [(digest_id, scheduled) for digest_id, scheduled in db.execute(
+        select(Digest.id, Digest.next_run_at).where(Digest.next_run_at <= now)
+        .order_by(Digest.next_run_at))]
 
 
-def _claim(db: Session, digest_id: int, scheduled: datetime, now: datetime) -> bool:
+def claim(db: Session, digest_id: int, scheduled: datetime, now: datetime) -> bool:
+    """Claim this week's run of a due digest and queue its post; False when another clock
+    has it (or it was stopped or moved meanwhile). The clock commits each claim on its
+    own: one digest failing to claim never holds up another."""
     digest = db.get(Digest, digest_id)
     if digest is None or digest.next_run_at != scheduled:
-        db.rollback()
         return False  # stopped, or another clock has moved it on already
     local_day = scheduled.astimezone(ZoneInfo(digest.timezone)).date()
     run = DigestRun(team_id=digest.team_id, digest_id=digest.id, week=iso_week(local_day),
                     period_start=scheduled - timedelta(days=7), period_end=scheduled,
                     claimed_at=now)
     following = next_occurrence(digest.weekday, digest.minute_of_day, digest.timezone, now)
-    team_id, channel_id = digest.team_id, digest.channel_id
     try:
-        db.add(run)
-        db.flush()  # the unique key decides: a conflict means another clock has this week
-        outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_DIGEST, channel_id=channel_id,
-                       payload={"run_id": run.id})
-        digest.next_run_at = following
-        db.commit()
-        return True
+        with db.begin_nested():  # the unique key decides: a conflict means another clock
+            db.add(run)
     except IntegrityError:
-        db.rollback()
-    # This week is done (by another clock, or before the schedule changed): move on.
-    db.execute(update(Digest).where(Digest.id == digest_id, Digest.next_run_at == scheduled)
-               .values(next_run_at=following))
-    db.commit()
-    return False
+        # This week is done (by another clock, or before the schedule changed): move on.
+        db.execute(update(Digest).where(Digest.id == digest_id, Digest.next_run_at == scheduled)
+                   .values(next_run_at=following))
+        return False
+    outbox.enqueue(db, team_id=digest.team_id, action=OutboxAction.POST_DIGEST,
+                   channel_id=digest.channel_id, payload={"run_id": run.id})
+    digest.next_run_at = following
+    return True
 
 
 @dataclass(frozen=True)

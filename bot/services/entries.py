@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import Session
 
-from bot.db.direct import Direct
+from bot.db import fastpath
 from bot.db.models import (
     Applause,
     Entry,
@@ -71,58 +73,28 @@ def extract_tags(text: str) -> list[str]:
 
 
 def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
-    """Store an entry and, when others may see it, queue its post; commit both at once.
+    """Store an entry and queue the Slack calls it owes, in the unit of work `db` (its
+    owner commits): its post when others may see it, and the related lessons for an
+    opportunity or a lesson. `confirm` queues an ephemeral confirmation to the author
+    instead (the modal has no slash-command response to carry it).
 
-    `confirm` also queues an ephemeral confirmation to the author (for the modal, which
-    has no slash-command response to carry it). An entry on a card (`card_id`, checked
-    open by the caller) refreshes the card's tallies unless it is private.
-    For the modal and shared reflections, in the caller's session; the slash command
-    writes through `log_now` instead.
+    A lesson or opportunity marks the author's rotation turn of that day shared, and an
+    entry on a card (`card_id`, checked open by the caller) refreshes the card's tallies
+    unless it is private, all in the same transaction. Without either, the entry is the
+    unit of work's whole write: `/debrief win` costs one round trip (bot/db/fastpath.py).
     """
     entry = _new_entry(new)
     values = _values(entry)
-    connection = db.connection()
-    entry.id = connection.execute(_INSERT_ENTRY, values).scalar_one()
-    for action in _outbox_actions(entry, confirm):
-        connection.execute(outbox.ENTRY_CALL, {**values, "action": action, "entry_id": entry.id})
-    if _may_share_turn(entry):
+    if _may_share_turn(entry) and fastpath.peek(db, _OPEN_TURN, {
+            **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
+            "turn_to": entry.created_at + turns.SHARE_WINDOW}):
         turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         cards.changed(db, entry.team_id, entry.card_id)
-    db.commit()
-    return entry
-
-
-def log_now(direct: Direct, db: Session, new: NewEntry) -> Entry:
-    """`log_entry` for an entry on no card, written without the session: the slash
-    command's hot path (bot/db/direct.py). The entry and its queued calls commit in one
-    transaction, one statement on PostgreSQL. When the author may have a rotation turn to
-    mark shared (a look that takes no lock), it goes through `log_entry` instead, so the
-    turn is marked in the same transaction; `db` must not be in use by the caller."""
-    if new.card_id is not None:
-        raise ValueError("an entry on a card goes through log_entry")
-    entry = _new_entry(new)
-    values = _values(entry)
-    if _may_share_turn(entry):
-        with direct.read() as cursor:
-            turn = cursor.one(direct.statement("entry:turn", lambda _: select(_OPEN_TURN)), {
-                **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
-                "turn_to": entry.created_at + turns.SHARE_WINDOW})
-        if turn and turn[0]:
-            return log_entry(db, new)
-    actions = _outbox_actions(entry, confirm=False)
-    if direct.dialect == "postgresql":
-        statement = direct.statement(f"entry:{'+'.join(actions)}",
-                                     lambda _: _entry_with_calls(actions))
-        with direct.write() as cursor:
-            (entry.id,) = cursor.one(statement, values)  # type: ignore[misc]
-        return entry
-    with direct.write() as cursor:
-        (entry.id,) = cursor.one(direct.statement("entry", lambda _: _INSERT_ENTRY),
-                                 values)  # type: ignore[misc]
-        queue = direct.statement("entry:call", lambda _: outbox.ENTRY_CALL)
-        for action in actions:
-            cursor.run(queue, {**values, "action": action, "entry_id": entry.id})
+    actions = _outbox_actions(entry, confirm)
+    entry.id = fastpath.run(db, _entry_chain(tuple(actions)), values)
+    for action in actions:
+        outbox.noted(db, action, entry.channel_id)
     return entry
 
 
@@ -150,11 +122,6 @@ def _outbox_actions(entry: Entry, confirm: bool) -> list[str]:
     return actions
 
 
-def only_paced(entry: Entry) -> bool:
-    """Whether all a command's entry queued is posts paced per channel (outbox.PACED)."""
-    return set(_outbox_actions(entry, confirm=False)) <= outbox.PACED
-
-
 def _may_share_turn(entry: Entry) -> bool:
     """Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
     turn marks it shared. Only named, non-private entries: the reminder then says
@@ -176,23 +143,24 @@ _INSERT_ENTRY = sql_insert(Entry).values(
      for column in _ENTRY_COLUMNS}).returning(Entry.id)
 
 # Whether the author may have a turn to mark shared (turns.mark_shared decides).
-_OPEN_TURN = exists().where(
+_OPEN_TURN = select(exists().where(
     Turn.team_id == bindparam("team_id"), Turn.user_id == bindparam("author_id"),
     Turn.meeting_at.between(bindparam("turn_from", type_=Turn.meeting_at.type),
                             bindparam("turn_to", type_=Turn.meeting_at.type)),
-    or_(*(Turn.status == str(status) for status in turns.OPEN)))
+    or_(*(Turn.status == str(status) for status in turns.OPEN))))
 
 
-def _entry_with_calls(actions: list[str]) -> Any:
-    """PostgreSQL: the entry and its queued calls in one statement."""
-    new_entry = _INSERT_ENTRY.cte("new_entry")
-    statement = select(new_entry.c.id)
-    for n, action in enumerate(actions):
-        columns = outbox.entry_call(new_entry.c.id, literal(action))
-        call = sql_insert(OutboxMessage).from_select(
-            list(columns), select(*columns.values()).select_from(new_entry))
-        statement = statement.add_cte(call.cte(f"call_{n}"))
-    return statement
+@functools.cache
+def _entry_chain(actions: tuple[OutboxAction, ...]) -> fastpath.Chain:
+    """The entry and its queued calls, as one write (bot/db/fastpath.py)."""
+    def call(action: OutboxAction) -> Callable[[fastpath.Kit], Any]:
+        return lambda kit: sql_insert(OutboxMessage).values(
+            outbox.entry_call(kit.value("entry", "id"), literal(str(action))))
+
+    return fastpath.Chain(
+        fastpath.Step("entry", lambda _kit: _INSERT_ENTRY),
+        *(fastpath.Step(f"call_{n}", call(action)) for n, action in enumerate(actions)),
+        result="entry")
 
 
 def get_entry(db: Session, team_id: str, entry_id: int) -> Entry | None:
@@ -215,5 +183,4 @@ def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entr
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         db.flush()
         cards.changed(db, team_id, entry.card_id)
-    db.commit()
     return entry

@@ -51,7 +51,7 @@ def parse_format(args: str) -> str:
 
 def request_export(db: Session, *, team_id: str, channel_id: str, user_id: str,
                    fmt: str) -> int:
-    """Queue the upload of the channel's entries as a file; commits. Returns how many
+    """Queue the upload of the channel's entries as a file. Returns how many
     entries it holds now (the file is drawn when it is sent, with any logged since)."""
     count = db.scalar(select(func.count()).select_from(Entry)
                       .where(*_exportable(team_id, channel_id))) or 0
@@ -60,7 +60,6 @@ def request_export(db: Session, *, team_id: str, channel_id: str, user_id: str,
                         "entries.")
     outbox.enqueue(db, team_id=team_id, action=OutboxAction.UPLOAD_EXPORT, channel_id=channel_id,
                    user_id=user_id, payload={"format": fmt})
-    db.commit()
     return count
 
 

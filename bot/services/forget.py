@@ -83,5 +83,4 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
         db.execute(delete(OutboxMessage).where(
             OutboxMessage.team_id == team_id, OutboxMessage.entry_id.in_(entry_ids),
             OutboxMessage.status != OutboxStatus.PENDING))
-    db.commit()
     return erased

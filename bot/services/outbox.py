@@ -59,7 +59,29 @@ def enqueue(
         next_attempt_at=not_before or utcnow(),
     )
     db.add(message)
+    noted(db, action, channel_id)
     return message
+
+
+def noted(db: Session, action: OutboxAction, channel_id: str) -> None:
+    """Remember in the unit of work that a call was queued: its owner wakes the outbox
+    worker once the transaction has committed (`taken_notes`)."""
+    db.info.setdefault("queued", []).append((action, channel_id))
+
+
+def taken_notes(db: Session) -> list[tuple[OutboxAction, str]]:
+    """What the unit of work queued since the last call, forgotten as it is read."""
+    return db.info.pop("queued", [])
+
+
+def only_paced_in(queued: Collection[tuple[OutboxAction, str]]) -> str | None:
+    """The channel, when all that was queued is paced posts in that one channel: while
+    the channel has no free send slot the worker's timer covers them, and a flood of
+    entries in one channel does not cost a pass over the outbox each."""
+    channels = {channel for action, channel in queued if action in PACED}
+    if len(channels) == 1 and all(action in PACED for action, _ in queued):
+        return channels.pop()
+    return None
 
 
 def entry_call(entry_id: Any, action: Any) -> dict[str, Any]:

@@ -157,5 +157,4 @@ def share(db: Session, reflection: Reflection, *, channel_id: str, text: str,
         source="reflection",
     ), confirm=True)
     reflection.shared_entry_id = entry.id
-    db.commit()
     return entry

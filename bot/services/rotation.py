@@ -95,6 +95,18 @@ def add(db: Session, team_id: str, channel_id: str, by: str,
     return added, already
 
 
+def set_roster(db: Session, team_id: str, channel_id: str, by: str,
+               user_ids: Iterable[str]) -> Rotation:
+    """Exactly these people take turns (the settings modal's list): others leave."""
+    wanted = list(user_ids)
+    rotation = get_or_create(db, team_id, channel_id, by)
+    add(db, team_id, channel_id, by, wanted)
+    for found in members(db, rotation):
+        if found.user_id not in wanted:
+            remove(db, team_id, channel_id, found.user_id)
+    return rotation
+
+
 def remove(db: Session, team_id: str, channel_id: str, user_id: str) -> None:
     rotation = require(db, team_id, channel_id)
     result = db.execute(delete(RotationMember).where(

@@ -1,11 +1,10 @@
 """Full-text search over entries, within what the caller may see.
 
-One interface over each database's own machinery (bot/db/fulltext.py): SQLite FTS5
-(ranked by BM25 over the pool, from highlight() marks) and PostgreSQL tsvector (ranked by
-ts_rank). Ranking looks at the newest `POOL` matching entries of the workspace the caller
-may see, so a query costs about the same on a young workspace and on a database with a
-million entries; within those, best match first, newest first on ties. Every word must
-match (`search`); any word may (`related`).
+Each database's own machinery does the matching and ranking (bot/db/fulltext.py: SQLite
+FTS5 with BM25, PostgreSQL tsvector with ts_rank). Ranking looks at the newest `POOL`
+matching entries of the workspace the caller may see, so a query costs about the same on
+a young workspace and on a database with a million entries; within those, best match
+first, newest first on ties. Every word must match (`search`); any word may (`related`).
 
 Who may see what (PRODUCT.md §7), decided from the database alone, without Slack:
 - their own entries, whatever the visibility;
@@ -17,28 +16,10 @@ Who may see what (PRODUCT.md §7), decided from the database alone, without Slac
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import (
-    ColumnElement,
-    Row,
-    and_,
-    cast,
-    column,
-    func,
-    literal_column,
-    or_,
-    select,
-    table,
-    text,
-    union,
-)
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy import ColumnElement, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from bot.db import fulltext
@@ -141,10 +122,9 @@ def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limi
     where = [visible_to(viewer, channels)]
     if before_id is not None:
         where.append(Entry.id < before_id)
-    if db.get_bind().dialect.name == "postgresql":
-        scored = _postgres(db, viewer, channels, words, match_all, where)
-    else:
-        scored = _sqlite(db, viewer.team_id, words, match_all, where)
+    scored = fulltext.ranked(db, fulltext.Query(
+        team_id=viewer.team_id, user_id=viewer.user_id, channels=channels, words=words,
+        match_all=match_all, pool=POOL), where)
     # Best first; newest first on ties.
     ids = [i for i, _created, _score in sorted(
         scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)][:limit]
@@ -152,77 +132,3 @@ def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limi
         return []
     found = {e.id: e for e in db.scalars(select(Entry).where(Entry.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
-
-
-Scored = list[tuple[int, datetime, float]]
-
-
-def _sqlite(db: Session, team_id: str, words: list[str], match_all: bool,
-            where: list[ColumnElement[bool]]) -> Scored:
-    fulltext.catch_up(db.connection())  # what was just logged is found too
-    # Each word as an FTS5 string ("word"): never read as an operator or a column filter.
-    match = (" " if match_all else " OR ").join(f'"{word}"' for word in words)
-    match = f'team_id : "{team_id}" AND {{text tags}} : ({match})'
-    fts = table(fulltext.FTS_TABLE, column("rowid"))
-    # The matched words, marked: FTS5's bm25() would count every row that matches each
-    # phrase (the workspace phrase matches the whole workspace) on every query.
-    marked = [literal_column(f"highlight({fulltext.FTS_TABLE}, {n}, char(1), char(2))")
-              for n in (0, 1)]
-    pool = db.execute(
-        select(Entry.id, Entry.created_at, *marked)
-        .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
-        .where(text(f"{fulltext.FTS_TABLE} MATCH :match").bindparams(match=match), *where)
-        .order_by(fts.c.rowid.desc())
-        .limit(POOL)
-    ).all()
-    return _bm25(pool)
-
-
-_MARKED = re.compile("\x01(.*?)\x02", re.DOTALL)
-K1, B, TAG_WEIGHT = 1.2, 0.75, 2.0
-
-
-def _bm25(pool: Sequence[Row]) -> Scored:
-    """BM25 over the pool, with the pool's own document frequencies."""
-    docs = []
-    for entry_id, created_at, body, tags in pool:
-        hits: Counter[str] = Counter(m.lower() for m in _MARKED.findall(body))
-        for tag in _MARKED.findall(tags):
-            hits[tag.lower()] += TAG_WEIGHT
-        docs.append((entry_id, created_at, hits, max(1, len(_WORD.findall(body)))))
-    if not docs:
-        return []
-    average = sum(length for *_, length in docs) / len(docs)
-    df = Counter(word for _, _, hits, _ in docs for word in hits)
-    idf = {w: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for w, n in df.items()}
-    scored = []
-    for entry_id, created_at, hits, length in docs:
-        norm = K1 * (1 - B + B * length / average)
-        score = sum(idf[w] * tf * (K1 + 1) / (tf + norm) for w, tf in hits.items())
-        scored.append((entry_id, created_at, score))
-    return scored
-
-
-def _postgres(db: Session, viewer: Viewer, channels: list[str], words: list[str],
-              match_all: bool, where: list[ColumnElement[bool]]) -> Scored:
-    # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
-    config = literal_column(f"'{fulltext.PG_CONFIG}'::regconfig")
-    query = func.websearch_to_tsquery(config, (" " if match_all else " or ").join(words))
-    # The visibility rule, loosely, as indexed lexemes (ids are checked to be
-    # [A-Za-z0-9_]): the GIN index then hands back little the viewer may not see, and
-    # `where` decides exactly (a private entry in a known channel, say).
-    lexemes = [f"{Visibility.ORG}@{viewer.team_id}", f"!{viewer.user_id}",
-               *(f"#{c}" for c in channels)]
-    access = cast(" | ".join(f"'{lexeme}'" for lexeme in lexemes), TSQUERY)
-    if not match_all:
-        # Any-word queries (related lessons) have no word GIN can require; the workspace
-        # lexeme alone keeps them cheaper than the access alternatives would.
-        access = cast(f"'@{viewer.team_id}'", TSQUERY)
-    vector = literal_column(f"entries.{fulltext.PG_COLUMN}")
-    rows = db.execute(
-        select(Entry.id, Entry.created_at, func.ts_rank(vector, query))
-        .where(vector.op("@@")(query.op("&&")(access)), *where)
-        .order_by(Entry.id.desc())
-        .limit(POOL)
-    ).all()
-    return [(i, created, float(score)) for i, created, score in rows]

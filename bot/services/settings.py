@@ -4,7 +4,9 @@ leaderboards (and, from the HOPE feature, the reflection prompts)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +17,12 @@ from bot.services.errors import UserError
 MAX_EMOJI = 50
 # Slack emoji names: lower-case letters, digits and - _ + ' (e.g. +1, thumbsup, man-bowing).
 _EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")
+
+
+def is_workspace_admin(user: Mapping[str, Any]) -> bool:
+    """Who may change the workspace's settings, its HOPE prompts and its digest: admins
+    and owners, by Slack's own account of the person (users.info's `user`)."""
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
 @dataclass(frozen=True)

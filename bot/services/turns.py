@@ -15,7 +15,6 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import Database
 from bot.db.models import Rotation, RotationMember, Turn, TurnStatus, utcnow
 from bot.ids import OutboxAction
 from bot.services import outbox, schedule
@@ -76,32 +75,22 @@ def choose(db: Session, rotation: Rotation, day: date, exclude: Sequence[str] = 
     return None
 
 
-def tick(database: Database, now: datetime | None = None, limit: int = 200) -> int:
-    """The clock's job: send every reminder that is due. Returns how many were claimed."""
-    now = now or utcnow()
-    with database.session() as db:
-        due = db.scalars(select(Rotation.id).where(Rotation.next_reminder_at <= now)
-                         .order_by(Rotation.next_reminder_at).limit(limit)).all()
-    claimed = 0
-    for rotation_id in due:
-        with database.session() as db:
-            try:
-                claimed += remind(db, rotation_id, now)
-            except IntegrityError:
-                db.rollback()  # another clock claimed this meeting first: it sends it
-    return claimed
+def due(db: Session, now: datetime, limit: int = 200) -> list[int]:
+    """The rotations whose reminder is due, earliest first."""
+    return list(db.scalars(select(Rotation.id).where(Rotation.next_reminder_at <= now)
+                           .order_by(Rotation.next_reminder_at).limit(limit)))
 
 
-def next_due(database: Database) -> datetime | None:
+def next_due(db: Session) -> datetime | None:
     """When the earliest reminder falls due (one index lookup)."""
-    with database.session() as db:
-        return db.scalar(select(Rotation.next_reminder_at)
-                         .where(Rotation.next_reminder_at.is_not(None))
-                         .order_by(Rotation.next_reminder_at).limit(1))
+    return db.scalar(select(Rotation.next_reminder_at)
+                     .where(Rotation.next_reminder_at.is_not(None))
+                     .order_by(Rotation.next_reminder_at).limit(1))
 
 
 def remind(db: Session, rotation_id: int, now: datetime) -> int:
-    """Claim the rotation's due meeting and queue its reminder; move on to the next one.
+    """Claim the rotation's due meeting and queue its reminder; move on to the next one
+    (the clock commits each rotation's claim on its own).
 
     The claim is the unique (rotation, local date) row: of two clocks, one inserts it and
     the other gets an IntegrityError. On PostgreSQL the row lock lets the other skip."""
@@ -113,7 +102,6 @@ def remind(db: Session, rotation_id: int, now: datetime) -> int:
     meeting_at, day = rotation.next_meeting_at, rotation.next_meeting_date
     if meeting_at is None or day is None or rotation.paused:
         reschedule(rotation, now)
-        db.commit()
         return 0
     claimed = 0
     taken = db.scalar(select(exists().where(Turn.rotation_id == rotation.id,
@@ -127,8 +115,11 @@ def remind(db: Session, rotation_id: int, now: datetime) -> int:
                     channel_id=rotation.channel_id, meeting_date=day, meeting_at=meeting_at,
                     user_id=user_id, passed_by=[],
                     status=TurnStatus.REMINDED if user_id else TurnStatus.MISSED)
-        db.add(turn)
-        db.flush()  # the claim: raises IntegrityError if another clock has it
+        try:
+            with db.begin_nested():  # the claim: the unique key refuses a second clock
+                db.add(turn)
+        except IntegrityError:
+            return 0  # another clock claimed this meeting first: it sends it
         has_members = db.scalar(select(exists().where(
             RotationMember.rotation_id == rotation.id)))
         if has_members:  # an empty roster stays quiet; "everyone is away" is worth saying
@@ -137,7 +128,6 @@ def remind(db: Session, rotation_id: int, now: datetime) -> int:
         claimed = 1
     # After downtime, straight to the first meeting that has not begun.
     reschedule(rotation, max(meeting_at, now))
-    db.commit()
     return claimed
 
 

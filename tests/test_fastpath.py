@@ -1,4 +1,6 @@
-"""The hot path's plain DBAPI writes (bot/db/direct.py) against the real databases."""
+"""The hot paths' writes (bot/db/fastpath.py) against the real databases: one chain of
+statements, run without the session as one transaction (one statement on PostgreSQL), or
+inside the unit of work's transaction when it has one."""
 
 from __future__ import annotations
 
@@ -7,22 +9,39 @@ from datetime import UTC, datetime
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, insert, null, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 import bot.db
-from bot.db import Database
-from bot.db.models import Entry, OutboxMessage
+from bot.db import Database, fastpath
+from bot.db.models import Entry, OutboxMessage, ProcessedEvent
 from bot.ids import OutboxAction
 from bot.services import entries
 from bot.services.entries import NewEntry
 
 
-def log(db: Database, text_: str = "win shipped it #release") -> Entry:
+def log(db: Database, text_: str = "win shipped it #release",
+        kind: entries.Kind = entries.Kind.WIN) -> Entry:
+    """As a slash command's unit of work does it: log, then commit what is open."""
     with db.session() as session:
-        return entries.log_now(db.direct, session, NewEntry(
-            team_id="T1", channel_id="C1", author_id="U1", kind=entries.Kind.WIN,
-            text=text_))
+        entry = entries.log_entry(session, NewEntry(
+            team_id="T1", channel_id="C1", author_id="U1", kind=kind, text=text_))
+        if session.in_transaction():
+            session.commit()
+        return entry
+
+
+# The entry, then a statement that fails: the request dies mid-write.
+FAILING = fastpath.Chain(
+    fastpath.Step("entry", lambda _kit: entries._INSERT_ENTRY),
+    # NOT NULL refused: an error from the database itself, after the entry was written.
+    fastpath.Step("boom", lambda _kit: insert(ProcessedEvent).values(
+        team_id=null(), event_id=null()).returning(ProcessedEvent.event_id)),
+    result="entry")
+ENTRY_VALUES = {"team_id": "T1", "channel_id": "C1", "author_id": "U1", "kind": "win",
+                "text": "lost?", "visibility": "team", "anonymous": False,
+                "source": "command", "tags": "", "card_id": None}
 
 
 @freeze_time("2026-03-29 01:30:00.000123")
@@ -39,15 +58,9 @@ def test_an_entry_written_directly_reads_back_as_the_orm_wrote_it(db):
     assert call.next_attempt_at == stored.created_at
 
 
-def test_a_failed_sqlite_write_rolls_back_and_frees_the_writer(db):
-    if db.direct.dialect != "sqlite":
-        pytest.skip("PostgreSQL writes one statement: it commits or fails whole")
-    with pytest.raises(RuntimeError), db.direct.write() as cursor:
-        cursor.one(db.direct.statement("entry", lambda _: entries._INSERT_ENTRY), {
-            "team_id": "T1", "channel_id": "C1", "author_id": "U1", "kind": "win",
-            "text": "lost?", "visibility": "team", "anonymous": False, "source": "command",
-            "created_at": datetime.now(UTC), "tags": "", "card_id": None})
-        raise RuntimeError("the request died mid-write")
+def test_a_failed_write_rolls_back_and_frees_the_writer(db):
+    with pytest.raises(DBAPIError), db.session() as session:
+        fastpath.run(session, FAILING, {**ENTRY_VALUES, "created_at": datetime.now(UTC)})
     finished = threading.Event()
     threading.Thread(target=lambda: (log(db, "win the next one"), finished.set()),
                      daemon=True).start()
@@ -93,7 +106,7 @@ def test_a_write_on_a_lost_connection_fails_once_and_the_pool_recovers(database_
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         admin.dispose()
-        with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):  # text handed back
+        with pytest.raises(OperationalError):  # the person's text is handed back
             log(db, "win on a dead connection")
         log(db, "win on a fresh one")  # the dead connection did not go back to the pool
         with db.session() as session:
@@ -107,15 +120,17 @@ def test_a_write_on_a_lost_connection_fails_once_and_the_pool_recovers(database_
 @pytest.mark.parametrize("kind", [entries.Kind.WIN, entries.Kind.LESSON])
 def test_times_are_stored_in_utc_whatever_the_database_sessions_zone(database_url, kind):
     db = Database(database_url)
-    if db.direct.dialect == "postgresql":
+    if db.dialect == "postgresql":
         @event.listens_for(db.engine, "connect")
         def far_east(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             dbapi_connection.execute("SET TIME ZONE 'Asia/Tokyo'")
             dbapi_connection.commit()
     try:
         with db.session() as session:
-            entry = entries.log_now(db.direct, session, NewEntry(
+            entry = entries.log_entry(session, NewEntry(
                 team_id="T1", channel_id="C1", author_id="U1", kind=kind, text="it #went"))
+            if session.in_transaction():
+                session.commit()
         with db.session() as session:
             stored = session.get(Entry, entry.id)
             calls = session.scalars(select(OutboxMessage)).all()
@@ -127,10 +142,27 @@ def test_times_are_stored_in_utc_whatever_the_database_sessions_zone(database_ur
         db.dispose()
 
 
-def test_a_postgresql_write_is_one_statement_or_refused(db):
-    if db.direct.dialect != "postgresql":
-        pytest.skip("SQLite writes run in a transaction")
-    ping = db.direct.statement("ping", lambda _: select(text("1")))
-    with pytest.raises(RuntimeError, match="one statement"), db.direct.write() as cursor:
-        cursor.one(ping, {})
-        cursor.one(ping, {})  # would commit on its own, apart from the first
+def test_a_chain_in_the_unit_of_work_rolls_back_with_it(db):
+    """When the unit of work has begun, the chain joins its transaction: nothing of either
+    is kept when the unit fails."""
+    with pytest.raises(RuntimeError, match="the request died"), db.session() as session:
+        session.add(Entry(**{**ENTRY_VALUES, "text": "written first",
+                             "created_at": datetime.now(UTC)}))
+        session.flush()
+        log_id = fastpath.run(session, entries._entry_chain((OutboxAction.POST_ENTRY,)),
+                              {**ENTRY_VALUES, "created_at": datetime.now(UTC)})
+        assert log_id is not None and session.in_transaction()
+        raise RuntimeError("the request died")
+    with db.session() as session:
+        assert session.scalars(select(Entry)).all() == []
+        assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_after_a_fast_write_the_unit_of_work_begins_nothing_else(db):
+    """A write after the chain committed on its own would not be atomic with it."""
+    with db.session() as session:
+        fastpath.run(session, entries._entry_chain((OutboxAction.POST_ENTRY,)),
+                     {**ENTRY_VALUES, "created_at": datetime.now(UTC)})
+        assert not session.in_transaction()
+        with pytest.raises(RuntimeError, match="already committed"):
+            session.execute(select(Entry.id))
