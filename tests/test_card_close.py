@@ -129,20 +129,6 @@ def test_two_open_cards_cannot_share_a_title_in_a_channel(bot, fake_slack, db):
     assert "Opened card 2" in bot.slack.command("card Alpha").text
 
 
-def test_carrier_of_message_finds_card_and_entry_authors(bot, fake_slack, db):
-    card, _ = open_card(bot, fake_slack, db, user="U_CAROL")
-    add_from_card(bot, fake_slack, card, "win", "carried", user="U_DAN")
-    fake_slack.wait_until(lambda: posted_entries(db)["carried"].message_ts is not None)
-    entry = posted_entries(db)["carried"]
-    with db.session() as session:
-        assert cards.carrier_of_message(session, "T0001", "C_TEAM", card.message_ts) == \
-            ("U_CAROL", None)
-        assert cards.carrier_of_message(session, "T0001", "C_TEAM", entry.message_ts) == \
-            ("U_DAN", entry.id)
-        assert cards.carrier_of_message(session, "T0001", "C_TEAM", "1.000") is None
-        assert cards.carrier_of_message(session, "T_OTHER", "C_TEAM", card.message_ts) is None
-
-
 def test_applause_refreshes_the_cards_tally(bot, fake_slack, db):
     card, _ = open_card(bot, fake_slack, db)
     add_from_card(bot, fake_slack, card, "win", "clap for me", user="U_BOB")

@@ -1,4 +1,4 @@
-"""Deliverable cards: open, close, tallies, the closing debrief, and who carries a message.
+"""Deliverable cards: open, close, tallies and the closing debrief.
 
 A card's message on Slack is rendered from the database whenever it is sent. Every change
 bumps `Card.revision` and queues at most one waiting refresh per card, so a burst of entries
@@ -277,19 +277,3 @@ def debrief(db: Session, card: Card) -> list[DebriefItem]:
 def card_applause(db: Session, card: Card) -> int:
     """Applause on the card message itself."""
     return _card_message_applause(db, card)
-
-
-def carrier_of_message(db: Session, team_id: str, channel_id: str,
-                       ts: str) -> tuple[str, int | None] | None:
-    """Whose work a bot message carries, for applause: (author_id, entry_id) for an
-    entry's message, (opener, None) for a card's message, None for any other message."""
-    entry = db.execute(select(Entry.author_id, Entry.id).where(
-        Entry.team_id == team_id, Entry.message_channel_id == channel_id,
-        Entry.message_ts == ts).limit(1)).first()
-    if entry is not None:
-        return entry.author_id, entry.id
-    opener = db.scalar(select(Card.opened_by).where(
-        Card.team_id == team_id, Card.channel_id == channel_id, Card.message_ts == ts)
-        .limit(1))
-    return (opener, None) if opener is not None else None
-

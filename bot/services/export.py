@@ -13,7 +13,6 @@ from bot.ids import OutboxAction
 from bot.services import outbox
 from bot.services.errors import UserError
 
-FORMATS = ("csv", "md")
 FORMAT_ALIASES = {"csv": "csv", "md": "md", "markdown": "md"}
 
 
