@@ -3,7 +3,9 @@
 - `create_app()`: /debrief and reactions only ack.
 - `create_storing_app()`: /debrief stores the command's text with one raw INSERT and a
   COMMIT (a DBAPI connection per thread, no ORM) before it acks: the floor for a durable
-  ack, which PRODUCT.md requires (what a person wrote is saved before the answer).
+  ack, which PRODUCT.md requires (what a person wrote is saved before the answer). A
+  reaction stores its event id the same way (INSERT … ON CONFLICT DO NOTHING, COMMIT):
+  the least a durable, once-only ack of an event writes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 
+EVENT = ("INSERT INTO processed_events (team_id, event_id, received_at) VALUES ({0}, {0}, {0}) "
+         "ON CONFLICT DO NOTHING")
 INSERT = ("INSERT INTO entries (team_id, channel_id, author_id, kind, text, visibility, "
           "anonymous, source, created_at, tags) VALUES ({0}, {0}, {0}, {0}, {0}, {0}, {0}, "
           "{0}, {0}, {0})")
@@ -27,7 +31,8 @@ def create_app(store: bool = False) -> Flask:
     client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     bolt = App(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"],
                process_before_response=True, token_verification_enabled=False)
-    write = _raw_insert(os.environ["DATABASE_URL"]) if store else None
+    write = _raw_insert(os.environ["DATABASE_URL"], INSERT) if store else None
+    seen = _raw_insert(os.environ["DATABASE_URL"], EVENT) if store else None
 
     @bolt.command("/debrief")
     def debrief(ack, command):  # type: ignore[no-untyped-def]
@@ -39,7 +44,9 @@ def create_app(store: bool = False) -> Flask:
 
     @bolt.event("reaction_added")
     @bolt.event("reaction_removed")
-    def reaction(ack):  # type: ignore[no-untyped-def]
+    def reaction(ack, body):  # type: ignore[no-untyped-def]
+        if seen is not None:
+            seen((body["team_id"], body["event_id"], datetime.now(UTC).replace(tzinfo=None)))
         ack()
 
     handler = SlackRequestHandler(bolt)
@@ -56,12 +63,12 @@ def create_storing_app() -> Flask:
     return create_app(store=True)
 
 
-def _raw_insert(url: str):  # type: ignore[no-untyped-def]
+def _raw_insert(url: str, insert: str):  # type: ignore[no-untyped-def]
     """One INSERT and a COMMIT on a per-thread DBAPI connection."""
     local = threading.local()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1]
-        statement = INSERT.format("?")
+        statement = insert.format("?")
 
         def connect():  # type: ignore[no-untyped-def]
             # As the bot's engine: WAL, synchronous=NORMAL, waiting for the writer.
@@ -81,7 +88,7 @@ def _raw_insert(url: str):  # type: ignore[no-untyped-def]
 
     import psycopg
 
-    statement = INSERT.format("%s")
+    statement = insert.format("%s")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
 
     def write_pg(values):  # type: ignore[no-untyped-def]

@@ -8,8 +8,10 @@ some reactions are taken back, some are people applauding themselves, some land 
 messages that carry nothing. With `process_before_response` every 200 follows the
 commit, so an acknowledged event is a persisted one. At the end the applause table must
 hold exactly the expected rows. Runs on SQLite and, when a URL is given (or
-TEST_DATABASE_URL is set), on PostgreSQL in a fresh schema. Target (issue 3):
->= 1,000 events/s on PostgreSQL on a 2-core machine.
+TEST_DATABASE_URL is set), on PostgreSQL in a fresh schema. Two baselines in the same
+run: a bare Bolt app that only acks, and a "floor" that stores each event's id with one
+raw INSERT and COMMIT on the same database before acking (bench/bare_app.py). Target
+(issue 11): on PostgreSQL, at least 75% of the bare app's rate.
 
     python bench/reaction_events.py [--events 6000] [--senders 8] [--rounds 1]
                                     [--postgres URL]
@@ -44,6 +46,7 @@ from bench.harness import (  # noqa: E402
     wait_until_up,
 )
 from bot.db import Database  # noqa: E402
+from bot.db.migrate import upgrade  # noqa: E402
 from bot.db.models import Applause, Entry, ProcessedEvent  # noqa: E402
 from tests.kit.slack_requests import SIGNING_SECRET  # noqa: E402
 
@@ -198,15 +201,18 @@ def run(name: str, url: str, slack_url: str, args: argparse.Namespace) -> dict:
             "events": events - before_events}
 
 
-def bare_baseline(slack_url: str, args: argparse.Namespace) -> tuple[float, float]:
-    """Events a second for a bare Bolt app that only acks, served the same way: the
-    ceiling this machine allows right now (it is shared, so figures move)."""
+def bare_baseline(slack_url: str, args: argparse.Namespace,
+                  database_url: str | None = None) -> tuple[float, float]:
+    """Events a second for a bare Bolt app served the same way: one that only acks (the
+    ceiling this machine allows right now; it is shared, so figures move), or with
+    `database_url`, one that stores each event's id before acking (the floor)."""
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench",
            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_url,
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url or ""}
     phases, _, _ = stream(args.events)
     port = free_port()
-    server = subprocess.Popen(procfile_web(port, "bench.bare_app:create_app()"), cwd=ROOT,
+    app = "create_storing_app()" if database_url else "create_app()"
+    server = subprocess.Popen(procfile_web(port, f"bench.bare_app:{app}"), cwd=ROOT,
                               env=env, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(port)
@@ -237,11 +243,19 @@ def main() -> int:
     fake = subprocess.Popen([sys.executable, "-m", "tests.kit.fake_slack"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
     slack_url = fake.stdout.readline().strip()
-    rounds: list[tuple[list[dict], float, float]] = []
+    rounds: list[tuple[list[dict], float, float, float | None]] = []
     try:
         for _ in range(args.rounds):
             results = []
             bare, bare_cpu = bare_baseline(slack_url, args)
+            floor = None
+            if args.postgres and args.only != "sqlite":
+                url, drop = postgres_schema(args.postgres)
+                try:
+                    upgrade(url)
+                    floor, _ = bare_baseline(slack_url, args, url)
+                finally:
+                    drop()
             if args.only != "postgresql":
                 work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
                 results.append(run("sqlite", f"sqlite:///{work / 'bench.db'}", slack_url, args))
@@ -251,7 +265,7 @@ def main() -> int:
                     results.append(run("postgresql", url, slack_url, args))
                 finally:
                     drop()
-            rounds.append((results, bare, bare_cpu))
+            rounds.append((results, bare, bare_cpu, floor))
     finally:
         fake.terminate()
         fake.wait(timeout=10)
@@ -263,7 +277,7 @@ def main() -> int:
           f"{'db cpu':>7}")
     ok = True
     rates: dict[str, list[float]] = {}
-    for number, (results, bare, bare_cpu) in enumerate(rounds, 1):
+    for number, (results, bare, bare_cpu, floor) in enumerate(rounds, 1):
         if args.rounds > 1:
             print(f"round {number}")
         for r in results:
@@ -280,6 +294,15 @@ def main() -> int:
         rates.setdefault("bare Bolt", []).append(bare)
         print(f"{'bare Bolt':>10} {'(no DB)':>10} {bare:>9.0f} {'':>9} {'':>9} {'':>9} {'':>7} "
               f"{'':>6} {bare_cpu:>8.2f}   <- an app that only acks, same server, same moment")
+        if floor is not None:
+            rates.setdefault("floor", []).append(floor)
+            print(f"{'floor':>10} {'(PG)':>10} {floor:>9.0f}   <- a bare app that stores the "
+                  "event id (raw INSERT, COMMIT) before acking")
+        for r in results:
+            if r["name"] == "postgresql":
+                ours = r["deliveries"] / r["elapsed"]
+                print(f"  postgresql / bare: {ours / bare:.0%} (target >= 75%)"
+                      + (f"; / floor: {ours / floor:.0%}" if floor else ""))
     if args.rounds > 1:
         print("median acked/s over the rounds: " + ", ".join(
             f"{name} {statistics.median(values):.0f} (lowest {min(values):.0f})"
