@@ -116,7 +116,8 @@ class Entry(Base):
     # The #tags, lower-cased and space-separated ("launch ops"); full-text search reads it.
     tags: Mapped[str] = mapped_column(String(1000), default="")
     # The deliverable card it was logged on, if any (its post goes in the card's thread).
-    card_id: Mapped[int | None] = mapped_column(Integer)
+    # Cards are closed, never deleted; if one were, its entries would stay, off the card.
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id", ondelete="SET NULL"))
 
     __table_args__ = (
         Index(None, "team_id", "channel_id", "created_at"),
@@ -176,7 +177,8 @@ class Applause(Base):
     emoji: Mapped[str] = mapped_column(String(100))
     # Whose work is applauded; found from the message, never from Slack's item_user.
     author_id: Mapped[str] = mapped_column(String(32))
-    entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The applauded entry (NULL for a card's message): its applause goes with it.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     # The applauded work is anonymous: only its author may ever see this applause.
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When the person reacted (Slack's event_ts, zero-padded): events can arrive out of
@@ -207,8 +209,9 @@ class Reflection(Base):
     prompts: Mapped[list[str]] = mapped_column(JSON)
     answers: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The lesson the author made of it, once shared (an Entry id; stale if that was deleted).
-    shared_entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The lesson the author made of it, once shared; NULL again if that lesson is deleted.
+    shared_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"))
 
     __table_args__ = (Index(None, "team_id", "author_id", "created_at"),)
 
@@ -366,7 +369,8 @@ class DigestRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    digest_id: Mapped[int] = mapped_column(Integer)
+    # A stopped digest takes its runs along (a new one starts its own weeks).
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
     week: Mapped[str] = mapped_column(String(10))  # ISO week of the local date, "2026-W48"
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
