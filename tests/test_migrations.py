@@ -217,6 +217,7 @@ def test_foreign_keys_arrive_on_a_database_that_holds_data(empty_url):
     assert after == expected  # every other row, id and value as it was
     assert foreign_keys(engine) == {table: (column, referred, rule)
                                     for table, (column, referred, rule) in FOREIGN_KEYS.items()}
+    no_drift(engine)  # the schema it made is the models' (indexes too)
     if sqlite:
         assert sqlite_full_text(engine) == full_text  # same triggers, index and waiting list
     engine.dispose()

@@ -192,6 +192,8 @@ class Applause(Base):
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "reactor_id", "created_at"),
         Index(None, "team_id", "entry_id"),
+        # The foreign key's own lookup: deleting an entry finds its applause without a scan.
+        Index(None, "entry_id"),
         # The kudos leaderboard and the digest read one channel's (or all) recent applause.
         Index(None, "team_id", "created_at"),
     )
@@ -213,7 +215,11 @@ class Reflection(Base):
     shared_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("entries.id", ondelete="SET NULL"))
 
-    __table_args__ = (Index(None, "team_id", "author_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "team_id", "author_id", "created_at"),
+        # The foreign key's own lookup: deleting an entry finds what was shared as it.
+        Index(None, "shared_entry_id"),
+    )
 
 
 class ApplauseRemoval(Base):

@@ -7,6 +7,8 @@ Create Date: 2026-12-01 09:00:00
 entries.card_id -> cards (ON DELETE SET NULL), applause.entry_id -> entries (CASCADE),
 reflections.shared_entry_id -> entries (SET NULL), digest_runs.digest_id -> digests
 (CASCADE). References to rows that are gone are repaired first, by the same rules.
+applause.entry_id and reflections.shared_entry_id get an index of their own: deleting an
+entry looks its references up, and without one each delete scans both tables.
 
 SQLite adds a foreign key by re-creating the table (batch mode): every row is copied with
 its id, so the FTS5 index over `entries` (keyed by rowid) stays true, and what waits in
@@ -28,12 +30,14 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, column, referred table, ON DELETE), `entries` first: see the docstring.
+# (table, column, referred table, ON DELETE, index the column), `entries` first: see the
+# docstring. entries.card_id has (team_id, card_id) and cards are never deleted;
+# digest_runs.digest_id leads its unique key.
 FOREIGN_KEYS = [
-    ("entries", "card_id", "cards", "SET NULL"),
-    ("applause", "entry_id", "entries", "CASCADE"),
-    ("reflections", "shared_entry_id", "entries", "SET NULL"),
-    ("digest_runs", "digest_id", "digests", "CASCADE"),
+    ("entries", "card_id", "cards", "SET NULL", False),
+    ("applause", "entry_id", "entries", "CASCADE", True),
+    ("reflections", "shared_entry_id", "entries", "SET NULL", True),
+    ("digest_runs", "digest_id", "digests", "CASCADE", False),
 ]
 
 # A reference is repaired when its row is gone, or when the id now names another row: a
@@ -88,6 +92,10 @@ def _name(table: str, column: str, referred: str) -> str:
     return f"fk_{table}_{column}_{referred}"  # the models' naming convention
 
 
+def _index(table: str, column: str) -> str:
+    return f"ix_{table}_{column}"
+
+
 @contextmanager
 def _altering(table: str) -> Iterator[BatchOperations]:
     """One table's change: an ALTER on PostgreSQL, a re-create on SQLite, where `entries`
@@ -106,14 +114,18 @@ def _altering(table: str) -> Iterator[BatchOperations]:
 def upgrade() -> None:
     for statement in REPAIR_ORPHANS:
         op.execute(statement)
-    for table, column, referred, rule in FOREIGN_KEYS:
+    for table, column, referred, rule, indexed in FOREIGN_KEYS:
         with _altering(table) as batch:
             batch.create_foreign_key(op.f(_name(table, column, referred)), referred,
                                      [column], ["id"], ondelete=rule)
+            if indexed:
+                batch.create_index(op.f(_index(table, column)), [column], unique=False)
 
 
 def downgrade() -> None:
     # What refers to `entries` lets go of it before `entries` is re-created.
-    for table, column, referred, _rule in reversed(FOREIGN_KEYS):
+    for table, column, referred, _rule, indexed in reversed(FOREIGN_KEYS):
         with _altering(table) as batch:
+            if indexed:
+                batch.drop_index(op.f(_index(table, column)))
             batch.drop_constraint(op.f(_name(table, column, referred)), type_="foreignkey")
