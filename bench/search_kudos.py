@@ -123,18 +123,22 @@ def load_sqlite(url: str, entries: list[dict], applause: list[dict]) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         # The FTS triggers off while loading, one 'rebuild' after: the same index, faster.
-        for statement in fulltext.SQLITE_DROP[:3]:
-            connection.exec_driver_sql(statement)
+        # They come back exactly as the migrations made them: their SQL is read here.
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'entries' ORDER BY name").all()
+        for name, _sql in triggers:
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
         for chunk in _chunks(entries, 20000):
             connection.execute(insert(Entry.__table__), chunk)
         for chunk in _chunks(applause, 20000):
             connection.execute(insert(Applause.__table__), chunk)
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP TABLE {fulltext.FTS_TABLE}")
-        for statement in fulltext.SQLITE_CREATE:
-            connection.exec_driver_sql(statement)
-        for statement in fulltext.SQLITE_DEFER[1:]:  # the triggers as migration 0008 left them
-            connection.exec_driver_sql(statement)
+        # Nothing was noted in entries_fts_pending (no triggers): 'rebuild' indexes it all.
+        connection.exec_driver_sql(
+            f"INSERT INTO {fulltext.FTS_TABLE}({fulltext.FTS_TABLE}) VALUES ('rebuild')")
+        for _name, sql in triggers:
+            connection.exec_driver_sql(sql)
         connection.exec_driver_sql("ANALYZE")
     engine.dispose()
 
@@ -142,6 +146,10 @@ def load_sqlite(url: str, entries: list[dict], applause: list[dict]) -> None:
 def load_postgres(url: str, entries: list[dict], applause: list[dict]) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
+        # The GIN index off while loading, and back as the migrations made it.
+        index = connection.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname = :name"), {"name": fulltext.PG_INDEX}).scalar_one()
         connection.exec_driver_sql(f"DROP INDEX {fulltext.PG_INDEX}")
         cursor = connection.connection.cursor()
         for table, columns, rows in (("entries", ENTRY_COLUMNS, entries),
@@ -149,7 +157,7 @@ def load_postgres(url: str, entries: list[dict], applause: list[dict]) -> None:
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([_naive(row[c]) for c in columns])
-        connection.exec_driver_sql(fulltext.POSTGRES_CREATE[1])
+        connection.exec_driver_sql(index)
         for table in ("entries", "applause"):
             connection.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

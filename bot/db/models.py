@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,8 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.ids import OutboxAction
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -55,6 +58,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def stored_as(enum_class: type[E], length: int) -> Enum:
+    """An enum column stored as the members' values in a VARCHAR of `length`: no database
+    enum type and no CHECK, so a new member needs no migration. Unknown strings are
+    refused when written (validate_strings), and members come back when read."""
+    return Enum(enum_class, native_enum=False, values_callable=lambda e: [m.value for m in e],
+                length=length, validate_strings=True)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -71,6 +85,14 @@ class Visibility(enum.StrEnum):
     ORG = "org"
 
 
+class Source(enum.StrEnum):
+    """Where an entry was written."""
+
+    COMMAND = "command"        # /debrief win|opp|lesson TEXT
+    MODAL = "modal"            # the Debrief form
+    REFLECTION = "reflection"  # a HOPE reflection shared as a lesson
+
+
 class Entry(Base):
     """A win, an opportunity or a lesson, exactly as its author typed it."""
 
@@ -80,11 +102,12 @@ class Entry(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
     author_id: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[Kind] = mapped_column(stored_as(Kind, 16))
     text: Mapped[str] = mapped_column(Text)
-    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.TEAM)
+    visibility: Mapped[Visibility] = mapped_column(stored_as(Visibility, 16),
+                                                   default=Visibility.TEAM)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    source: Mapped[str] = mapped_column(String(16), default="command")
+    source: Mapped[Source] = mapped_column(stored_as(Source, 16), default=Source.COMMAND)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where the bot's message for this entry lives once posted (applause lands there).
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
@@ -93,7 +116,8 @@ class Entry(Base):
     # The #tags, lower-cased and space-separated ("launch ops"); full-text search reads it.
     tags: Mapped[str] = mapped_column(String(1000), default="")
     # The deliverable card it was logged on, if any (its post goes in the card's thread).
-    card_id: Mapped[int | None] = mapped_column(Integer)
+    # Cards are closed, never deleted; if one were, its entries would stay, off the card.
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id", ondelete="SET NULL"))
 
     __table_args__ = (
         Index(None, "team_id", "channel_id", "created_at"),
@@ -125,7 +149,7 @@ class Card(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(150))
     opened_by: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=CardStatus.OPEN)
+    status: Mapped[CardStatus] = mapped_column(stored_as(CardStatus, 16), default=CardStatus.OPEN)
     message_ts: Mapped[str | None] = mapped_column(String(32))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     shown_revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -153,7 +177,8 @@ class Applause(Base):
     emoji: Mapped[str] = mapped_column(String(100))
     # Whose work is applauded; found from the message, never from Slack's item_user.
     author_id: Mapped[str] = mapped_column(String(32))
-    entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The applauded entry (NULL for a card's message): its applause goes with it.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     # The applauded work is anonymous: only its author may ever see this applause.
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When the person reacted (Slack's event_ts, zero-padded): events can arrive out of
@@ -167,6 +192,8 @@ class Applause(Base):
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "reactor_id", "created_at"),
         Index(None, "team_id", "entry_id"),
+        # The foreign key's own lookup: deleting an entry finds its applause without a scan.
+        Index(None, "entry_id"),
         # The kudos leaderboard and the digest read one channel's (or all) recent applause.
         Index(None, "team_id", "created_at"),
     )
@@ -184,10 +211,15 @@ class Reflection(Base):
     prompts: Mapped[list[str]] = mapped_column(JSON)
     answers: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The lesson the author made of it, once shared (an Entry id; stale if that was deleted).
-    shared_entry_id: Mapped[int | None] = mapped_column(Integer)
+    # The lesson the author made of it, once shared; NULL again if that lesson is deleted.
+    shared_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"))
 
-    __table_args__ = (Index(None, "team_id", "author_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "team_id", "author_id", "created_at"),
+        # The foreign key's own lookup: deleting an entry finds what was shared as it.
+        Index(None, "shared_entry_id"),
+    )
 
 
 class ApplauseRemoval(Base):
@@ -303,7 +335,8 @@ class Turn(Base):
     meeting_date: Mapped[date] = mapped_column(Date)
     meeting_at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_id: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=TurnStatus.REMINDED)
+    status: Mapped[TurnStatus] = mapped_column(stored_as(TurnStatus, 16),
+                                               default=TurnStatus.REMINDED)
     # Who passed this meeting on, in order: not asked again today, no penalty later.
     passed_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -342,7 +375,8 @@ class DigestRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    digest_id: Mapped[int] = mapped_column(Integer)
+    # A stopped digest takes its runs along (a new one starts its own weeks).
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
     week: Mapped[str] = mapped_column(String(10))  # ISO week of the local date, "2026-W48"
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -368,7 +402,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(32))
+    action: Mapped[OutboxAction] = mapped_column(stored_as(OutboxAction, 32))
     channel_id: Mapped[str] = mapped_column(String(32))
     entry_id: Mapped[int | None] = mapped_column(Integer)
     # The card a card action (post, refresh, debrief) is about.
@@ -376,7 +410,8 @@ class OutboxMessage(Base):
     user_id: Mapped[str | None] = mapped_column(String(32))
     target_ts: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(stored_as(OutboxStatus, 16),
+                                                 default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -426,6 +461,7 @@ __all__ = [
     "Reflection",
     "Rotation",
     "RotationMember",
+    "Source",
     "Turn",
     "TurnStatus",
     "UTCDateTime",

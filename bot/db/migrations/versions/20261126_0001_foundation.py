@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.models
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The models' UTCDateTime columns are plain DateTime in the database (naive UTC).
 
 
 def upgrade() -> None:
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("visibility", sa.String(length=16), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("message_channel_id", sa.String(length=32), nullable=True),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.Column("tags", sa.String(length=1000), nullable=False),
@@ -66,12 +66,12 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.db.models.UTCDateTime(), nullable=False),
-        sa.Column("claimed_until", bot.db.models.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        sa.Column("claimed_until", sa.DateTime(), nullable=True),
         sa.Column("result_ts", sa.String(length=32), nullable=True),
         sa.Column("last_error", sa.String(length=255), nullable=True),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", bot.db.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -85,7 +85,7 @@ def upgrade() -> None:
         "processed_events",
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("received_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "event_id", name=op.f("pk_processed_events")),
     )
     with op.batch_alter_table("processed_events", schema=None) as batch_op:

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.models
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The models' UTCDateTime columns are plain DateTime in the database (naive UTC).
 
 
 def upgrade() -> None:
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("emoji", sa.String(length=100), nullable=False),
         sa.Column("author_id", sa.String(length=32), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_applause")),
         sa.UniqueConstraint(
             "team_id",
@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("applause_emoji", sa.JSON(), nullable=True),
         sa.Column("hope_prompts", sa.JSON(), nullable=True),
         sa.Column("updated_by", sa.String(length=32), nullable=True),
-        sa.Column("updated_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("team_id", name=op.f("pk_workspace_settings")),
     )
     # ### end Alembic commands ###

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.models
-
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The models' UTCDateTime columns are plain DateTime in the database (naive UTC).
 
 
 def upgrade() -> None:
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("reactor_id", sa.String(length=32), nullable=False),
         sa.Column("emoji", sa.String(length=100), nullable=False),
         sa.Column("removed_ts", sa.String(length=20), nullable=False),
-        sa.Column("received_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint(
             "team_id",
             "channel_id",

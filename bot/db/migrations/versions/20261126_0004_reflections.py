@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.models
-
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The models' UTCDateTime columns are plain DateTime in the database (naive UTC).
 
 
 def upgrade() -> None:
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("author_id", sa.String(length=32), nullable=False),
         sa.Column("prompts", sa.JSON(), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=False),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("shared_entry_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reflections")),
     )

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.models
-
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The models' UTCDateTime columns are plain DateTime in the database (naive UTC).
 
 
 def upgrade() -> None:
@@ -31,11 +31,11 @@ def upgrade() -> None:
         sa.Column("lead_minutes", sa.Integer(), nullable=False),
         sa.Column("holiday_country", sa.String(length=16), nullable=True),
         sa.Column("paused", sa.Boolean(), nullable=False),
-        sa.Column("next_meeting_at", bot.db.models.UTCDateTime(), nullable=True),
+        sa.Column("next_meeting_at", sa.DateTime(), nullable=True),
         sa.Column("next_meeting_date", sa.Date(), nullable=True),
-        sa.Column("next_reminder_at", bot.db.models.UTCDateTime(), nullable=True),
+        sa.Column("next_reminder_at", sa.DateTime(), nullable=True),
         sa.Column("updated_by", sa.String(length=32), nullable=True),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rotations")),
         sa.UniqueConstraint("team_id", "channel_id", name=op.f("uq_rotations_team_id_channel_id")),
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("rotation_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
-        sa.Column("joined_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("joined_at", sa.DateTime(), nullable=False),
         sa.Column("away_until", sa.Date(), nullable=True),
         sa.Column("holiday_country", sa.String(length=16), nullable=True),
         sa.Column("deactivated", sa.Boolean(), nullable=False),
@@ -72,12 +72,12 @@ def upgrade() -> None:
         sa.Column("rotation_id", sa.Integer(), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
         sa.Column("meeting_date", sa.Date(), nullable=False),
-        sa.Column("meeting_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("meeting_at", sa.DateTime(), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("passed_by", sa.JSON(), nullable=False),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["rotation_id"],
             ["rotations.id"],

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db.models
-
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The models' UTCDateTime columns are plain DateTime in the database (naive UTC).
 
 
 def upgrade() -> None:
@@ -31,9 +31,9 @@ def upgrade() -> None:
         sa.Column("message_ts", sa.String(length=32), nullable=True),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("shown_revision", sa.Integer(), nullable=False),
-        sa.Column("created_at", bot.db.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("closed_by", sa.String(length=32), nullable=True),
-        sa.Column("closed_at", bot.db.models.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cards")),
     )
     with op.batch_alter_table("cards", schema=None) as batch_op:
