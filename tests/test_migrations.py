@@ -167,7 +167,7 @@ def sqlite_full_text(engine: Engine) -> dict[str, Any]:
 
 def index_is_whole(database: Database) -> None:
     """FTS5's own check (it raises), after catching up as bot/db/fulltext.py says."""
-    if database.direct.dialect != "sqlite":
+    if database.dialect != "sqlite":
         return
     database.index_pending()
     with database.engine.begin() as connection:
