@@ -5,6 +5,7 @@ inside the unit of work's transaction when it has one."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 import bot.db
-from bot.db import Database, fastpath
+from bot.db import Database, DatabaseBusy, fastpath
 from bot.db.models import Entry, OutboxMessage, ProcessedEvent
 from bot.ids import OutboxAction
 from bot.services import entries
@@ -166,3 +167,26 @@ def test_after_a_fast_write_the_unit_of_work_begins_nothing_else(db):
         assert not session.in_transaction()
         with pytest.raises(RuntimeError, match="already committed"):
             session.execute(select(Entry.id))
+
+
+def test_a_writer_that_cannot_get_the_sqlite_lock_gives_up_in_time(database_url):
+    """A request never waits past the writer lock's timeout: it fails with DatabaseBusy
+    (and the person's text is handed back by the app's error handler)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no writer lock")
+    holder, waiter = Database(database_url), Database(database_url)
+    try:
+        waiter._writer.timeout = 0.3  # type: ignore[union-attr]
+        with holder.session() as busy:
+            busy.execute(select(Entry.id))  # BEGIN IMMEDIATE: holds the writer lock
+            started = time.monotonic()
+            with pytest.raises(DatabaseBusy):
+                log(waiter, "win that has to wait")
+            waited = time.monotonic() - started
+        assert 0.3 <= waited < 1.0
+        log(waiter, "win once the writer is free")
+        with waiter.session() as session:
+            assert session.scalars(select(Entry.text)).all() == ["win once the writer is free"]
+    finally:
+        holder.dispose()
+        waiter.dispose()
