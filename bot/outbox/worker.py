@@ -26,6 +26,10 @@ class OutboxWorker:
         self.delivery = delivery
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # Set while no row is due now and no pass is running (see wait_idle); the lock
+        # makes "woken?" and "idle" one decision between wake() and the thread.
+        self._idle = threading.Event()
+        self._lock = threading.Lock()
         self._checkpointed = 0.0
         self._thread: threading.Thread | None = None
 
@@ -42,7 +46,22 @@ class OutboxWorker:
         flood of entries in one channel does not cost a pass over the outbox each."""
         if paced_channel is not None and self.delivery.pacer.is_busy(paced_channel):
             return
-        self._wake.set()
+        with self._lock:
+            self._idle.clear()
+            self._wake.set()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wake the worker and wait until it is idle: a pass has sent (or put off, for a
+        retry or the channel's pace) every row that was due, recorded what came of each,
+        and found nothing due now. TimeoutError when it takes longer than `timeout`
+        seconds; RuntimeError when the thread is not running."""
+        if self._thread is None:
+            raise RuntimeError("the outbox worker is not running: start() it first")
+        self.wake()
+        if not self._idle.wait(timeout):
+            raise TimeoutError(f"the outbox worker was still busy after {timeout} s: a Slack "
+                               "call that did not answer, a row that kept falling due, or a "
+                               "pass that kept failing (see the log)")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread after the row it is sending, if any."""
@@ -51,6 +70,7 @@ class OutboxWorker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._idle.clear()
 
     def _upkeep(self) -> None:
         """SQLite's work kept out of requests' commits (bot/db): indexing the entries just
@@ -72,6 +92,7 @@ class OutboxWorker:
         while not self._stop.is_set():
             self._wake.clear()
             self._stop.wait(self.GATHER)
+            failed = False
             try:
                 while self.delivery.run_once():
                     if self._stop.is_set():
@@ -80,7 +101,11 @@ class OutboxWorker:
                 wait = self.delivery.seconds_until_due()
             except Exception:
                 log.exception("outbox worker pass failed")
-                wait = self.IDLE_POLL
+                wait, failed = self.IDLE_POLL, True
             self._upkeep()
+            with self._lock:
+                # Idle only if nothing is due and nobody woke us during the pass.
+                if not failed and (wait is None or wait > 0) and not self._wake.is_set():
+                    self._idle.set()
             timeout = self.IDLE_POLL if wait is None else min(self.IDLE_POLL, wait)
             self._wake.wait(timeout=max(timeout, 0.01))
