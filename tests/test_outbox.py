@@ -30,7 +30,7 @@ def test_500_twice_then_429_ends_with_exactly_one_post(bot, fake_slack, db):
     assert "Saved your win" in bot.slack.command("win resilient").text
 
     calls = fake_slack.wait_for("chat.postMessage", 4)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in calls] == [False, False, False, True]
     assert len(fake_slack.succeeded("chat.postMessage")) == 1
     [row] = [r for r in outbox_rows(db) if r.action == OutboxAction.POST_ENTRY]
@@ -43,7 +43,7 @@ def test_429_is_retried_no_sooner_than_retry_after(bot, fake_slack, db):
     fake_slack.fail("chat.postMessage", status=429, retry_after=30)
     bot.slack.command("win patient")
     fake_slack.wait_for("chat.postMessage")
-    bot.runtime.worker.stop()
+    bot.settle()
     [row] = outbox_rows(db)
     assert row.status == "pending"
     wait = row.next_attempt_at - datetime.now(UTC)
@@ -84,7 +84,7 @@ def test_posting_too_many_messages_is_retried_not_given_up(bot, fake_slack, db):
     fake_slack.fail("chat.postMessage", error="rate_limited")  # a 200 with ok: false
     bot.slack.command("win after a pause")
     calls = fake_slack.wait_for("chat.postMessage", 2)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in calls] == [False, True]
     assert [r.status for r in outbox_rows(db)] == ["sent"]
 
@@ -93,7 +93,7 @@ def test_a_permanent_error_stops_retrying_and_tells_the_author(bot, fake_slack, 
     fake_slack.fail("chat.postMessage", error="channel_not_found")
     bot.slack.command("win in a channel I cannot see", channel="C_GONE")
     dm = fake_slack.wait_for("chat.postMessage", 2)[1]
-    bot.runtime.worker.stop()
+    bot.settle()
     assert dm.body["channel"] == "U_ALICE"
     assert "It is saved" in dm.body["text"]
     assert [r.status for r in outbox_rows(db)] == ["failed", "sent"]
@@ -184,7 +184,7 @@ def test_a_long_rate_limit_never_makes_a_post_give_up(bot, fake_slack, db, monke
     bot.slack.command("win worth the wait")
 
     calls = fake_slack.wait_for("chat.postMessage", 3)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in calls] == [False, False, True]
     [row] = outbox_rows(db)
     assert (row.status, row.attempts) == ("sent", 1)
@@ -221,7 +221,7 @@ def test_giving_up_after_many_failures_tells_the_author(bot, fake_slack, db, mon
     bot.slack.command("win into a broken Slack")
 
     dm = fake_slack.wait_for("chat.postMessage", 3)[2]
-    bot.runtime.worker.stop()
+    bot.settle()
     assert dm.body["channel"] == "U_ALICE"
     assert dm.body["text"].startswith("I could not post your entry (ID 1)")
     assert "Slack kept failing" in dm.body["text"] and "It is saved" in dm.body["text"]
@@ -234,7 +234,7 @@ def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):
     for n in range(5):
         bot.slack.command(f"win burst {n}")
     fake_slack.wait_for("chat.postMessage", 3)
-    bot.runtime.worker.stop()
+    bot.settle()
     rows = outbox_rows(db)
     sent = [r for r in rows if r.status == "sent"]
     waiting = [r for r in rows if r.status == "pending"]
@@ -279,7 +279,7 @@ def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db
     for n in range(6):
         bot.slack.command(f"win backlog {n}")
     posts = fake_slack.wait_for("chat.postMessage", 6)
-    bot.runtime.worker.stop()
+    bot.settle()
     texts = [p.body["text"] for p in posts]
     assert [t.endswith(f"backlog {n}") for n, t in enumerate(texts)] == [True] * 6
     assert len(fake_slack.calls_to("chat.postMessage")) == 6
