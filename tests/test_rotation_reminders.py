@@ -151,6 +151,27 @@ def test_a_deactivated_person_is_passed_over_at_send_time(bot, db, fake_slack, p
     assert "Added <@U_ANA>" in bot.slack.command("rotation add <@U_ANA|ana>").text  # back
 
 
+def test_slack_is_asked_about_the_person_with_no_transaction_open(bot, db, fake_slack, people):
+    # An open transaction would hold SQLite's writer lock while Slack takes its time.
+    people["U_ANA"]["deleted"] = True
+    answer = fake_slack.handlers["users.info"]
+    held: list[int] = []
+
+    def info(body: dict) -> dict:
+        held.append(bot.runtime.db.engine.pool.checkedout())
+        return answer(body)
+
+    fake_slack.handlers["users.info"] = info
+    try:
+        rotation_due(db)
+        send_rotation_reminders(bot.runtime)
+        reminder = fake_slack.wait_for("chat.postMessage")[0]
+    finally:
+        fake_slack.handlers["users.info"] = answer
+    assert "<@U_BEN> is up" in reminder.body["text"]
+    assert held == [0, 0]  # Ana (deactivated), then Ben: no connection, no transaction
+
+
 def test_a_reminder_missed_while_down_goes_out_on_start_if_the_meeting_has_not_begun(
         database_url, db, fake_slack, people):
     # Due twenty minutes ago (the bot was down), the meeting is in five minutes.
