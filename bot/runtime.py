@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from bot.app import installation_store
 from bot.config import Settings
 from bot.db import Database
-from bot.delivery import Delivery, OutboxWorker
+from bot.outbox.delivery import Delivery
+from bot.outbox.worker import OutboxWorker
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ def posted_entry(bot, fake_slack, db, text="win shipped the release", user="U_AL
     before = len(fake_slack.calls_to("chat.postMessage"))
     assert "Saved your" in bot.slack.command(text, user=user, channel=channel).text
     fake_slack.wait_for("chat.postMessage", before + 1)
-    bot.runtime.worker.stop()  # let the pass that posted it record the message ts
-    bot.runtime.worker.start()
+    bot.settle()  # let the pass that posted it record the message ts
     with db.session() as session:
         entry = session.scalars(select(Entry).order_by(Entry.id.desc())).first()
     assert entry.message_ts

@@ -93,7 +93,7 @@ def test_closing_twice_says_so_and_posts_one_debrief(bot, fake_slack, db):
     again = bot.slack.command("close 1")
     assert again.text.startswith(":warning:") and "already closed" in again.text
     debrief_post(fake_slack)
-    bot.runtime.worker.stop()
+    bot.settle()
     with db.session() as session:
         debriefs = session.scalars(select(OutboxMessage).where(
             OutboxMessage.action == OutboxAction.POST_CARD_DEBRIEF)).all()

@@ -165,7 +165,7 @@ def test_a_burst_of_entries_costs_few_updates(bot, fake_slack, db, monkeypatch):
     assert all(a.status == 200 for a in answers)
     fake_slack.wait_until(lambda: updates_showing(fake_slack, "12 lessons"),
                           what="the tally of the whole burst")
-    bot.runtime.worker.stop()
+    bot.settle()
     assert len(fake_slack.calls_to("chat.update")) <= 2  # not one per entry
     with db.session() as session:
         refreshes = session.scalars(select(OutboxMessage).where(
@@ -182,7 +182,7 @@ def test_private_entries_never_appear_on_a_card(bot, fake_slack, db):
     bot.slack.command(f"close {card.id}")
     fake_slack.wait_until(lambda: any("Debrief" in c.blocks_text()
                                       for c in fake_slack.succeeded("chat.postMessage")))
-    bot.runtime.worker.stop()
+    bot.settle()
     everything = json.dumps([c.body for c in fake_slack.calls])
     assert "my secret doubt" not in everything
     assert all("1 lesson" not in c.blocks_text() for c in fake_slack.calls_to("chat.update"))
@@ -194,7 +194,7 @@ def test_anonymous_entries_show_no_author_on_the_card(bot, fake_slack, db):
     bot.slack.command(f"close {card.id}", user="U_BOB")
     fake_slack.wait_until(lambda: any("Debrief" in c.blocks_text()
                                       for c in fake_slack.succeeded("chat.postMessage")))
-    bot.runtime.worker.stop()
+    bot.settle()
     for call in fake_slack.calls_to("chat.postMessage") + fake_slack.calls_to("chat.update"):
         assert "U_ALICE" not in json.dumps(call.body)
     debrief = next(c for c in fake_slack.succeeded("chat.postMessage")
@@ -249,8 +249,7 @@ def test_applause_elsewhere_costs_no_update(bot, fake_slack, db):
     card, _ = open_card(bot, fake_slack, db)
     bot.slack.command("win not on a card")
     fake_slack.wait_until(lambda: len(fake_slack.succeeded("chat.postMessage")) == 2)
-    bot.runtime.worker.stop()  # let the pass that posted it record the message ts
-    bot.runtime.worker.start()
+    bot.settle()  # let the pass that posted it record the message ts
     ts = fake_slack.succeeded("chat.postMessage")[1].response["ts"]
     assert bot.slack.event(reaction("reaction_added", user="U_BOB", channel="C_TEAM", ts=ts,
                                     emoji="tada")).status == 200
@@ -268,8 +267,7 @@ def test_applause_on_a_card_message_counts_for_its_opener_and_refreshes_it(bot, 
 
     bot.slack.command("card Launch the beta", user="U_ALICE")
     card_post = fake_slack.wait_for("chat.postMessage")[0]
-    bot.runtime.worker.stop()
-    bot.runtime.worker.start()
+    bot.settle()
     ts = card_post.response["ts"]
     assert bot.slack.event(reaction("reaction_added", user="U_BOB", channel="C_TEAM", ts=ts,
                                     emoji="tada")).status == 200
@@ -302,8 +300,7 @@ def test_a_card_slack_refuses_is_closed_so_it_can_be_opened_again(bot, fake_slac
     bot.slack.command("card Launch plan")
     dm = fake_slack.wait_for("chat.postMessage", 2)[1]
     assert "open it again with `/debrief card`" in dm.body["text"]
-    bot.runtime.worker.stop()
+    bot.settle()
     assert card_row(db, 1).status == "closed"
-    bot.runtime.worker.start()
     card, _post = open_card(bot, fake_slack, db, "Launch plan")  # the title is free again
     assert card.id == 2

@@ -36,8 +36,7 @@ def test_unknown_input_is_shown_inert(bot):
 def test_delete_own_entry_removes_it_and_its_message(bot, fake_slack, db):
     bot.slack.command("win to be deleted")
     posted = fake_slack.wait_for("chat.postMessage")[0]
-    bot.runtime.worker.stop()
-    bot.runtime.worker.start()
+    bot.settle()
     with db.session() as session:
         ts = session.scalars(select(Entry.message_ts)).one()
 
@@ -68,6 +67,5 @@ def test_deleting_before_the_post_went_out_posts_nothing(bot, fake_slack, db):
     bot.slack.command("win oops")
     bot.slack.command("delete 1")
     bot.runtime.worker.start()
-    bot.runtime.worker.wake()
-    bot.runtime.worker.stop()
+    bot.settle()
     assert fake_slack.calls_to("chat.postMessage") == []

@@ -123,7 +123,7 @@ def test_once_a_week_even_when_the_job_runs_again(bot, fake_slack, db):
     assert post_due_digests(bot.runtime) == 1
     assert post_due_digests(bot.runtime) == 0
     fake_slack.wait_for("chat.postMessage")
-    bot.runtime.worker.stop()  # anything else queued has been tried by now
+    bot.settle()  # anything else queued has been tried by now
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     # Moving the digest to a later day of the same week does not post it again that week.
     with db.session() as session:

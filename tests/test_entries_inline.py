@@ -48,7 +48,7 @@ def test_each_kind_and_the_opp_alias(bot, fake_slack, db, typed, kind):
 def test_the_message_records_where_applause_will_land(bot, fake_slack, db):
     bot.slack.command("win it works")
     post = fake_slack.wait_for("chat.postMessage")[0]
-    bot.runtime.worker.stop()  # the ts is written right after Slack answers; let it finish
+    bot.settle()  # the ts is written right after Slack answers; let it finish
     [entry] = entries(db)
     assert (entry.message_channel_id, entry.message_ts) == ("C_TEAM", post.response["ts"])
 

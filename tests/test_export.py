@@ -140,7 +140,7 @@ def test_bad_or_empty_exports_say_so_and_send_nothing(bot, fake_slack, db, typed
     log_in_modal(bot, fake_slack, kind="lesson", text="only mine", visibility="private")
     answer = bot.slack.command(typed)
     assert answer.text.startswith(":warning:") and says in answer.text
-    bot.runtime.worker.stop()
+    bot.settle()
     assert fake_slack.calls_to("files.getUploadURLExternal") == []
     with db.session() as session:
         actions = session.scalars(select(OutboxMessage.action)).all()

@@ -21,8 +21,7 @@ def posted(bot, fake_slack, *commands, user="U_ALICE") -> None:
     for text in commands:
         bot.slack.command(text, user=user)
     fake_slack.wait_for("chat.postMessage", before + len(commands))
-    bot.runtime.worker.stop()
-    bot.runtime.worker.start()
+    bot.settle()
 
 
 def applaud(db, entry: Entry, reactor: str, emoji: str = "tada") -> None:
@@ -64,7 +63,7 @@ def test_forget_me_asks_then_erases_everything_the_caller_wrote(bot, fake_slack,
     assert rows(db, Reflection) == []
     assert [a.reactor_id for a in rows(db, Applause)] == ["U_CAROL"]
     deleted = fake_slack.wait_for("chat.delete", 2)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert sorted((c.body["channel"], c.body["ts"]) for c in deleted) == sorted(
         (e.message_channel_id, e.message_ts) for e in (alice_win, alice_lesson))
     assert len(fake_slack.calls_to("chat.delete")) == 2  # Bob's message stays
@@ -73,7 +72,7 @@ def test_forget_me_asks_then_erases_everything_the_caller_wrote(bot, fake_slack,
 def test_closing_the_confirmation_erases_nothing(bot, fake_slack, db):
     posted(bot, fake_slack, "win keep me")
     ask(bot, fake_slack)  # and the person presses "Keep it all": Slack sends us nothing
-    bot.runtime.worker.stop()
+    bot.settle()
     assert len(rows(db, Entry)) == 1 and fake_slack.calls_to("chat.delete") == []
 
 
@@ -102,8 +101,7 @@ def test_an_entry_not_yet_posted_is_never_posted(bot, fake_slack, db):
     modal = ask(bot, fake_slack)
     bot.slack.view_submission(modal, {})
     bot.runtime.worker.start()
-    bot.runtime.worker.wake()
-    bot.runtime.worker.stop()
+    bot.settle()
     assert fake_slack.calls_to("chat.postMessage") == []
     assert rows(db, Entry) == []
 
@@ -114,8 +112,7 @@ def test_anonymous_and_shared_entries_go_too(bot, fake_slack, db):
     share(bot, fake_slack, db, {"hope_answer_1": "shared then regretted"},
           hope_share_anonymous=["yes"])
     fake_slack.wait_for("chat.postMessage")
-    bot.runtime.worker.stop()
-    bot.runtime.worker.start()
+    bot.settle()
     [entry] = rows(db, Entry)
     assert entry.message_ts
     bot.slack.view_submission(ask(bot, fake_slack), {})

@@ -101,7 +101,7 @@ def test_home_is_published_after_the_ack(bot, fake_slack, db):
     assert answer.status == 200  # answered while Slack still holds views.publish
     gate.set()
     fake_slack.wait_for("views.publish")
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in fake_slack.calls_to("views.publish")] == [True]
 
 
@@ -111,7 +111,7 @@ def test_home_publishing_is_retried_when_slack_fails(bot, fake_slack, db):
     bot.slack.event({"type": "app_home_opened", "user": "U_ALICE", "channel": "D1",
                      "tab": "home", "event_ts": "1.1"})
     fake_slack.wait_for("views.publish", 2)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in fake_slack.calls_to("views.publish")] == [False, True]
 
 
@@ -119,7 +119,7 @@ def test_the_messages_tab_publishes_nothing(bot, fake_slack, db):
     answer = bot.slack.event({"type": "app_home_opened", "user": "U_ALICE", "channel": "D1",
                               "tab": "messages", "event_ts": "1.1"})
     assert answer.status == 200
-    bot.runtime.worker.stop()
+    bot.settle()
     assert fake_slack.calls_to("views.publish") == []
 
 
@@ -130,7 +130,7 @@ def test_opening_home_twice_quickly_publishes_once_per_pending_row(bot, fake_sla
                          "tab": "home", "event_ts": "1.1"})
     bot.runtime.worker.start()
     fake_slack.wait_for("views.publish")
-    bot.runtime.worker.stop()
+    bot.settle()
     assert len(fake_slack.calls_to("views.publish")) == 1
 
 

@@ -55,7 +55,7 @@ def test_a_submission_is_stored_privately_and_posts_nothing(bot, fake_slack, db)
     assert reflection.answers == list(ANSWERS.values())
     assert reflection.prompts == list(DEFAULT_PROMPTS)
     assert reflection.shared_entry_id is None
-    bot.runtime.worker.stop()
+    bot.settle()
     for method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
         assert fake_slack.calls_to(method) == []
 

@@ -45,7 +45,7 @@ def test_share_asks_first_with_the_reflection_as_the_lessons_text(bot, fake_slac
     text = next(b for b in modal["blocks"] if b.get("block_id") == "hope_share_text")
     assert text["element"]["initial_value"] == \
         "*Outcome*\nPairing caught it\n\n*Evolve*\nPair more"
-    bot.runtime.worker.stop()
+    bot.settle()
     assert entries(db) == [] and fake_slack.calls_to("chat.postMessage") == []  # not yet
 
 
@@ -77,7 +77,7 @@ def test_anonymous_share_with_the_organisation_carries_no_trace_of_its_author(
     assert "I broke prod" in post.blocks_text()
     assert "U_ALICE" not in json.dumps(post.body) and "alice" not in json.dumps(post.body)
     assert "anonymously" in post.blocks_text()
-    bot.runtime.worker.stop()
+    bot.settle()
     for call in fake_slack.calls:  # whatever went to anyone but Alice
         if call.method == "chat.postEphemeral" and call.body.get("user") == "U_ALICE":
             continue
@@ -101,7 +101,7 @@ def test_an_emptied_text_keeps_the_modal_open_and_shares_nothing(bot, fake_slack
                       hope_share_text="   ")
     assert answer.json()["response_action"] == "errors"
     assert "hope_share_text" in answer.json()["errors"]
-    bot.runtime.worker.stop()
+    bot.settle()
     assert entries(db) == [] and fake_slack.calls_to("chat.postMessage") == []
 
 
@@ -141,5 +141,5 @@ def test_nobody_else_can_share_or_see_a_reflection(bot, fake_slack, db):
     answer = bot.slack.view_submission(forged, fill(forged, {}), user="U_MALLORY")
     assert answer.json()["response_action"] == "errors"
     assert "alice's secret worry" not in answer.body.decode()
-    bot.runtime.worker.stop()
+    bot.settle()
     assert entries(db) == [] and fake_slack.calls_to("chat.postMessage") == []

@@ -60,7 +60,7 @@ def test_private_entry_is_never_posted(bot, fake_slack, db):
     assert "only you can see it" in confirm.body["text"]
     [entry] = stored(db)
     assert entry.visibility == "private"
-    bot.runtime.worker.stop()  # everything queued has been tried
+    bot.settle()  # everything queued has been tried
     assert fake_slack.calls_to("chat.postMessage") == []
 
 

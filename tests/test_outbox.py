@@ -11,8 +11,9 @@ from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 
 from bot.db.models import Entry, OutboxMessage
-from bot.delivery import Delivery
 from bot.ids import OutboxAction
+from bot.outbox import retry, store
+from bot.outbox.delivery import Delivery
 from bot.services import outbox
 from tests.kit.bot_server import BotServer, bot_settings
 
@@ -29,7 +30,7 @@ def test_500_twice_then_429_ends_with_exactly_one_post(bot, fake_slack, db):
     assert "Saved your win" in bot.slack.command("win resilient").text
 
     calls = fake_slack.wait_for("chat.postMessage", 4)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in calls] == [False, False, False, True]
     assert len(fake_slack.succeeded("chat.postMessage")) == 1
     [row] = [r for r in outbox_rows(db) if r.action == OutboxAction.POST_ENTRY]
@@ -42,7 +43,7 @@ def test_429_is_retried_no_sooner_than_retry_after(bot, fake_slack, db):
     fake_slack.fail("chat.postMessage", status=429, retry_after=30)
     bot.slack.command("win patient")
     fake_slack.wait_for("chat.postMessage")
-    bot.runtime.worker.stop()
+    bot.settle()
     [row] = outbox_rows(db)
     assert row.status == "pending"
     wait = row.next_attempt_at - datetime.now(UTC)
@@ -83,7 +84,7 @@ def test_posting_too_many_messages_is_retried_not_given_up(bot, fake_slack, db):
     fake_slack.fail("chat.postMessage", error="rate_limited")  # a 200 with ok: false
     bot.slack.command("win after a pause")
     calls = fake_slack.wait_for("chat.postMessage", 2)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in calls] == [False, True]
     assert [r.status for r in outbox_rows(db)] == ["sent"]
 
@@ -92,7 +93,7 @@ def test_a_permanent_error_stops_retrying_and_tells_the_author(bot, fake_slack, 
     fake_slack.fail("chat.postMessage", error="channel_not_found")
     bot.slack.command("win in a channel I cannot see", channel="C_GONE")
     dm = fake_slack.wait_for("chat.postMessage", 2)[1]
-    bot.runtime.worker.stop()
+    bot.settle()
     assert dm.body["channel"] == "U_ALICE"
     assert "It is saved" in dm.body["text"]
     assert [r.status for r in outbox_rows(db)] == ["failed", "sent"]
@@ -141,47 +142,49 @@ def test_two_workers_never_send_the_same_row(database_url, fake_slack, db):
 
 
 def test_backoff_grows_and_is_capped():
-    assert [outbox.backoff(n, 2.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
-    assert outbox.backoff(30, 2.0) == outbox.MAX_BACKOFF
+    assert [retry.backoff(n, 2.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert retry.backoff(30, 2.0) == retry.MAX_BACKOFF
 
 
 def test_retry_after_wins_over_backoff_and_leases_expire(db):
     with freeze_time("2026-03-01 12:00:00"), db.session() as session:
         row = outbox.enqueue(session, team_id="T1", action=OutboxAction.POST_ENTRY, channel_id="C1")
         session.commit()
-        [claimed] = outbox.claim_due(session)
-        assert outbox.claim_due(session) == []  # leased to the first claimer
-        outbox.mark_retry(claimed, "ratelimited", base=2.0, retry_after=17)
+        [claimed] = store.claim_due(session)
+        session.commit()  # the claimer commits its lease
+        assert store.claim_due(session) == []  # leased to the first claimer
+        store.mark_retry(claimed, "ratelimited", base=2.0, retry_after=17)
         session.commit()
         assert claimed.next_attempt_at == datetime(2026, 3, 1, 12, 0, 17, tzinfo=UTC)
         assert claimed.id == row.id
     with freeze_time("2026-03-01 12:00:16"), db.session() as session:
-        assert outbox.claim_due(session) == []
+        assert store.claim_due(session) == []
     with freeze_time("2026-03-01 12:00:17"), db.session() as session:
-        [again] = outbox.claim_due(session)
+        [again] = store.claim_due(session)
+        session.commit()
     # A claimer that died holds its lease for a minute; then the row is free again.
     with freeze_time("2026-03-01 12:01:16"), db.session() as session:
-        assert outbox.claim_due(session) == []
+        assert store.claim_due(session) == []
     with freeze_time("2026-03-01 12:01:18"), db.session() as session:
-        assert [r.id for r in outbox.claim_due(session)] == [again.id]
+        assert [r.id for r in store.claim_due(session)] == [again.id]
 
 
 def test_gives_up_after_many_attempts(db):
     with db.session() as session:
         row = outbox.enqueue(session, team_id="T1", action=OutboxAction.POST_ENTRY, channel_id="C1")
-        row.attempts = outbox.MAX_ATTEMPTS - 1
-        outbox.mark_retry(row, "internal_error", base=1.0)
+        row.attempts = retry.MAX_ATTEMPTS - 1
+        store.mark_retry(row, "internal_error", base=1.0)
         assert row.status == "failed"
 
 
 def test_a_long_rate_limit_never_makes_a_post_give_up(bot, fake_slack, db, monkeypatch):
-    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 1)  # one counted failure would end it
+    monkeypatch.setattr(retry, "MAX_ATTEMPTS", 1)  # one counted failure would end it
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
 
     bot.slack.command("win worth the wait")
 
     calls = fake_slack.wait_for("chat.postMessage", 3)
-    bot.runtime.worker.stop()
+    bot.settle()
     assert [c.ok for c in calls] == [False, False, True]
     [row] = outbox_rows(db)
     assert (row.status, row.attempts) == ("sent", 1)
@@ -212,13 +215,13 @@ class _RateLimited:
 
 
 def test_giving_up_after_many_failures_tells_the_author(bot, fake_slack, db, monkeypatch):
-    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(retry, "MAX_ATTEMPTS", 2)
     fake_slack.fail("chat.postMessage", status=500, times=2)
 
     bot.slack.command("win into a broken Slack")
 
     dm = fake_slack.wait_for("chat.postMessage", 3)[2]
-    bot.runtime.worker.stop()
+    bot.settle()
     assert dm.body["channel"] == "U_ALICE"
     assert dm.body["text"].startswith("I could not post your entry (ID 1)")
     assert "Slack kept failing" in dm.body["text"] and "It is saved" in dm.body["text"]
@@ -231,7 +234,7 @@ def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):
     for n in range(5):
         bot.slack.command(f"win burst {n}")
     fake_slack.wait_for("chat.postMessage", 3)
-    bot.runtime.worker.stop()
+    bot.settle()
     rows = outbox_rows(db)
     sent = [r for r in rows if r.status == "sent"]
     waiting = [r for r in rows if r.status == "pending"]
@@ -255,7 +258,7 @@ def test_a_paced_channel_gets_the_rest_once_it_has_free_slots(bot, fake_slack, d
 
 
 def test_pacer_allows_a_burst_then_one_message_a_second():
-    from bot.pacing import ChannelPacer
+    from bot.outbox.pacing import ChannelPacer
 
     now = [100.0]
     pacer = ChannelPacer(rate=1.0, burst=3, clock=lambda: now[0])
@@ -270,13 +273,13 @@ def test_pacer_allows_a_burst_then_one_message_a_second():
 
 
 def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db):
-    from bot.pacing import ChannelPacer
+    from bot.outbox.pacing import ChannelPacer
 
     bot.runtime.worker.delivery.pacer = ChannelPacer(rate=20.0, burst=2)  # a quick Slack
     for n in range(6):
         bot.slack.command(f"win backlog {n}")
     posts = fake_slack.wait_for("chat.postMessage", 6)
-    bot.runtime.worker.stop()
+    bot.settle()
     texts = [p.body["text"] for p in posts]
     assert [t.endswith(f"backlog {n}") for n, t in enumerate(texts)] == [True] * 6
     assert len(fake_slack.calls_to("chat.postMessage")) == 6
@@ -285,7 +288,7 @@ def test_a_paced_backlog_goes_out_in_order_each_message_once(bot, fake_slack, db
 
 def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
         bot, fake_slack, db, monkeypatch):
-    from bot.pacing import ChannelPacer
+    from bot.outbox.pacing import ChannelPacer
 
     bot.runtime.worker.stop()  # this test drives the sender itself
     delivery = bot.runtime.worker.delivery
@@ -297,8 +300,8 @@ def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
                            channel_id="C_BUSY", user_id="U_ALICE", payload={"text": f"#{n}"})
         session.commit()
     leased: list[int] = []
-    claim = outbox.claim_due
-    monkeypatch.setattr(outbox, "claim_due",
+    claim = store.claim_due
+    monkeypatch.setattr(store, "claim_due",
                         lambda *args, **kwargs: _record(leased, claim(*args, **kwargs)))
     assert delivery.run_once() == 3  # Slack's burst allowance
     assert delivery.run_once() == 0  # then nothing is leased while the channel waits
@@ -326,7 +329,9 @@ def test_a_claim_leases_no_more_than_its_limit(db):
             outbox.enqueue(session, team_id="T1", action=OutboxAction.EPHEMERAL, channel_id=f"C{n}",
                            user_id="U1", payload={"text": str(n)})
         session.commit()
-        assert len(outbox.claim_due(session, limit=4)) == 4
-        assert len(outbox.claim_due(session, limit=4)) == 4
+        assert len(store.claim_due(session, limit=4)) == 4
+        session.commit()  # the claimer commits its lease
+        assert len(store.claim_due(session, limit=4)) == 4
+        session.commit()
     leased = [r for r in outbox_rows(db) if r.claimed_until is not None]
     assert len(leased) == 8

@@ -73,7 +73,7 @@ def test_the_reminder_names_one_person_with_buttons_and_dms_their_own_ideas(
     text = dm.blocks_text()
     assert "pin your versions" in text and "ask for review earlier" in text
     assert "Ben" not in text  # never anyone else's entries
-    bot.runtime.worker.stop()
+    bot.settle()
     assert the_turn(db).message_ts is not None  # recorded: the reminder is never re-posted
 
 
@@ -82,7 +82,7 @@ def test_a_second_tick_and_a_second_clock_send_nothing_more(bot, db, fake_slack,
     assert send_rotation_reminders(bot.runtime) == 1
     assert send_rotation_reminders(bot.runtime) == 0
     fake_slack.wait_for("chat.postMessage", 2)  # the reminder and the DM
-    bot.runtime.worker.stop()
+    bot.settle()
     assert len(fake_slack.calls_to("chat.postMessage")) == 2
 
 
@@ -143,12 +143,33 @@ def test_a_deactivated_person_is_passed_over_at_send_time(bot, db, fake_slack, p
     reminder = fake_slack.wait_for("chat.postMessage")[0]
     assert "<@U_BEN> is up" in reminder.body["text"]
     assert the_turn(db).user_id == "U_BEN"
-    bot.runtime.worker.stop()
+    bot.settle()
     with db.session() as session:
         flagged = [m.user_id for m in rotation.members(session, rotation.get(session, T, C))
                    if m.deactivated]
     assert flagged == ["U_ANA"]
     assert "Added <@U_ANA>" in bot.slack.command("rotation add <@U_ANA|ana>").text  # back
+
+
+def test_slack_is_asked_about_the_person_with_no_transaction_open(bot, db, fake_slack, people):
+    # An open transaction would hold SQLite's writer lock while Slack takes its time.
+    people["U_ANA"]["deleted"] = True
+    answer = fake_slack.handlers["users.info"]
+    held: list[int] = []
+
+    def info(body: dict) -> dict:
+        held.append(bot.runtime.db.engine.pool.checkedout())
+        return answer(body)
+
+    fake_slack.handlers["users.info"] = info
+    try:
+        rotation_due(db)
+        send_rotation_reminders(bot.runtime)
+        reminder = fake_slack.wait_for("chat.postMessage")[0]
+    finally:
+        fake_slack.handlers["users.info"] = answer
+    assert "<@U_BEN> is up" in reminder.body["text"]
+    assert held == [0, 0]  # Ana (deactivated), then Ben: no connection, no transaction
 
 
 def test_a_reminder_missed_while_down_goes_out_on_start_if_the_meeting_has_not_begun(
@@ -173,7 +194,7 @@ def test_a_reminder_missed_while_down_goes_out_on_start_if_the_meeting_has_not_b
 def test_after_the_meeting_began_no_reminder_is_sent(bot, db, fake_slack, people):
     rotation_due(db, meeting_in=timedelta(minutes=-1), reminder_ago=timedelta(minutes=11))
     assert send_rotation_reminders(bot.runtime) == 0
-    bot.runtime.worker.stop()
+    bot.settle()
     assert fake_slack.calls_to("chat.postMessage") == []
     with db.session() as session:
         assert session.scalars(select(Turn)).all() == []

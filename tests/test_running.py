@@ -23,7 +23,7 @@ from bot.db import Database, fulltext
 from bot.db.fulltext import include_object
 from bot.db.migrate import alembic_config, upgrade
 from bot.db.models import Base, Entry
-from bot.delivery import OutboxWorker
+from bot.outbox.worker import OutboxWorker
 from tests.kit.bot_server import BotServer, bot_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -44,7 +44,7 @@ def search(bot, query, **kwargs) -> str:
 def test_finds_words_and_tags_with_a_link_to_the_message(bot, fake_slack, db):
     bot.slack.command("lesson Roll back before you debug #deploy")
     fake_slack.wait_for("chat.postMessage")
-    bot.runtime.worker.stop()  # the message ts is recorded
+    bot.settle()  # the message ts is recorded
     add(db, "Unrelated: the coffee machine needs descaling")
 
     text = search(bot, "rollback OR debugging")  # no match: every word must be found
@@ -234,7 +234,7 @@ def test_the_outbox_worker_indexes_new_entries(bot, fake_slack, database_url, db
     sqlite_only(database_url)
     bot.slack.command("win Indexed in the background")
     fake_slack.wait_until(lambda: waiting_to_be_indexed(db) == 0, what="the entry indexed")
-    bot.runtime.worker.stop()
+    bot.settle()
     index_is_whole(db)
     assert "Indexed in the background" in search(bot, "background")
 

@@ -96,6 +96,18 @@ def get_card(db: Session, team_id: str, card_id: int) -> Card | None:
     return db.scalar(select(Card).where(Card.team_id == team_id, Card.id == card_id))
 
 
+class NotPostedYet(Exception):
+    """The card's own post is still queued: what goes in its thread waits for it."""
+
+
+def reply_thread(db: Session, card: Card) -> str | None:
+    """The thread for what belongs to a card: its message's ts, or None (the channel) when
+    it could never be posted; NotPostedYet while its own post is still queued."""
+    if card.message_ts is None and outbox.card_on_its_way(db, card.team_id, card.id):
+        raise NotPostedYet(f"card {card.id} is not posted yet")
+    return card.message_ts
+
+
 def abandon(db: Session, team_id: str, card_id: int) -> None:
     """Close a card whose message Slack refused for good (in the caller's transaction)."""
     db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id,
@@ -218,9 +230,13 @@ BUMP = bump(_CARDS.c.id == bindparam("card"))
 QUEUE_REFRESH = refresh_from(Card.id, Card.channel_id, *_THE_CARD)
 
 
-def shown(db: Session, team_id: str, card_id: int, revision: int) -> None:
-    """Record that Slack shows `revision` of the card; if it changed meanwhile, queue
-    another refresh (a change that landed while the last one was being sent)."""
+def shown(db: Session, team_id: str, card_id: int, revision: int,
+          message_ts: str | None = None) -> None:
+    """Record that Slack shows `revision` of the card (posted just now as `message_ts`);
+    if it changed meanwhile, queue another refresh (a change made while it was sent)."""
+    if message_ts is not None:  # a card is posted once: the first ts is its message
+        db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id,
+                                      Card.message_ts.is_(None)).values(message_ts=message_ts))
     db.execute(update(Card).where(Card.team_id == team_id, Card.id == card_id,
                                   Card.shown_revision < revision)
                .values(shown_revision=revision))

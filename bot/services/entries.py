@@ -167,6 +167,18 @@ def get_entry(db: Session, team_id: str, entry_id: int) -> Entry | None:
     return db.scalar(select(Entry).where(Entry.team_id == team_id, Entry.id == entry_id))
 
 
+def record_message(db: Session, team_id: str, entry_id: int, channel_id: str, ts: str) -> None:
+    """The entry's message is in the channel: keep where, for applause and links. An entry
+    deleted while it was being posted has its fresh message taken down again."""
+    entry = get_entry(db, team_id, entry_id)
+    if entry is not None:
+        entry.message_channel_id = channel_id
+        entry.message_ts = ts
+    else:
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
+                       channel_id=channel_id, target_ts=ts)
+
+
 def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entry:
     """Delete one of the caller's own entries, and take its message out of the channel."""
     entry = get_entry(db, team_id, entry_id)

@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import Rotation, RotationMember, Turn, TurnStatus, utcnow
+from bot.db.models import Entry, Kind, Rotation, RotationMember, Turn, TurnStatus, utcnow
 from bot.ids import OutboxAction
 from bot.services import outbox, schedule
 from bot.services.errors import UserError
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # Turns that count as having had one's turn.
 KEPT = (TurnStatus.REMINDED, TurnStatus.CONFIRMED, TurnStatus.SHARED)
 OPEN = (TurnStatus.REMINDED, TurnStatus.CONFIRMED)
+# How many of their own entries the person who is up gets as ideas.
+IDEAS = 3
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
@@ -129,6 +131,61 @@ def remind(db: Session, rotation_id: int, now: datetime) -> int:
     # After downtime, straight to the first meeting that has not begun.
     reschedule(rotation, max(meeting_at, now))
     return claimed
+
+
+def to_check(turn: Turn) -> str | None:
+    """Whom Slack must confirm is still active before the reminder names them."""
+    return turn.user_id if turn.status == TurnStatus.REMINDED else None
+
+
+def pass_over_gone(db: Session, turn_id: int, user_id: str) -> str | None:
+    """Slack says `user_id` is deactivated (or gone): mark them so in the rotation and, if
+    the turn still names them, name the next available person (nobody: it is missed).
+    Returns whom to check next, as `to_check`."""
+    turn = db.get(Turn, turn_id)
+    if turn is None:
+        return None
+    found = db.scalar(select(RotationMember).where(
+        RotationMember.rotation_id == turn.rotation_id, RotationMember.user_id == user_id))
+    if found is not None:
+        found.deactivated = True
+    db.flush()
+    if turn.user_id == user_id and turn.status == TurnStatus.REMINDED:
+        rota = db.get(Rotation, turn.rotation_id)
+        turn.user_id = choose(db, rota, turn.meeting_date, exclude=turn.passed_by) \
+            if rota else None
+        if turn.user_id is None:
+            turn.status = TurnStatus.MISSED
+    return to_check(turn)
+
+
+def reminder_posted(db: Session, turn_id: int, ts: str) -> None:
+    """Keep the reminder's ts (it is never posted twice), and queue the DM with ideas
+    to whoever it names."""
+    turn = db.get(Turn, turn_id)
+    if turn is None:
+        return
+    turn.message_ts = ts
+    if turn.user_id and turn.status in OPEN:
+        outbox.enqueue(db, team_id=turn.team_id, action=OutboxAction.ROTATION_DM,
+                       channel_id=turn.user_id, user_id=turn.user_id,
+                       payload={"turn_id": turn.id})
+
+
+def still_up(turn: Turn | None, user_id: str | None, now: datetime) -> bool:
+    """Whether `user_id` is still the one up for this turn, before its meeting: a DM
+    queued for them is not sent once they passed, the meeting was skipped or it is over."""
+    return turn is not None and turn.user_id == user_id and turn.status in OPEN \
+        and now < turn.meeting_at
+
+
+def ideas(db: Session, turn: Turn) -> list[Entry]:
+    """What the person who is up might share: their own latest entries. Only theirs: the
+    DM is private to them, so their private and anonymous entries may be ideas too."""
+    return list(db.scalars(select(Entry).where(
+        Entry.team_id == turn.team_id, Entry.author_id == turn.user_id,
+        Entry.kind.in_([Kind.LESSON.value, Kind.OPPORTUNITY.value, Kind.WIN.value]))
+        .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(IDEAS)))
 
 
 def open_turn(db: Session, team_id: str, turn_id: int) -> tuple[Turn, Rotation]:

@@ -1,10 +1,12 @@
-"""An export file: CSV (through the csv module) or a Markdown table, escaped."""
+"""An export file: CSV (through the csv module) or a Markdown table, escaped; its name,
+title and the note it is shared with."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from datetime import date
 
 from bot.services.export import ExportRow
 
@@ -57,3 +59,17 @@ def render(fmt: str, rows: list[ExportRow], channel_id: str,
     """The file's text; `names` maps author IDs to display names (anonymous: none)."""
     names = names or {}
     return to_csv(rows, names) if fmt == "csv" else to_markdown(rows, channel_id, names)
+
+
+def file_name(channel_id: str, fmt: str, day: date) -> str:
+    """The file's name: the channel and the day it was drawn."""
+    return f"debrief-{channel_id}-{day:%Y-%m-%d}.{EXTENSIONS[fmt]}"
+
+
+def file_title(count: int) -> str:
+    return f"Debrief entries of this channel ({count})"
+
+
+def shared_note(user_id: str | None, count: int) -> str:
+    """Said in the channel with the file: the team sees what left it, and who took it."""
+    return f"<@{user_id}> exported this channel's {count} team-visible entries."

@@ -168,3 +168,14 @@ def settings_modal(channel_id: str, rotation: Rotation | None, roster: Sequence[
 def schedule_confirmation(plan: Schedule, next_at: datetime | None) -> str:
     first = f" First meeting: {when(next_at)}." if next_at else ""
     return f":calendar: The rotation meets {plan.describe()}.{first}"
+
+
+def schedule_without_zone() -> str:
+    """`schedule` without a time zone, when Slack would not tell the caller's."""
+    return (":warning: I could not read your Slack time zone, so the schedule is "
+            "unchanged. Name one: `/debrief rotation schedule mon 09:30 Europe/Berlin`.")
+
+
+def schedule_refused(reason: str) -> str:
+    """`schedule` that the rotation refused once the time zone was known."""
+    return f":warning: {reason} The schedule is unchanged."

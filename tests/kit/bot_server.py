@@ -36,6 +36,11 @@ class BotServer:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.slack = SlackSender(self.url)
 
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the outbox worker has sent everything due and recorded what came of
+        it (OutboxWorker.wait_idle); fails with TimeoutError rather than hope."""
+        self.runtime.worker.wait_idle(timeout)
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()

@@ -105,8 +105,7 @@ def walk(bot: Any, fake_slack: Any, db: Any, *, author: str, viewers: list[str])
     """Run every probe as every viewer; collect all they could see, and every message
     posted where others can read it."""
     result = Walk()
-    bot.runtime.worker.stop()  # the author's own sends are done before anyone looks
-    bot.runtime.worker.start()
+    bot.settle()  # the author's own sends are done before anyone looks
     for viewer in viewers:
         for name, run in PROBES.items():
             start = len(fake_slack.calls)
@@ -117,7 +116,7 @@ def walk(bot: Any, fake_slack: Any, db: Any, *, author: str, viewers: list[str])
                 if call.method == "views.open" or seen_by_others(call, author):
                     result.sightings.append(
                         Sighting(viewer, f"{name} → {call.method}", json.dumps(call.body)))
-    bot.runtime.worker.stop()  # whatever was queued has been sent
+    bot.settle()  # whatever was queued has been sent
     for call in fake_slack.calls:
         if seen_by_others(call, author):
             result.sightings.append(Sighting("channel", call.method, json.dumps(call.body)))
@@ -253,7 +252,6 @@ def digest(look: Look) -> list[str]:
         session.commit()
     before = len(look.fake_slack.calls_to("chat.postMessage"))
     post_due_digests(look.bot.runtime)  # the week's digest, once: a second viewer sees none
-    look.bot.runtime.worker.stop()  # whatever it queued has been sent
-    look.bot.runtime.worker.start()
+    look.bot.settle()  # whatever it queued has been sent
     posted = look.fake_slack.calls_to("chat.postMessage")[before:]
     return [body_of(answer)] + [json.dumps(call.body) for call in posted]

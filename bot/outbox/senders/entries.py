@@ -1,0 +1,83 @@
+"""Entries in Slack: an entry's channel message (in its card's thread when it has one),
+the author's confirmation, the "have we learned this before?" ephemeral, and taking a
+message down again. Each is drawn from the database when it is sent."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.db.models import OutboxMessage
+from bot.ids import OutboxAction
+from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.services import cards, entries, search
+from bot.views.entries import confirmation, entry_message
+from bot.views.outbox import entry_not_posted
+from bot.views.search import related_lessons
+
+
+class EntrySender(Sender):
+    actions = frozenset({OutboxAction.POST_ENTRY, OutboxAction.CONFIRM_ENTRY,
+                         OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE})
+
+    def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
+        if row.action == OutboxAction.POST_ENTRY:
+            return Sent(self._post(slack, row, work))
+        if row.action == OutboxAction.DELETE_MESSAGE:
+            return Sent(self._delete(slack, row))
+        self._tell_author(slack, row, work)
+        return Sent()
+
+    def _post(self, slack: WebClient, row: OutboxMessage, work: Work) -> str | None:
+        with work.read() as db:
+            entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
+            card = cards.get_card(db, row.team_id, entry.card_id) \
+                if entry is not None and entry.card_id is not None else None
+            thread = cards.reply_thread(db, card) if card is not None else None
+        if entry is None:
+            return None  # deleted before it was posted: nothing to show
+        if card is None or thread is None:
+            return post_in_channel(slack, row.channel_id, **entry_message(entry))
+        # An entry on a card is a reply in the card's thread.
+        return post_in_channel(slack, row.channel_id, thread_ts=thread,
+                               **entry_message(entry, card.title))
+
+    def _tell_author(self, slack: WebClient, row: OutboxMessage, work: Work) -> None:
+        """The confirmation (with related entries) or the related entries alone, found
+        when sent: earlier entries that look like this one, among what its author sees."""
+        work.index_pending()
+        with work.read() as db:
+            entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
+            earlier = search.related(db, entry) if entry is not None else []
+        if entry is None:
+            return
+        if row.action == OutboxAction.CONFIRM_ENTRY:
+            text = confirmation(entry) + related_lessons(earlier, entry.author_id)
+        elif earlier:
+            text = related_lessons(earlier, entry.author_id).strip()
+        else:
+            return  # nothing related: nothing to say
+        slack.chat_postEphemeral(channel=row.channel_id, user=entry.author_id, text=text)
+
+    @staticmethod
+    def _delete(slack: WebClient, row: OutboxMessage) -> str | None:
+        try:
+            slack.chat_delete(channel=row.channel_id, ts=row.target_ts)
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+        return row.target_ts
+
+    def sent(self, db: Session, row: OutboxMessage, result: Sent) -> None:
+        if row.action == OutboxAction.POST_ENTRY and result.ts:
+            entries.record_message(db, row.team_id, row.entry_id or 0, row.channel_id,
+                                   result.ts)
+
+    def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
+        if row.action != OutboxAction.POST_ENTRY or row.entry_id is None:
+            return
+        entry = entries.get_entry(db, row.team_id, row.entry_id)
+        if entry is not None:
+            tell(db, row, entry.author_id,
+                 entry_not_posted(entry.id, row.channel_id, error, gave_up=gave_up))

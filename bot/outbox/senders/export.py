@@ -1,0 +1,56 @@
+"""A channel's export in Slack: the file, drawn from the database when it is sent and
+shared in the channel with files_upload_v2."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.db.models import OutboxMessage
+from bot.ids import OutboxAction
+from bot.outbox.sender import Sender, Sent, Work, joining, tell
+from bot.services import export
+from bot.views.export import file_name, file_title, render, shared_note
+from bot.views.outbox import export_not_shared
+
+log = logging.getLogger(__name__)
+
+
+class ExportSender(Sender):
+    actions = frozenset({OutboxAction.UPLOAD_EXPORT})
+
+    def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
+        fmt = (row.payload or {}).get("format", "csv")
+        with work.read() as db:
+            rows = export.channel_entries(db, row.team_id, row.channel_id)
+        filename = file_name(row.channel_id, fmt, datetime.now(UTC).date())
+        names = display_names(slack, {entry.author_id for entry in rows if entry.author_id})
+        content = render(fmt, rows, row.channel_id, names).encode()
+        file = joining(slack, row.channel_id, lambda: slack.files_upload_v2(
+            channel=row.channel_id, filename=filename, content=content,
+            title=file_title(len(rows)), initial_comment=shared_note(row.user_id, len(rows)),
+        )["file"])
+        return Sent(str(file.get("id") or "")[:32] or None)
+
+    def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
+        if row.user_id:
+            tell(db, row, row.user_id, export_not_shared(row.channel_id, error, gave_up=gave_up))
+
+
+def display_names(slack: WebClient, user_ids: set[str]) -> dict[str, str]:
+    """Display names for the file (users.info, Tier 4); an unknown one stays blank."""
+    names = {}
+    for user_id in sorted(user_ids):
+        try:
+            user = slack.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            log.info("export: no name for an author (%s)", error.response.get("error"))
+            continue
+        profile = user.get("profile") or {}
+        names[user_id] = (profile.get("display_name") or profile.get("real_name")
+                          or user.get("real_name") or user.get("name") or "")
+    return names
