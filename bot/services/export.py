@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Card, Entry, Visibility
@@ -31,7 +31,7 @@ class ExportRow:
     applause: int
 
 
-def _exportable(team_id: str, channel_id: str):  # type: ignore[no-untyped-def]
+def _exportable(team_id: str, channel_id: str) -> tuple[ColumnElement[bool], ...]:
     # What the channel already sees: team-visible entries, and org-visible ones posted
     # in it. Private entries never leave their author.
     return (Entry.team_id == team_id, Entry.channel_id == channel_id,

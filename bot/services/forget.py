@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Reflection
@@ -28,18 +28,19 @@ class Footprint:
                     or self.applause_received)
 
 
-def _applause_given(team_id: str, user_id: str):  # type: ignore[no-untyped-def]
+def _applause_given(team_id: str, user_id: str) -> tuple[ColumnElement[bool], ...]:
     return (Applause.team_id == team_id, Applause.reactor_id == user_id)
 
 
-def _applause_received(team_id: str, user_id: str, entry_ids: list[int]):  # type: ignore[no-untyped-def]
+def _applause_received(team_id: str, user_id: str,
+                       entry_ids: list[int]) -> tuple[ColumnElement[bool], ...]:
     received = Applause.author_id == user_id
     if entry_ids:
         received = or_(received, Applause.entry_id.in_(entry_ids))
     return (Applause.team_id == team_id, received)
 
 
-def _count(db: Session, model: type, *where: object) -> int:
+def _count(db: Session, model: type, *where: ColumnElement[bool]) -> int:
     return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -15,11 +16,11 @@ from tests.kit.slack_requests import SIGNING_SECRET, SlackSender
 BOT_TOKEN = "xoxb-test-token"
 
 
-def bot_settings(database_url: str, slack_api_url: str, **overrides: object) -> Settings:
+def bot_settings(database_url: str, slack_api_url: str, **overrides: Any) -> Settings:
     settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                         database_url=database_url, slack_api_url=slack_api_url,
                         outbox_retry_base=0.05)
-    return replace(settings, **overrides)  # type: ignore[arg-type]
+    return replace(settings, **overrides)
 
 
 class BotServer:

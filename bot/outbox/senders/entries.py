@@ -63,7 +63,7 @@ class EntrySender(Sender):
     @staticmethod
     def _delete(slack: WebClient, row: OutboxMessage) -> str | None:
         try:
-            slack.chat_delete(channel=row.channel_id, ts=row.target_ts)
+            slack.chat_delete(channel=row.channel_id, ts=row.target_ts or "")
         except SlackApiError as error:
             if error.response.get("error") != "message_not_found":
                 raise

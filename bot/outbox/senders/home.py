@@ -4,6 +4,7 @@ is sent, and what the database holds then."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -45,7 +46,8 @@ def member_channels(slack: WebClient, user_id: str) -> set[str]:
     for _ in range(20):  # 20 pages of 1,000: more channels than anyone is in
         page = slack.users_conversations(user=user_id, types="public_channel,private_channel",
                                          exclude_archived=True, limit=1000, cursor=cursor)
-        channels.update(channel["id"] for channel in page.get("channels", []))
+        listed: list[dict[str, Any]] = page.get("channels", [])
+        channels.update(channel["id"] for channel in listed)
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             break
