@@ -298,13 +298,6 @@ class FastPath:
             raise exc.DBAPIError.instance(None, None, error, dbapi.Error, hide_parameters=True,
                                           dialect=self.engine.dialect,
                                           connection_invalidated=lost) from error
-        except Exception as error:
-            # Typed for DBAPI errors only; asked of any error here, as before (the built-in
-            # dialects answer False for one that is not a DBAPI error).
-            if self.engine.dialect.is_disconnect(error, raw.dbapi_connection,  # type: ignore[arg-type]
-                                                 None):
-                raw.invalidate(error)
-            raise
         finally:
             raw.close()  # back to the pool
 
