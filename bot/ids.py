@@ -11,6 +11,9 @@ class Callback(enum.StrEnum):
     ENTRY_MODAL = "debrief_entry"
     ROTATION_MODAL = "rotation_settings"
     SETTINGS_MODAL = "debrief_settings"
+    ENTRY_EDIT = "debrief_entry_edit"
+    ENTRY_DELETE = "debrief_entry_delete"
+    SEARCH_MODAL = "debrief_search"
 
 
 class Block(enum.StrEnum):
@@ -30,6 +33,9 @@ class Block(enum.StrEnum):
     LEADERBOARD = "leaderboard"
     CARD = "card"
     CARD_ADD = "card_add"
+    # Where an entry is posted, when the form is opened outside a channel (the App Home).
+    POST_TO = "post_to"
+    SEARCH = "search"
 
 
 class Action(enum.StrEnum):
@@ -51,6 +57,16 @@ class Action(enum.StrEnum):
     CARD_ADD_OPPORTUNITY = "card_add_opportunity"
     CARD_ADD_LESSON = "card_add_lesson"
 
+    # An entry's message: the overflow menu (edit, delete), for its author alone.
+    ENTRY_MENU = "entry_menu"
+    POST_TO = "post_to_select"
+    SEARCH = "search_input"
+    # Buttons that open a form: help's and the App Home's.
+    OPEN_ENTRY_MODAL = "open_entry_modal"  # value: the channel, when there is one
+    OPEN_SEARCH = "open_search"
+    # The App Home: which page to show (value: the page number; 0 is the overview).
+    HOME_PAGE = "home_page"
+
 class OutboxAction(enum.StrEnum):
     """What an outbox row asks of Slack; bot/outbox/ has one sender per surface for them."""
 
@@ -71,6 +87,8 @@ class OutboxAction(enum.StrEnum):
     ROTATION_DM = "rotation_dm"
     ROTATION_NOTICE = "rotation_notice"
     ROTATION_SCHEDULE = "rotation_schedule"
+    UPDATE_ENTRY = "update_entry"  # an edited entry's message: chat.update, same ts
+    UPDATE_CARD_DEBRIEF = "update_card_debrief"  # a posted debrief, redrawn
 
 
 # --- /hope and forget-me ---
@@ -102,6 +120,7 @@ class HopeAction(enum.StrEnum):
     RESET = "hope_prompts_reset_check"
     READ = "hope_read"
     SHARE = "hope_share"
+    OPEN = "hope_open"  # a button that opens the reflection modal (help, App Home)
     SHARE_TEXT = "hope_share_text_input"
     SHARE_WITH = "hope_share_with_choice"
     SHARE_ANONYMOUS = "hope_share_anonymous_check"

@@ -23,7 +23,7 @@ from bot.config import load_settings
 from bot.db import Database, fulltext
 from bot.db.fulltext import include_object
 from bot.db.migrate import alembic_config, upgrade
-from bot.db.models import Base, Entry
+from bot.db.models import Base
 from bot.outbox.worker import OutboxWorker
 from tests.kit.bot_server import BotServer, bot_settings
 
@@ -105,11 +105,13 @@ def test_indexing_after_the_commit_migrates_both_ways(tmp_path):
     url = f"sqlite:///{tmp_path / 'x.db'}"
 
     def log(text: str) -> None:
+        # Plain SQL of the schema at 0007: the models may have columns added since.
         database = Database(url)
-        with database.session() as session:
-            session.add(Entry(team_id="T1", channel_id="C1", author_id="U1", kind="win",
-                              text=text, visibility="team", tags=""))
-            session.commit()
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO entries (team_id, channel_id, author_id, kind, text, visibility, "
+                "anonymous, source, created_at, tags) VALUES ('T1', 'C1', 'U1', 'win', ?, "
+                "'team', 0, 'command', '2026-11-20 10:00:00.000000', '')", (text,))
         database.dispose()
 
     def found(word: str) -> Sequence[str]:

@@ -54,8 +54,11 @@ def test_finds_words_and_tags_with_a_link_to_the_message(bot, fake_slack, db):
     assert "Roll back before you debug" in text
     assert "coffee" not in text
     with db.session() as session:
-        ts = session.get(Entry, 1).message_ts
-    assert f"https://slack.com/archives/C_TEAM/p{ts.replace('.', '')}" in text
+        entry = session.get(Entry, 1)
+    # Slack's own link to the message (chat.getPermalink), kept when it was posted.
+    assert entry.message_permalink == \
+        f"https://test.slack.com/archives/C_TEAM/p{entry.message_ts.replace('.', '')}"
+    assert f"<{entry.message_permalink}|open>" in text
     assert "from you" in text
 
     assert "Roll back" in search(bot, "#deploy")

@@ -116,6 +116,9 @@ class Entry(Base):
     # Where the bot's message for this entry lives once posted (applause lands there).
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Slack's own link to that message (chat.getPermalink, asked once it is posted; 0016):
+    # a reply in a card's thread opens in the thread. NULL for entries posted before.
+    message_permalink: Mapped[str | None] = mapped_column(String(500))
 
     # The #tags, lower-cased and space-separated ("launch ops"); full-text search reads it.
     tags: Mapped[str] = mapped_column(String(1000), default="")

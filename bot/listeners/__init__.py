@@ -33,6 +33,10 @@ class Listeners:
     def action(self, action_id: Any, listener: Listener) -> None:
         self.app.action(action_id)(unit_of_work(self.deps, listener))
 
+    def options(self, action_id: Any, listener: Listener) -> None:
+        """The options of an external select (block_suggestion), filtered as typed."""
+        self.app.options(action_id)(unit_of_work(self.deps, listener))
+
     def event(self, event: Any, listener: Listener, *, dedupe: bool = True) -> None:
         self.app.event(event)(unit_of_work(self.deps, listener, dedupe=dedupe))
 
@@ -46,9 +50,11 @@ def register(app: App, deps: Deps) -> None:
         cards,
         commands,
         digest,
+        entry_menu,
         events,
         export,
         forget,
+        home,
         hope,
         kudos,
         rotation,
@@ -60,5 +66,5 @@ def register(app: App, deps: Deps) -> None:
     listeners = Listeners(app, deps)
     # Bolt tries listeners in this order, at a cost for each: the hot paths first.
     for module in (commands, events, views, cards, export, forget, hope, kudos, rotation,
-                   settings, digest, search):
+                   settings, digest, search, entry_menu, home):
         module.register(listeners, deps)

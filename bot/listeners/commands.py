@@ -62,8 +62,8 @@ def delete(call: Call) -> str:
     return f":wastebasket: Deleted entry {int(raw)}."
 
 
-def show_help(call: Call) -> str:
-    return call.router.help_text()
+def show_help(call: Call) -> dict:
+    return call.router.help_message(channel_id=call.channel_id)
 
 
 def open_modal(client: WebClient, trigger_id: str, view: View) -> None:
@@ -86,7 +86,8 @@ def handler(router: Router) -> Listener:
             return
         sub = router.get(word)
         if sub is None:
-            ack(text=router.help_text(unknown=typed_text(word), args=typed_text(args)))
+            ack(**router.help_message(unknown=typed_text(word), args=typed_text(args),
+                                      channel_id=command["channel_id"]))
             return
         answer = sub.handler(Call(
             db=context["db"], team_id=team_id, user_id=command["user_id"],
@@ -94,7 +95,10 @@ def handler(router: Router) -> Listener:
             trigger_id=command.get("trigger_id", ""), client=client, deps=deps,
             router=router,
         ))
-        ack(text=answer) if answer else ack()
+        if isinstance(answer, dict):
+            ack(**answer)  # a message with blocks, and its text
+        else:
+            ack(text=answer) if answer else ack()
 
     return handle
 

@@ -13,7 +13,7 @@ from bot.ids import HOPE_COMMAND, HopeAction, HopeBlock, HopeCallback
 from bot.listeners import Deps, Listeners
 from bot.listeners.router import split
 from bot.listeners.settings import open_for_admins
-from bot.services import reflections
+from bot.services import nearmiss, reflections
 from bot.services.entries import EntryError, validate_text
 from bot.services.reflections import DEFAULT_PROMPTS, ReflectionError
 from bot.views import hope as hope_views
@@ -49,9 +49,19 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
         deps.after_ack(open_prompts, client, command["trigger_id"], user_id,
                        reflections.prompts_for(db, team_id))
     elif word == "help":
-        ack(text=hope_views.usage())
+        ack(**hope_views.help_message(channel_id=command["channel_id"]))
     else:
-        ack(text=hope_views.usage(unknown=word))
+        ack(**hope_views.help_message(
+            unknown=word, channel_id=command["channel_id"],
+            suggestion=nearmiss.closest(word, hope_views.HOPE_WORDS)))
+
+
+def on_open(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+    """"Reflect" (help, the App Home): the HOPE modal, as `/hope` opens it."""
+    ack()
+    modal = hope_views.reflection_modal(
+        reflections.prompts_for(context["db"], _team(context, body))).to_dict()
+    context["deps"].after_ack(open_view, client, body["trigger_id"], modal)
 
 
 def open_prompts(client: WebClient, trigger_id: str, user_id: str, prompts: list[str]) -> None:
@@ -199,4 +209,5 @@ def register(app: Listeners, deps: Deps) -> None:
     app.view(HopeCallback.SHARE, submit_share)
     app.view(HopeCallback.PROMPTS, submit_prompts)
     app.action(HopeAction.READ, on_read)
+    app.action(HopeAction.OPEN, on_open)
     app.action(HopeAction.SHARE, on_share)

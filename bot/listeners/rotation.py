@@ -17,10 +17,10 @@ from bot.listeners import Deps, Listeners, rotation_settings
 from bot.listeners.commands import Call
 from bot.listeners.router import split
 from bot.listeners.slack_text import typed_text
-from bot.services import outbox, rotation, schedule, turns
+from bot.services import nearmiss, outbox, rotation, schedule, turns
 from bot.services.errors import UserError
 from bot.views.rotation import schedule_confirmation, settings_modal, status_text
-from bot.views.text import safe
+from bot.views.text import clip, safe
 
 USAGE = ("`/debrief rotation` opens the settings. Or: `add @a @b` · `remove @a` · `join` · "
          "`leave` · `schedule mon,wed,fri 09:30 [Europe/Berlin] [lead 15]` · "
@@ -39,7 +39,10 @@ def rotation_command(call: Call) -> str | None:
         return None
     action = ACTIONS.get(word)
     if action is None:
-        raise UserError(f"I don't know `rotation {safe(typed_text(word))}`. {USAGE}")
+        guess = nearmiss.closest(word, ACTIONS)
+        retyped = safe(clip(f"{guess} {typed_text(rest)}".strip(), 200))
+        meant = f" Did you mean `/debrief rotation {retyped}`?" if guess else ""
+        raise UserError(f"I don't know `rotation {safe(typed_text(word))}`.{meant} {USAGE}")
     return action(call, rest)  # a UserError rolls everything back (listeners/unit.py)
 
 
@@ -139,7 +142,9 @@ def away(call: Call, rest: str) -> str:
         rotation.set_away(call.db, call.team_id, call.channel_id, user_id, None)
         return f"<@{user_id}> is back in the rotation."
     if len(words) != 3 or words[1].lower() != "until":
-        raise UserError(usage)
+        near = len(words) > 1 and nearmiss.closest(words[1], ("until", "off"))
+        raise UserError((f"`{safe(words[1][:20])}`: did you mean `{near}`? " if near else "")
+                        + usage)
     [user_id] = rotation.mentioned(words[0])
     until = rotation.parse_date(words[2])
     rotation.set_away(call.db, call.team_id, call.channel_id, user_id, until)
@@ -211,3 +216,4 @@ def register(app: Listeners, deps: Deps) -> None:
     for action_id in (Action.ROTATION_SHARE, Action.ROTATION_PASS, Action.ROTATION_SKIP):
         app.action(action_id, on_button)
     app.view(Callback.ROTATION_MODAL, rotation_settings.submit_settings)
+    app.options(Action.ROTATION_INPUT, rotation_settings.options)

@@ -1,5 +1,6 @@
 """The rotation settings modal (`/debrief rotation` with no words): checked field by field;
-a bad field keeps the modal open with everything as typed, and nothing changes."""
+a bad field keeps the modal open with everything as typed, and nothing changes. Its time
+zone and holiday country are searchable selects: their options come from `options`."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ import json
 from slack_bolt import Ack, BoltContext
 
 from bot.ids import Action, Block, OutboxAction
-from bot.services import outbox, rotation, schedule
+from bot.services import outbox, places, rotation, schedule
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
-from bot.views.rotation import schedule_confirmation
+from bot.views.rotation import (
+    NO_HOLIDAYS,
+    YOUR_ZONE,
+    country_options,
+    schedule_confirmation,
+    zone_options,
+)
 
 
 def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
@@ -37,9 +44,9 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
               (Block.ROTATION_TZ, lambda: schedule.zone(tz) if tz else None),
               (Block.ROTATION_LEAD, lambda: schedule.parse_lead(lead)),
               (Block.ROTATION_HOLIDAYS, lambda: schedule.country(country) if country else None)]
-    tz: str = (state(Block.ROTATION_TZ).get("value") or "").strip()
+    tz: str = _picked(state(Block.ROTATION_TZ), YOUR_ZONE)
     lead: str = (state(Block.ROTATION_LEAD).get("value") or "").strip()
-    country: str = (state(Block.ROTATION_HOLIDAYS).get("value") or "").strip()
+    country: str = _picked(state(Block.ROTATION_HOLIDAYS), NO_HOLIDAYS)
     for block, check in checks:
         try:
             check()
@@ -65,3 +72,22 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
                        payload={"days": days, "meeting_time": meeting_time,
                                 "lead_minutes": plan.lead_minutes})
     ack()
+
+
+def _picked(state: dict, none: str) -> str:
+    """A select's choice ("" for its `none` choice); the text of a form opened before the
+    fields became selects."""
+    chosen = ((state.get("selected_option") or {}).get("value") or state.get("value")
+              or "").strip()
+    return "" if chosen == none else chosen
+
+
+def options(ack: Ack, body: dict) -> None:
+    """What the time zone and holiday selects offer for what has been typed so far."""
+    typed = body.get("value") or ""
+    if body.get("block_id") == Block.ROTATION_TZ:
+        ack(options=zone_options(places.find_zones(typed), typed))
+    elif body.get("block_id") == Block.ROTATION_HOLIDAYS:
+        ack(options=country_options(places.find_countries(typed), typed))
+    else:
+        ack(options=[])

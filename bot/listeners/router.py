@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.services import nearmiss
 from bot.views import help as help_view
 
 if TYPE_CHECKING:
     from bot.listeners.commands import Call
 
-# A handler returns the ephemeral answer, or None to answer with nothing (a modal is
-# being opened in the background, say).
-Handler = Callable[["Call"], "str | None"]
+# A handler returns the ephemeral answer (text, or a message with blocks and its text),
+# or None to answer with nothing (a modal is being opened in the background, say).
+Handler = Callable[["Call"], "str | dict | None"]
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,23 @@ class Router:
 
     def help_text(self, unknown: str | None = None, args: str = "") -> str:
         """Usage of every subcommand; for an `unknown` word, a "did you mean"."""
+        return self.help_message(unknown, args)["text"]
+
+    def help_message(self, unknown: str | None = None, args: str = "",
+                     channel_id: str = "") -> dict:
+        """The help as Block Kit (with its text for notifications and screen readers):
+        every subcommand with an example, buttons that open the forms, and for an
+        `unknown` word a "did you mean"."""
         suggestion = None
         if unknown:
-            close = difflib.get_close_matches(unknown.lower(), list(self.by_name), n=1,
-                                              cutoff=0.6)
-            suggestion = f"{close[0]} {args}".strip() if close else None
-        lines = [("/debrief", "open the Debrief form")]
-        lines += [(f"/debrief {sub.usage}", sub.summary) for sub in self.ordered]
-        return help_view.usage(lines, unknown=unknown, suggestion=suggestion)
+            close = nearmiss.closest(unknown, self.by_name)
+            suggestion = f"{close} {args}".strip() if close else None
+        lines = [help_view.HelpLine("/debrief", "open the Debrief form", "/debrief")]
+        lines += [help_view.HelpLine(f"/debrief {sub.usage}", sub.summary,
+                                     help_view.example(sub.names[0]))
+                  for sub in self.ordered]
+        return help_view.help_message(lines, channel_id=channel_id, unknown=unknown,
+                                      suggestion=suggestion)
 
 
 _SPLIT = re.compile(r"\s*(\S+)\s*(.*)", re.DOTALL)

@@ -26,7 +26,9 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
                   .get("selected_option") or {}).get("value") or Visibility.TEAM
     anonymous = bool(_value(values, Block.ANONYMOUS, Action.ANONYMOUS).get("selected_options"))
     metadata = json.loads(view.get("private_metadata") or "{}")
-    channel_id = metadata.get("channel_id")
+    # Opened in a channel, the form posts there; opened elsewhere, it asks where.
+    channel_id: str = metadata.get("channel_id") or \
+        _value(values, Block.POST_TO, Action.POST_TO).get("selected_conversation") or ""
     card_id = _chosen_card(values, metadata)
 
     errors: dict[str, str] = {}
@@ -35,7 +37,10 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     if visibility not in {v.value for v in Visibility}:
         errors[Block.VISIBILITY] = "Choose who can see it."
     if not channel_id:
-        errors[Block.TEXT] = "Open the form with /debrief in a channel."
+        if Block.POST_TO in values:
+            errors[Block.POST_TO] = "Choose the channel it is for."
+        else:
+            errors[Block.TEXT] = "Open the form with /debrief in a channel."
     try:
         entries.validate_text(text)
     except EntryError as error:

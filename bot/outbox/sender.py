@@ -8,10 +8,12 @@ they worked, and what to do when they never will. It never commits: the core doe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,16 +25,20 @@ from bot.ids import OutboxAction
 from bot.services import outbox
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Sent:
     """What a send produced: `ts`, the message ts (or file id) kept on the outbox row;
     `revision`, the revision of the record the message was drawn from, for the sender's
-    `sent` to record as shown (a card's); None when it showed nothing new."""
+    `sent` to record as shown (a card's); None when it showed nothing new; `link`, the
+    message's permalink."""
 
     ts: str | None = None
     revision: int | None = None
+    # Slack's permalink to the message posted, when the sender asked for it.
+    link: str | None = None
 
 
 class Work:
@@ -120,6 +126,23 @@ def post_in_channel(slack: WebClient, channel: str, **body: Any) -> str:
     """chat.postMessage, joining a public channel first if need be; the message ts."""
     response = joining(slack, channel, lambda: slack.chat_postMessage(channel=channel, **body))
     return str(response["ts"])
+
+
+def permalink(slack: WebClient, channel: str, ts: str) -> str | None:
+    """Slack's link to a message just posted (chat.getPermalink: a reply's opens in its
+    thread), or None when Slack will not say: the post worked, and retrying the row for a
+    link would post it twice. Readers then build the link themselves."""
+    try:
+        link = slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except SlackApiError as error:
+        log.warning("chat.getPermalink failed (%s): the link is built instead",
+                    error.response.get("error"))
+        return None
+    except (URLError, OSError) as error:
+        log.warning("chat.getPermalink failed (%s): the link is built instead",
+                    type(error).__name__)
+        return None
+    return str(link) if link else None
 
 
 def tell(db: Session, row: OutboxMessage, user_id: str, text: str) -> None:

@@ -183,6 +183,33 @@ def changed(db: Session, team_id: str, card_id: int, *,
     db.execute(QUEUE_REFRESH, refresh_values(team_id, card_id, delay))
 
 
+def debrief_changed(db: Session, team_id: str, card_id: int) -> None:
+    """Note a change to what a closed card's debrief says (an entry on it edited or
+    deleted): queue the debrief's redrawing, unless one is waiting. It is drawn from the
+    database when sent, and finds the debrief's message then (bot/outbox/senders/cards.py)."""
+    card = get_card(db, team_id, card_id)
+    if card is None or card.status != CardStatus.CLOSED:
+        return  # an open card has no debrief yet; closing it draws the newest
+    waiting = db.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.card_id == card_id,
+        OutboxMessage.action == OutboxAction.UPDATE_CARD_DEBRIEF,
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.claimed_until.is_(None)).limit(1))
+    if waiting is None:
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.UPDATE_CARD_DEBRIEF,
+                       channel_id=card.channel_id, card_id=card.id,
+                       not_before=utcnow() + REFRESH_DELAY)
+
+
+def debrief_message(db: Session, card: Card) -> tuple[str | None, bool]:
+    """The ts of the card's debrief message, and whether its post is still on its way."""
+    rows = db.execute(select(OutboxMessage.status, OutboxMessage.result_ts).where(
+        OutboxMessage.team_id == card.team_id, OutboxMessage.card_id == card.id,
+        OutboxMessage.action == OutboxAction.POST_CARD_DEBRIEF)).all()
+    posted = next((ts for status, ts in rows if status == OutboxStatus.SENT and ts), None)
+    return posted, any(status == OutboxStatus.PENDING for status, _ in rows)
+
+
 def refresh_values(team_id: str, card_id: int | None = None,
                    delay: timedelta | None = None) -> dict[str, Any]:
     """The parameters of BUMP and QUEUE_REFRESH."""

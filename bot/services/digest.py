@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Digest, DigestRun, Entry, Visibility, utcnow
 from bot.ids import OutboxAction
-from bot.services import outbox
+from bot.services import nearmiss, outbox
 from bot.services.errors import UserError
 
 TOP = 5
@@ -47,14 +47,20 @@ class Schedule:
 def parse_schedule(args: str, here: str) -> Schedule:
     """Read `#channel weekly DAY HH:MM [TZ]`; `here` names the current channel."""
     words = args.split()
+    if len(words) == 1 and (guess := nearmiss.closest(words[0], ("off", "stop"))):
+        raise DigestError(f"Did you mean `/debrief digest {guess}`? Or use {USAGE}.")
     if len(words) not in (4, 5) or words[1].lower() != "weekly":
-        raise DigestError(f"Use {USAGE}.")
+        near = len(words) > 1 and nearmiss.closest(words[1], ("weekly",))
+        hint = f"`{words[1][:20]}`: did you mean `weekly`? " if near else ""
+        raise DigestError(f"{hint}Use {USAGE}.")
     channel = _channel(words[0], here)
     day = words[2].lower().rstrip(",")
     weekday = next((n for n, name in enumerate(WEEKDAYS) if len(day) >= 3
                     and name.startswith(day)), None)
     if weekday is None:
-        raise DigestError(f"`{day[:20]}` is not a day of the week: try `mon` … `sun`.")
+        guess = nearmiss.closest(day, [*WEEKDAYS, *(name[:3] for name in WEEKDAYS)])
+        hint = f"did you mean `{guess}`?" if guess else "try `mon` … `sun`."
+        raise DigestError(f"`{day[:20]}` is not a day of the week: {hint}")
     clock = _TIME.fullmatch(words[3])
     if clock is None:
         raise DigestError(f"`{words[3][:20]}` is not a time: use 24-hour `HH:MM`, e.g. `16:00`.")

@@ -19,6 +19,7 @@ from bot.db.models import (
     Entry,
     Kind,
     OutboxMessage,
+    OutboxStatus,
     Turn,
     Visibility,
     utcnow,
@@ -167,24 +168,66 @@ def get_entry(db: Session, team_id: str, entry_id: int) -> Entry | None:
     return db.scalar(select(Entry).where(Entry.team_id == team_id, Entry.id == entry_id))
 
 
-def record_message(db: Session, team_id: str, entry_id: int, channel_id: str, ts: str) -> None:
-    """The entry's message is in the channel: keep where, for applause and links. An entry
-    deleted while it was being posted has its fresh message taken down again."""
+def record_message(db: Session, team_id: str, entry_id: int, channel_id: str, ts: str,
+                   *, permalink: str | None = None) -> None:
+    """The entry's message is in the channel: keep where, for applause, and Slack's link to
+    it (None when Slack would not say: readers then build one). An entry deleted while it
+    was being posted has its fresh message taken down again."""
     entry = get_entry(db, team_id, entry_id)
     if entry is not None:
         entry.message_channel_id = channel_id
         entry.message_ts = ts
+        entry.message_permalink = permalink
     else:
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
                        channel_id=channel_id, target_ts=ts)
 
 
-def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entry:
-    """Delete one of the caller's own entries, and take its message out of the channel."""
+def own_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entry:
+    """One of the caller's own entries; anyone else's does not exist for them."""
     entry = get_entry(db, team_id, entry_id)
     if entry is None or entry.author_id != user_id:
         # The same answer whether it does not exist or is someone else's: no leak.
         raise EntryError(f"You have no entry with ID {entry_id}.")
+    return entry
+
+
+def post_on_its_way(db: Session, entry: Entry) -> bool:
+    """Whether the entry's post is still queued or being sent."""
+    return db.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.team_id == entry.team_id, OutboxMessage.entry_id == entry.id,
+        OutboxMessage.action == OutboxAction.POST_ENTRY,
+        OutboxMessage.status == OutboxStatus.PENDING).limit(1)) is not None
+
+
+def edit_entry(db: Session, team_id: str, user_id: str, entry_id: int, text: str) -> Entry:
+    """Change the text of one of the caller's own entries; its #tags follow the new text.
+
+    Queues what shows it again: its message (chat.update, the same message: the applause
+    on it stays) and, on a closed card, the card's debrief. The full-text index follows
+    by itself: SQLite's update trigger, PostgreSQL's generated column. Kind, visibility,
+    anonymity and card stay as they were. EntryError for text that could not be logged,
+    or an entry that is not the caller's."""
+    text = validate_text(text)
+    entry = own_entry(db, team_id, user_id, entry_id)
+    if text == entry.text:
+        return entry
+    entry.text = text
+    entry.tags = " ".join(extract_tags(text))
+    db.flush()
+    if entry.visibility != Visibility.PRIVATE:
+        # Queued even while the post is on its way: it may have been drawn before this.
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.UPDATE_ENTRY,
+                       channel_id=entry.message_channel_id or entry.channel_id,
+                       entry_id=entry.id, user_id=user_id)
+        if entry.card_id is not None:
+            cards.debrief_changed(db, team_id, entry.card_id)
+    return entry
+
+
+def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entry:
+    """Delete one of the caller's own entries, and take its message out of the channel."""
+    entry = own_entry(db, team_id, user_id, entry_id)
     if entry.message_ts and entry.message_channel_id:
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
                        channel_id=entry.message_channel_id, target_ts=entry.message_ts)
@@ -195,4 +238,5 @@ def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entr
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         db.flush()
         cards.changed(db, team_id, entry.card_id)
+        cards.debrief_changed(db, team_id, entry.card_id)
     return entry

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Card, Entry, Visibility
 from bot.ids import OutboxAction
-from bot.services import outbox
+from bot.services import nearmiss, outbox
 from bot.services.errors import UserError
 
 FORMAT_ALIASES = {"csv": "csv", "md": "md", "markdown": "md"}
@@ -44,7 +44,9 @@ def parse_format(args: str) -> str:
     if not word:
         return "csv"
     if word not in FORMAT_ALIASES:
-        raise UserError("Export as `csv` or `md`: `/debrief export md`.")
+        guess = nearmiss.closest(word, FORMAT_ALIASES)
+        hint = f" Did you mean `/debrief export {guess}`?" if guess else ""
+        raise UserError("Export as `csv` or `md`: `/debrief export md`." + hint)
     return FORMAT_ALIASES[word]
 
 

@@ -79,6 +79,7 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
         db.execute(delete(Entry).where(Entry.team_id == team_id, Entry.id.in_(entry_ids)))
         for card_id in {entry.card_id for entry in entries if entry.card_id is not None}:
             cards.changed(db, team_id, card_id)  # its tallies drop what was erased
+            cards.debrief_changed(db, team_id, card_id)  # and its debrief their words
         # Finished sends that pointed at their entries; pending ones are left to the
         # sender, which skips a deleted entry and takes down a message posted meanwhile.
         db.execute(delete(OutboxMessage).where(

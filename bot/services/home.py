@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
@@ -33,6 +33,10 @@ class EntryLine:
     # None when the entry is anonymous and the viewer is not its author.
     author_id: str | None
     applause: int
+    # Where its message is, once posted: Slack's permalink (0016), or channel and ts.
+    message_channel_id: str | None = None
+    message_ts: str | None = None
+    permalink: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,17 +69,24 @@ class Home:
     reflections_total: int
 
 
-def queue_publish(db: Session, team_id: str, user_id: str) -> bool:
-    """Queue the person's Home for publishing, unless a publish is already waiting."""
+def queue_publish(db: Session, team_id: str, user_id: str, page: int = 0) -> bool:
+    """Queue the person's Home for publishing at `page` (0: the overview; 1, 2, …: the
+    pages of their history, bot/services/journal.py), unless a publish is already
+    waiting: that one then shows `page`, the last one asked for."""
+    payload = {"page": page} if page else None
     waiting = db.scalar(select(OutboxMessage.id).where(
         OutboxMessage.team_id == team_id, OutboxMessage.action == OutboxAction.PUBLISH_HOME,
         OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.claimed_until.is_(None),
     ).limit(1))
-    if waiting is not None:
+    if waiting is not None and db.execute(
+            update(OutboxMessage).where(OutboxMessage.id == waiting,
+                                        OutboxMessage.status == OutboxStatus.PENDING,
+                                        OutboxMessage.claimed_until.is_(None))
+            .values(payload=payload)).rowcount:  # type: ignore[attr-defined]
         return False
     outbox.enqueue(db, team_id=team_id, action=OutboxAction.PUBLISH_HOME, channel_id=user_id,
-                   user_id=user_id)
+                   user_id=user_id, payload=payload)
     return True
 
 
@@ -135,4 +146,6 @@ def _line(entry: Entry, applause: int, viewer: str) -> EntryLine:
     author = None if entry.anonymous and entry.author_id != viewer else entry.author_id
     return EntryLine(id=entry.id, kind=entry.kind, text=entry.text,
                      channel_id=entry.channel_id, visibility=entry.visibility,
-                     created_at=entry.created_at, author_id=author, applause=applause)
+                     created_at=entry.created_at, author_id=author, applause=applause,
+                     message_channel_id=entry.message_channel_id,
+                     message_ts=entry.message_ts, permalink=entry.message_permalink)

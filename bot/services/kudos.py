@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, ChannelSettings, Entry, Visibility, utcnow
+from bot.services import nearmiss
 from bot.services.errors import UserError
 
 PERIODS: dict[str, timedelta | None] = {
@@ -37,9 +38,11 @@ def parse_period(word: str) -> str:
     """`week` (the default), `month` or `all`; anything else is a UserError."""
     period = (word or "week").strip().lower()
     if period not in PERIODS:
-        raise UserError(
-            f"I can show kudos for `week`, `month` or `all`, not `{period[:40]}`. "
+        guess = nearmiss.closest(period, PERIODS)
+        hint = f"Did you mean `/debrief kudos {guess}`?" if guess else \
             "Try `/debrief kudos month`."
+        raise UserError(
+            f"I can show kudos for `week`, `month` or `all`, not `{period[:40]}`. {hint}"
         )
     return period
 

@@ -7,8 +7,9 @@ no function that reads someone else's reflection, for admins or anyone else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Kind, Reflection, Visibility, WorkspaceSettings, utcnow
@@ -119,6 +120,23 @@ def history(db: Session, team_id: str, author_id: str, page: int = 1) -> Page:
                       .order_by(Reflection.created_at.desc(), Reflection.id.desc())
                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return Page(list(rows), page, pages, total)
+
+
+def own_dated(team_id: str, author_id: str) -> Select[int, datetime]:
+    """The caller's own reflections' ids and times, as a statement to page by (the App
+    Home's history merges them with the caller's entries)."""
+    return select(Reflection.id.label("id"), Reflection.created_at.label("at")).where(
+        Reflection.team_id == team_id, Reflection.author_id == author_id)
+
+
+def own_by_id(db: Session, team_id: str, author_id: str,
+              ids: list[int]) -> dict[int, Reflection]:
+    """Those of `ids` that are the caller's own reflections, by id."""
+    if not ids:
+        return {}
+    return {r.id: r for r in db.scalars(select(Reflection).where(
+        Reflection.team_id == team_id, Reflection.author_id == author_id,
+        Reflection.id.in_(ids)))}
 
 
 def shared_entry(db: Session, reflection: Reflection) -> Entry | None:

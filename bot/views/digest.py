@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 from bot.db.models import Digest, DigestRun, Kind
 from bot.services.digest import USAGE, WEEKDAYS, Highlight
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
-from bot.views.search import permalink
+from bot.views.search import entry_link
 from bot.views.text import clip, safe
 
 PREVIEW = 600
@@ -58,9 +58,8 @@ def _highlight(rank: int, item: Highlight) -> str:
     # Anonymous stays anonymous in front of the whole organisation.
     who = "a teammate, anonymously" if entry.anonymous else f"<@{entry.author_id}>"
     where = f"<#{entry.channel_id}>"
-    if entry.message_ts and entry.message_channel_id:
-        where = f"<#{entry.message_channel_id}> · " \
-                f"<{permalink(entry.message_channel_id, entry.message_ts)}|open>"
+    if (link := entry_link(entry)) is not None:
+        where = f"<#{entry.message_channel_id or entry.channel_id}> · <{link}|open>"
     claps = f"{item.applause} applause"
     text = safe(clip(entry.text, PREVIEW))
     return (f"*{rank}.* {KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {who} · {where} · "

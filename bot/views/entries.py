@@ -11,9 +11,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks import (
     CheckboxesElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -51,13 +54,26 @@ def entry_message(entry: Entry, card_title: str | None = None) -> dict:
         footer.append(" ".join(f"`#{safe(tag)}`" for tag in entry.tag_names))
     footer.append("react with any emoji to applaud")
     blocks: list[SlackBlock] = [
-        SectionBlock(text=MarkdownTextObject(text=byline(entry))),
+        SectionBlock(text=MarkdownTextObject(text=byline(entry)), accessory=entry_menu(entry)),
         SectionBlock(text=MarkdownTextObject(text=safe(entry.text), verbatim=True)),
         ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
     ]
     who = "A teammate" if entry.anonymous else f"<@{entry.author_id}>"
     fallback = f"{KIND_LABEL[kind]} from {who}: {safe(entry.text)}"
     return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
+
+
+MENU_EDIT, MENU_DELETE = "edit", "delete"
+
+
+def entry_menu(entry: Entry) -> OverflowMenuElement:
+    """The ⋯ menu on an entry's message: edit, delete. Every entry's message has the same
+    one (Slack shows it to everyone): who may use it is checked when it is pressed, so
+    an anonymous entry's menu tells nobody who wrote it."""
+    return OverflowMenuElement(action_id=Action.ENTRY_MENU, options=[
+        Option(value=f"{MENU_EDIT}:{entry.id}", text="Edit (its author)"),
+        Option(value=f"{MENU_DELETE}:{entry.id}", text="Delete (its author)"),
+    ])
 
 
 def confirmation(entry: Entry) -> str:
@@ -158,3 +174,17 @@ def entry_modal(channel_id: str, kind: Kind | None = None, *, cards: Sequence[Ca
             ),
         ],
     )
+
+
+def entry_modal_anywhere() -> View:
+    """The Debrief modal opened away from a channel (the App Home): it asks where to post
+    first; no card, since cards belong to a channel."""
+    view = entry_modal("")
+    view.blocks.insert(0, InputBlock(
+        block_id=Block.POST_TO, label="Which channel is it for?",
+        hint="A team-visible entry is posted there; a private one is only filed with it.",
+        element=ConversationSelectElement(
+            action_id=Action.POST_TO, placeholder="Choose a channel",
+            filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True,
+                                      exclude_external_shared_channels=True))))
+    return view

@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 from bot.db.models import Entry, Reflection, Visibility
 from bot.ids import HopeAction, HopeBlock, HopeCallback
 from bot.services.reflections import MAX_ANSWER, MAX_PROMPT, Page, label
+from bot.views import help as help_view
 from bot.views.text import clip, safe
 
 PRIVATE_NOTE = ":lock: Only you can ever read this: not your team, not the admins."
@@ -182,15 +183,32 @@ def prompts_modal(prompts: list[str], defaults: list[str]) -> View:
     )
 
 
-def usage(unknown: str | None = None) -> str:
+# /hope's words, as help lists them: how to type it, what it does, an example.
+HOPE_HELP = [
+    help_view.HelpLine("/hope", "write a reflection (Happened, Outcome, People, Evolve); "
+                       "only you can read it", "/hope"),
+    help_view.HelpLine("/hope history [PAGE]", "your reflections; share one as a lesson, "
+                       "named or anonymously", "/hope history 2"),
+    help_view.HelpLine("/hope prompts", "workspace admins: change the four prompts",
+                       "/hope prompts"),
+    help_view.HelpLine("/debrief forget-me", "erase everything you wrote here",
+                       "/debrief forget-me"),
+]
+HOPE_WORDS = ("history", "prompts", "help")
+
+
+def usage(unknown: str | None = None, suggestion: str | None = None) -> str:
     """Help for /hope; `unknown` is what the person typed, shown inert."""
-    head = f"I don't know `{safe(clip(unknown, 100))}`.\n\n" if unknown else ""
-    return head + (
-        "*HOPE* — a short, private look back:\n"
-        "• `/hope` — write a reflection (Happened, Outcome, People, Evolve); only you can "
-        "read it\n"
-        "• `/hope history [PAGE]` — your reflections; share one as a lesson, named or "
-        "anonymously\n"
-        "• `/hope prompts` — workspace admins: change the four prompts\n"
-        "• `/debrief forget-me` — erase everything you wrote here"
-    )
+    head = f"I don't know `{safe(clip(unknown, 100))}`." if unknown else ""
+    if unknown and suggestion:
+        head += f" Did you mean `/hope {safe(clip(suggestion, 200))}`?"
+    return (head + "\n\n" if head else "") + "*HOPE* — a short, private look back:\n" + \
+        "\n".join(f"• `{line.command}` — {line.summary}" for line in HOPE_HELP)
+
+
+def help_message(unknown: str | None = None, suggestion: str | None = None,
+                 channel_id: str = "") -> dict:
+    """Help for /hope as Block Kit, with its text."""
+    return help_view.hope_help_message(HOPE_HELP, usage(unknown, suggestion),
+                                       channel_id=channel_id, unknown=unknown,
+                                       suggestion=suggestion)

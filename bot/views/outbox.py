@@ -26,6 +26,13 @@ def entry_not_posted(entry_id: int, channel_id: str, error: str, *, gave_up: boo
                "invite me with `/invite @Debrief` and log the next one there."))
 
 
+def edit_not_shown(entry_id: int, channel_id: str, error: str, *, gave_up: bool) -> str:
+    """To an entry's author: their edit is saved, but its message could not be updated."""
+    return (f"Your edit of entry {entry_id} is saved, but I could not update its message "
+            f"in <#{channel_id}> ({slack_failed(error, gave_up)}). Search and your Home tab "
+            "show the new text.")
+
+
 def card_not_posted(card_id: int | None, channel_id: str, error: str, *,
                     gave_up: bool) -> str:
     """To whoever opened a card: its message could not be posted."""

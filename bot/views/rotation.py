@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     CheckboxesElement,
+    ExternalDataSelectElement,
     InputBlock,
     InputInteractiveElement,
     MarkdownTextObject,
     NumberInputElement,
     Option,
-    PlainTextInputElement,
     SectionBlock,
     TimePickerElement,
     UserMultiSelectElement,
@@ -25,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.db.models import Entry, Kind, Rotation, Turn, TurnStatus
 from bot.ids import Action, Block, Callback
+from bot.services.places import Country, country_name
 from bot.services.rotation import Upcoming
 from bot.services.schedule import DAY_LABELS, Schedule, describe_days
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
@@ -145,25 +147,70 @@ def settings_modal(channel_id: str, rotation: Rotation | None, roster: Sequence[
             field(Block.ROTATION_TIME, "Meeting time", TimePickerElement(
                 action_id=Action.ROTATION_INPUT,
                 initial_time=(rotation.meeting_time if rotation else None) or "09:30")),
-            field(Block.ROTATION_TZ, "Time zone", PlainTextInputElement(
-                action_id=Action.ROTATION_INPUT, placeholder="Europe/Berlin",
-                initial_value=(rotation.tz_name if rotation else None) or None),
+            field(Block.ROTATION_TZ, "Time zone", ExternalDataSelectElement(
+                action_id=Action.ROTATION_INPUT, placeholder="Type a city: Berlin, New York…",
+                min_query_length=0,
+                initial_option=zone_option(rotation.tz_name)
+                if rotation and rotation.tz_name else None),
                 optional=True, hint="Empty: your Slack time zone."),
             field(Block.ROTATION_LEAD, "Remind this many minutes before", NumberInputElement(
                 action_id=Action.ROTATION_INPUT, is_decimal_allowed=False, min_value="1",
                 max_value="1440",
                 initial_value=str(rotation.lead_minutes if rotation else 10))),
             field(Block.ROTATION_HOLIDAYS, "No meeting on public holidays of",
-                  PlainTextInputElement(
-                action_id=Action.ROTATION_INPUT, placeholder="DE",
-                initial_value=(rotation.holiday_country if rotation else None) or None),
-                optional=True, hint="A country code such as DE, FR, GB or US."),
+                  ExternalDataSelectElement(
+                action_id=Action.ROTATION_INPUT, placeholder="Type a country: Germany, US…",
+                min_query_length=0,
+                initial_option=country_option(Country(
+                    rotation.holiday_country, country_name(rotation.holiday_country)))
+                if rotation and rotation.holiday_country else None),
+                optional=True, hint="Empty: meetings happen on public holidays too."),
             field(Block.ROTATION_PAUSED, "Pause", CheckboxesElement(
                 action_id=Action.ROTATION_INPUT, options=[paused],
                 initial_options=[paused] if rotation and rotation.paused else None),
                 optional=True),
         ],
     )
+
+
+# The selects' own choices for "none": a select cannot be emptied once something is picked.
+YOUR_ZONE, NO_HOLIDAYS = "slack", "none"
+
+
+def _offset(name: str, now: datetime) -> str:
+    offset = now.astimezone(ZoneInfo(name)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "−"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def zone_option(name: str, now: datetime | None = None) -> Option:
+    """A time zone as the select shows it: `America/New York (UTC−05:00)` (now)."""
+    label = f"{name.replace('_', ' ')} ({_offset(name, now or datetime.now(UTC))})"
+    return Option(value=name, text=clip(label, 75))
+
+
+def zone_options(names: Sequence[str], typed: str, now: datetime | None = None) -> list[Option]:
+    """The time zones found for what was typed; first, with nothing typed or "slack"
+    typed, the way back to the person's Slack time zone."""
+    now = now or datetime.now(UTC)
+    options = [zone_option(name, now) for name in names]
+    if YOUR_ZONE.startswith(typed.strip().lower()) or "your".startswith(typed.strip().lower()):
+        options.insert(0, Option(value=YOUR_ZONE, text="Your Slack time zone"))
+    return options[:100]
+
+
+def country_option(country: Country) -> Option:
+    return Option(value=country.code, text=clip(f"{country.name} ({country.code})", 75))
+
+
+def country_options(countries: Sequence[Country], typed: str) -> list[Option]:
+    """The countries found for what was typed; first, with nothing typed or "no…" typed,
+    no holidays at all."""
+    options = [country_option(country) for country in countries]
+    if any(word.startswith(typed.strip().lower()) for word in ("none", "off")):
+        options.insert(0, Option(value=NO_HOLIDAYS, text="None: meet on public holidays too"))
+    return options[:100]
 
 
 def schedule_confirmation(plan: Schedule, next_at: datetime | None) -> str:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from slack_sdk.models.blocks import (
+    Block,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
 from bot.db.models import Entry, Kind, Visibility
+from bot.ids import Action, Callback
+from bot.ids import Block as BlockId
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
 from bot.views.text import clip, safe
 
@@ -12,8 +23,25 @@ PREVIEW = 200
 
 
 def permalink(channel_id: str, ts: str) -> str:
-    """A message link built without asking Slack (chat.getPermalink is a Slack call)."""
+    """A message link built without asking Slack: for entries posted before Slack's own
+    link was kept (it does not open a reply in its thread)."""
     return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def message_link(channel_id: str | None, ts: str | None, stored: str | None) -> str | None:
+    """Where a posted message is: Slack's permalink, kept when it was posted (a reply in
+    a card's thread opens in the thread), else one built from its channel and ts; None
+    when it was never posted."""
+    if stored:
+        return stored
+    if channel_id and ts:
+        return permalink(channel_id, ts)
+    return None
+
+
+def entry_link(entry: Entry) -> str | None:
+    """The link to an entry's message, if it has one."""
+    return message_link(entry.message_channel_id, entry.message_ts, entry.message_permalink)
 
 
 def _who(entry: Entry, viewer_id: str) -> str:
@@ -30,9 +58,8 @@ def hit_line(entry: Entry, viewer_id: str) -> str:
     when = f"<!date^{stamp}^{{date_short}}|{entry.created_at:%Y-%m-%d}>"
     if entry.visibility == Visibility.PRIVATE:
         where = ":lock: private"
-    elif entry.message_ts and entry.message_channel_id:
-        link = permalink(entry.message_channel_id, entry.message_ts)
-        where = f"<#{entry.message_channel_id}> · <{link}|open>"
+    elif (link := entry_link(entry)) is not None:
+        where = f"<#{entry.message_channel_id or entry.channel_id}> · <{link}|open>"
     else:
         where = f"<#{entry.channel_id}>"
     if entry.visibility == Visibility.ORG:
@@ -51,6 +78,31 @@ def results(query: str, hits: Sequence[Entry], viewer_id: str) -> str:
     lines = [f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for *{shown}*:"]
     lines += [hit_line(entry, viewer_id) for entry in hits]
     return "\n".join(lines)
+
+
+def search_modal(query: str = "", hits: Sequence[Entry] | None = None,
+                 viewer_id: str = "") -> View:
+    """Search from the App Home: a field, and once submitted the best matches under it
+    (the field keeps the query, to search again)."""
+    blocks: list[Block] = [InputBlock(
+        block_id=BlockId.SEARCH, label="Search the learnings you can see",
+        hint="Every word must match; #tags work too.",
+        element=PlainTextInputElement(action_id=Action.SEARCH, placeholder="rollback #deploy",
+                                      initial_value=query or None, max_length=200))]
+    if hits is not None:
+        shown = safe(clip(query.strip(), 100))
+        if not hits:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=(
+                f":mag: Nothing found for *{shown}* among the entries you can see. Try "
+                "fewer or other words."))))
+        else:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=(
+                f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for "
+                f"*{shown}*:"))))
+            blocks += [SectionBlock(text=MarkdownTextObject(text=hit_line(entry, viewer_id)))
+                       for entry in hits]
+    return View(type="modal", callback_id=Callback.SEARCH_MODAL, title="Search",
+                submit="Search", close="Close", blocks=blocks)
 
 
 def related_lessons(hits: Sequence[Entry], viewer_id: str) -> str:

@@ -60,6 +60,8 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     # files_upload_v2: file id -> what getUploadURLExternal was told, and the bytes sent.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # chat.postMessage: (channel, ts) -> the thread it went in (None: the channel itself).
+    threads: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -70,6 +72,7 @@ class FakeSlack:
             "chat.postMessage": self._post_message,
             "chat.update": lambda body: {"channel": body.get("channel"), "ts": body.get("ts")},
             "chat.delete": lambda body: {"channel": body.get("channel"), "ts": body.get("ts")},
+            "chat.getPermalink": self._permalink,
             "chat.postEphemeral": lambda body: {"message_ts": self._next_ts()},
             "conversations.join": lambda body: {"channel": {"id": body.get("channel")}},
             "views.open": lambda body: {"view": {"id": "V" + self._next_ts()}},
@@ -163,6 +166,7 @@ class FakeSlack:
             self.users.clear()
             self.memberships.clear()
             self.files.clear()
+            self.threads.clear()
             self._failures.clear()
             for gate in self._gates.values():
                 gate.set()
@@ -178,7 +182,18 @@ class FakeSlack:
         message = {"ts": ts, "text": body.get("text"), "bot_id": BOT_ID}
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
+        with self._lock:
+            self.threads[(str(body.get("channel")), ts)] = body.get("thread_ts")
         return {"channel": body.get("channel"), "ts": ts, "message": message}
+
+    def _permalink(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Slack's link to a message; a reply's carries its thread, as Slack's does."""
+        channel, ts = str(body.get("channel")), str(body.get("message_ts"))
+        link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        thread = self.threads.get((channel, ts))
+        if thread:
+            link += f"?thread_ts={thread}&cid={channel}"
+        return {"channel": channel, "permalink": link}
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ts):08d}"

@@ -34,7 +34,9 @@ class Response:
         """The text a person sees in an ephemeral slash-command answer."""
         if not self.body:
             return ""
-        if "json" not in self.headers.get("Content-Type", ""):
+        content_type = next((value for name, value in self.headers.items()
+                             if name.lower() == "content-type"), "")
+        if "json" not in content_type:
             return self.body.decode()  # Slack shows a plain-text answer as it is
         return self.json().get("text", "")
 
@@ -127,6 +129,31 @@ class SlackSender:
             payload["response_url"] = f"https://hooks.slack.com/actions/{team}/1/x"
         return self.interaction(payload)
 
+    def overflow(self, action_id: str, value: str, *, message: dict[str, Any],
+                 user: str = "U_ALICE", channel: str = "C_TEAM",
+                 team: str = TEAM_ID) -> Response:
+        """Pick `value` in an overflow menu (⋯) of `message`, as Slack sends it."""
+        option = {"text": {"type": "plain_text", "text": value}, "value": value}
+        return self.block_action({"type": "overflow", "action_id": action_id,
+                                  "block_id": "b1", "selected_option": option},
+                                 user=user, channel=channel, team=team, message=message)
+
+    def block_suggestion(self, view: dict[str, Any], block_id: str, typed: str, *,
+                         user: str = "U_ALICE", team: str = TEAM_ID) -> Response:
+        """What Slack asks an external select's Options Load URL as `typed` is typed in
+        the field `block_id` of the modal `view`."""
+        block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+        return self.interaction({
+            "type": "block_suggestion", "user": {"id": user, "username": user.lower(),
+                                                 "name": user.lower(), "team_id": team},
+            "container": {"type": "view", "view_id": view.get("id", "V1")},
+            "api_app_id": APP_ID, "token": "legacy-token",
+            "action_id": block["element"]["action_id"], "block_id": block_id,
+            "value": typed, "team": {"id": team, "domain": "test"},
+            "view": {**view, "id": view.get("id", "V1"), "team_id": team},
+            "is_enterprise_install": False, "enterprise": None,
+        })
+
     def interaction(self, payload: dict[str, Any], **kwargs: Any) -> Response:
         return self.form({"payload": json.dumps(payload)}, **kwargs)
 
@@ -168,8 +195,10 @@ def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, A
     """State values for `view` as a person would fill it: {block_id: value}.
 
     A value is a string for text inputs (None: left as the view filled it in), an option
-    value for selects and radio buttons, a list of option values for checkboxes (empty
-    list: nothing ticked), a list of user ids for user selects, "HH:MM" for time pickers.
+    value for selects and radio buttons (an external select's: a value, or the option as
+    its Options Load URL gave it), a channel id for a conversations select, a list of
+    option values for checkboxes (empty list: nothing ticked), a list of user ids for user
+    selects, "HH:MM" for time pickers.
     Unanswered pickers keep their initial value.
     """
     values: dict[str, dict[str, Any]] = {}
@@ -193,6 +222,15 @@ def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, A
         elif kind == "multi_users_select":
             state["selected_users"] = list(answer if answer is not None
                                            else element.get("initial_users") or [])
+        elif kind == "external_select":
+            # An option the Options Load URL handed out: {"value", "text"}, or a value.
+            if isinstance(answer, str):
+                answer = {"value": answer, "text": {"type": "plain_text", "text": answer}}
+            state["selected_option"] = answer if answer is not None \
+                else element.get("initial_option")
+        elif kind == "conversations_select":
+            state["selected_conversation"] = answer if answer is not None \
+                else element.get("initial_conversation")
         elif kind == "timepicker":
             state["selected_time"] = answer if answer is not None \
                 else element.get("initial_time")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox.retry import Retry
 from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
 from bot.services import cards
 from bot.views.cards import card_debrief, card_message
@@ -23,11 +24,13 @@ log = logging.getLogger(__name__)
 
 class CardSender(Sender):
     actions = frozenset({OutboxAction.POST_CARD, OutboxAction.UPDATE_CARD,
-                         OutboxAction.POST_CARD_DEBRIEF})
+                         OutboxAction.POST_CARD_DEBRIEF, OutboxAction.UPDATE_CARD_DEBRIEF})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.POST_CARD_DEBRIEF:
             return Sent(self._post_debrief(slack, row, work))
+        if row.action == OutboxAction.UPDATE_CARD_DEBRIEF:
+            return Sent(self._update_debrief(slack, row, work))
         with work.read() as db:
             card = cards.get_card(db, row.team_id, row.card_id or 0)
             if card is None:
@@ -64,6 +67,27 @@ class CardSender(Sender):
         return post_in_channel(slack, card.channel_id, thread_ts=thread,
                                reply_broadcast=True, **body)
 
+    @staticmethod
+    def _update_debrief(slack: WebClient, row: OutboxMessage, work: Work) -> str | None:
+        """A posted debrief drawn again (an entry on the card was edited or deleted)."""
+        with work.read() as db:
+            card = cards.get_card(db, row.team_id, row.card_id or 0)
+            if card is None:
+                return None
+            ts, on_its_way = cards.debrief_message(db, card)
+            if ts is None:
+                if on_its_way:  # perhaps drawn before the change: update it after
+                    raise Retry(f"the debrief of card {card.id} is not posted yet")
+                return None
+            body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
+        try:
+            slack.chat_update(channel=card.channel_id, ts=ts, **body)
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+            return None
+        return ts
+
     def sent(self, db: Session, row: OutboxMessage, result: Sent) -> None:
         if result.revision is None or row.card_id is None:
             return
@@ -71,7 +95,7 @@ class CardSender(Sender):
         cards.shown(db, row.team_id, row.card_id, result.revision, message_ts=posted)
 
     def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
-        if row.action == OutboxAction.UPDATE_CARD:
+        if row.action in (OutboxAction.UPDATE_CARD, OutboxAction.UPDATE_CARD_DEBRIEF):
             return  # the next change queues another refresh
         if row.user_id:
             notice = card_not_posted if row.action == OutboxAction.POST_CARD \

@@ -1,6 +1,7 @@
-"""Entries in Slack: an entry's channel message (in its card's thread when it has one),
-the author's confirmation, the "have we learned this before?" ephemeral, and taking a
-message down again. Each is drawn from the database when it is sent."""
+"""Entries in Slack: an entry's channel message (in its card's thread when it has one)
+and its permalink, the author's confirmation, the "have we learned this before?"
+ephemeral, an edited entry's message drawn again, and taking a message down. Each is
+drawn from the database when it is sent."""
 
 from __future__ import annotations
 
@@ -10,20 +11,25 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.retry import Retry
+from bot.outbox.sender import Sender, Sent, Work, permalink, post_in_channel, tell
 from bot.services import cards, entries, search
 from bot.views.entries import confirmation, entry_message
-from bot.views.outbox import entry_not_posted
+from bot.views.outbox import edit_not_shown, entry_not_posted
 from bot.views.search import related_lessons
 
 
 class EntrySender(Sender):
     actions = frozenset({OutboxAction.POST_ENTRY, OutboxAction.CONFIRM_ENTRY,
-                         OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE})
+                         OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE,
+                         OutboxAction.UPDATE_ENTRY})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.POST_ENTRY:
-            return Sent(self._post(slack, row, work))
+            ts = self._post(slack, row, work)
+            return Sent(ts, link=permalink(slack, row.channel_id, ts) if ts else None)
+        if row.action == OutboxAction.UPDATE_ENTRY:
+            return Sent(self._update(slack, row, work))
         if row.action == OutboxAction.DELETE_MESSAGE:
             return Sent(self._delete(slack, row))
         self._tell_author(slack, row, work)
@@ -42,6 +48,31 @@ class EntrySender(Sender):
         # An entry on a card is a reply in the card's thread.
         return post_in_channel(slack, row.channel_id, thread_ts=thread,
                                **entry_message(entry, card.title))
+
+    @staticmethod
+    def _update(slack: WebClient, row: OutboxMessage, work: Work) -> str | None:
+        """An edited entry's message, drawn anew. chat.update keeps the message's ts, so
+        the reactions on it, and the applause they are, stay where they are."""
+        with work.read() as db:
+            entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
+            if entry is None:
+                return None  # deleted since: its message goes with it
+            channel, ts = entry.message_channel_id, entry.message_ts
+            if channel is None or ts is None:
+                if entries.post_on_its_way(db, entry):
+                    # Being posted now, perhaps drawn before the edit: update it after.
+                    raise Retry(f"entry {entry.id} is not posted yet")
+                return None  # never posted (or refused for good): nothing to update
+            card = cards.get_card(db, row.team_id, entry.card_id) \
+                if entry.card_id is not None else None
+            body = entry_message(entry, card.title if card is not None else None)
+        try:
+            slack.chat_update(channel=channel, ts=ts, **body)
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":
+                raise
+            return None  # someone deleted the message in Slack: nothing to update
+        return ts
 
     def _tell_author(self, slack: WebClient, row: OutboxMessage, work: Work) -> None:
         """The confirmation (with related entries) or the related entries alone, found
@@ -72,12 +103,14 @@ class EntrySender(Sender):
     def sent(self, db: Session, row: OutboxMessage, result: Sent) -> None:
         if row.action == OutboxAction.POST_ENTRY and result.ts:
             entries.record_message(db, row.team_id, row.entry_id or 0, row.channel_id,
-                                   result.ts)
+                                   result.ts, permalink=result.link)
 
     def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
-        if row.action != OutboxAction.POST_ENTRY or row.entry_id is None:
+        if row.action not in (OutboxAction.POST_ENTRY, OutboxAction.UPDATE_ENTRY) \
+                or row.entry_id is None:
             return
         entry = entries.get_entry(db, row.team_id, row.entry_id)
-        if entry is not None:
-            tell(db, row, entry.author_id,
-                 entry_not_posted(entry.id, row.channel_id, error, gave_up=gave_up))
+        if entry is None:
+            return
+        notice = entry_not_posted if row.action == OutboxAction.POST_ENTRY else edit_not_shown
+        tell(db, row, entry.author_id, notice(entry.id, row.channel_id, error, gave_up=gave_up))

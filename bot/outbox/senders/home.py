@@ -1,5 +1,6 @@
 """The App Home tab: published with the channels the person is in, as Slack says when it
-is sent, and what the database holds then."""
+is sent, and what the database holds then; or a page of the person's history (the row's
+payload names the page)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from slack_sdk.errors import SlackApiError
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
 from bot.outbox.sender import Sender, Sent, Work
-from bot.services import home
-from bot.views.home import home_view
+from bot.services import home, journal
+from bot.views.home import home_view, journal_view
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,13 @@ class HomeSender(Sender):
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         user_id = row.user_id or row.channel_id
+        page = int((row.payload or {}).get("page") or 0)
+        if page >= 1:
+            # A page of the person's history: their own words only, no need to ask Slack.
+            with work.read() as db:
+                view = journal_view(journal.journal(db, row.team_id, user_id, page))
+            slack.views_publish(user_id=user_id, view=view.to_dict())
+            return Sent()
         try:
             channels = member_channels(slack, user_id)
         except SlackApiError as error:
