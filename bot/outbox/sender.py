@@ -116,12 +116,6 @@ def joining(slack: WebClient, channel: str, call: Callable[[], T]) -> T:
         return call()
 
 
-def post_in_channel(slack: WebClient, channel: str, **body: object) -> str:
-    """chat.postMessage, joining a public channel first if need be; the message ts."""
-    response = joining(slack, channel, lambda: slack.chat_postMessage(channel=channel, **body))
-    return str(response["ts"])
-
-
 def tell(db: Session, row: OutboxMessage, user_id: str, text: str) -> None:
     """Queue a DM to `user_id` in the current unit of work (a failure notice)."""
     outbox.enqueue(db, team_id=row.team_id, action=OutboxAction.NOTIFY_USER,

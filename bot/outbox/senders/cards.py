@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.posting import post_in_channel
+from bot.outbox.sender import Sender, Sent, Work, tell
 from bot.services import cards
 from bot.views.cards import card_debrief, card_message
 from bot.views.outbox import card_not_posted, debrief_not_posted
@@ -37,7 +38,7 @@ class CardSender(Sender):
             if card.message_ts is not None:
                 return Sent(card.message_ts)  # posted already (a retry after a lost answer)
             # Anything that changes while this is being drawn is caught by a refresh.
-            return Sent(post_in_channel(slack, card.channel_id, **body), revision)
+            return Sent(post_in_channel(slack, row, card.channel_id, **body), revision)
         if card.message_ts is None or card.shown_revision >= revision:
             # Not posted yet (its post draws the newest tallies) or nothing new to show.
             return Sent()
@@ -59,9 +60,9 @@ class CardSender(Sender):
             thread = cards.reply_thread(db, card)
             body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
         if thread is None:
-            return post_in_channel(slack, card.channel_id, **body)
+            return post_in_channel(slack, row, card.channel_id, **body)
         # In the card's thread, and shown in the channel too: the debrief is for everyone.
-        return post_in_channel(slack, card.channel_id, thread_ts=thread,
+        return post_in_channel(slack, row, card.channel_id, thread_ts=thread,
                                reply_broadcast=True, **body)
 
     def sent(self, db: Session, row: OutboxMessage, result: Sent) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.posting import post_in_channel
+from bot.outbox.sender import Sender, Sent, Work, tell
 from bot.services import cards, entries, search
 from bot.views.entries import confirmation, entry_message
 from bot.views.outbox import entry_not_posted
@@ -38,9 +39,9 @@ class EntrySender(Sender):
         if entry is None:
             return None  # deleted before it was posted: nothing to show
         if card is None or thread is None:
-            return post_in_channel(slack, row.channel_id, **entry_message(entry))
+            return post_in_channel(slack, row, row.channel_id, **entry_message(entry))
         # An entry on a card is a reply in the card's thread.
-        return post_in_channel(slack, row.channel_id, thread_ts=thread,
+        return post_in_channel(slack, row, row.channel_id, thread_ts=thread,
                                **entry_message(entry, card.title))
 
     def _tell_author(self, slack: WebClient, row: OutboxMessage, work: Work) -> None:
