@@ -38,7 +38,8 @@ class Sent:
 class Work:
     """The database as the core lends it to a sender's `send`: short sessions, each
     closed before the sender's next Slack call (on SQLite an open one holds the writer
-    lock), and committed by the core."""
+    lock), and committed by the core. Nobody waits on them as on a request: their
+    statements may run longer (`Database.session(patient=True)`)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -46,7 +47,7 @@ class Work:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session to draw a message from; whatever it did is rolled back."""
-        with self.db.session() as session:
+        with self.db.session(patient=True) as session:
             yield session
 
     @contextmanager
@@ -55,7 +56,7 @@ class Work:
         send must record before its Slack call can go on: who the rotation reminder names
         once Slack said the one up is deactivated, a schedule whose confirmation says how
         it went. What can wait until the call worked belongs in `Sender.sent`."""
-        with self.db.session() as session:
+        with self.db.session(patient=True) as session:
             yield session
             session.commit()
 

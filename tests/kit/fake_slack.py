@@ -72,6 +72,7 @@ class FakeSlack:
     # The messages Slack holds, by (channel, ts), in the order they were posted.
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _losses: dict[str, int] = field(default_factory=dict)
+    _observers: list[Callable[[Call], None]] = field(default_factory=list)
     _last_ts: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
@@ -149,6 +150,12 @@ class FakeSlack:
             return [dict(m) for m in self.messages.values()
                     if channel is None or m["channel"] == channel]
 
+    def observe(self, look: Callable[[Call], None]) -> None:
+        """Call `look` with every call as it arrives, before it is answered (in the
+        server's thread, while the caller waits for the answer); until `reset`."""
+        with self._lock:
+            self._observers.append(look)
+
     def hold(self, method: str) -> threading.Event:
         """Keep every call of `method` waiting until the returned event is set."""
         gate = threading.Event()
@@ -199,6 +206,7 @@ class FakeSlack:
             self.files.clear()
             self.messages.clear()
             self._losses.clear()
+            self._observers.clear()
             self._failures.clear()
             for gate in self._gates.values():
                 gate.set()
@@ -370,7 +378,10 @@ class FakeSlack:
             if lost:
                 self._losses[method] -= 1
             gate = self._gates.get(method)
+            observers = list(self._observers)
             self._changed.notify_all()
+        for look in observers:
+            look(call)
         if gate is not None:
             gate.wait(timeout=30)
         status, headers, payload = self._answer(method, body, failure)
