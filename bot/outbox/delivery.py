@@ -92,6 +92,8 @@ class Delivery:
                 result = self._send(sender, message)
         except Exception as error:
             failure = retry.judge(error)
+            if failure.kind == Kind.FAULT:  # for developers: it may quote people's words
+                log.debug("outbox %s (%s) fault", message.id, message.action, exc_info=True)
             self._record(message, lambda: self._failed(sender, message, claim, failure))
         else:
             self._record(message, lambda: self._sent(sender, message, result))
@@ -109,11 +111,12 @@ class Delivery:
     def _record(message: OutboxMessage, record: Callable[[], None]) -> None:
         try:
             record()
-        except Exception:
+        except Exception as error:
             # The outcome is lost with the database: the row's lease runs out and it is
             # tried again, looked for first as it may have been sent (`unsure_since`).
-            log.exception("outbox %s (%s): could not record the outcome", message.id,
-                          message.action)
+            log.error("outbox %s (%s): could not record the outcome (%s)", message.id,
+                      message.action, type(error).__name__)
+            log.debug("outbox %s: recording failed", message.id, exc_info=True)
 
     def _sent(self, sender: Sender | None, message: OutboxMessage, result: Sent) -> None:
         with self.work.write() as db:

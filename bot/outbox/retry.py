@@ -75,8 +75,10 @@ def judge(error: BaseException) -> Failure:
         # Timeouts and dropped connections included: the request may have arrived.
         return Failure(Kind.OUTAGE, f"connection: {error}"[:255], unsure=True)
     if isinstance(error, OperationalError):  # the database: busy, timed out or away
-        return Failure(Kind.OUTAGE, f"database: {type(error.orig).__name__}", unsure=True)
-    return Failure(Kind.FAULT, f"{type(error).__name__}: {error}"[:255], unsure=True)
+        cause = error.orig if type(error) is OperationalError else error
+        return Failure(Kind.OUTAGE, f"database: {type(cause).__name__}", unsure=True)
+    # Its type only: a message may quote what people wrote, and this is logged and told.
+    return Failure(Kind.FAULT, type(error).__name__, unsure=True)
 
 
 def _slack(error: SlackApiError) -> Failure:

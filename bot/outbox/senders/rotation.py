@@ -50,7 +50,8 @@ class RotationSender(Sender):
         if row.action == OutboxAction.ROTATION_DM:
             with work.read() as db:
                 turn = db.get(Turn, turn_id)
-                if turn is None or not turns.still_up(turn, row.user_id, utcnow()):
+                if turn is None or turn.user_id is None or \
+                        not turns.still_up(turn, row.user_id, utcnow()):
                     return Sent()  # passed on, skipped or over meanwhile
                 user_id, body = turn.user_id, idea_dm(turn, turns.ideas(db, turn))
             return Sent(post_in_channel(slack, row, user_id, **body))
