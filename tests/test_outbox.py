@@ -70,6 +70,7 @@ def test_a_connection_failure_is_retried(database_url, fake_slack, db):
     settings = bot_settings(database_url, "http://127.0.0.1:9/api/")
     server = BotServer(settings)
     server.slack.command("win offline")
+    server.settle()  # tried once at least (and due again soon)
     server.stop()
     [row] = outbox_rows(db)
     assert row.status == "pending" and row.attempts >= 1
