@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import fulltext, sqlite
@@ -40,8 +40,8 @@ def make_engine(url: str) -> Engine:
     return _engine(url, statement_timeout_ms=0)[0]
 
 
-def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
-            ) -> tuple[Engine, WriterLock | None]:
+def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, *,
+            pool_size: int = 10, max_overflow: int = 10) -> tuple[Engine, WriterLock | None]:
     # hide_parameters: errors and logs never carry what people wrote.
     if url.startswith("sqlite"):
         # The writer lock bounds every wait (bot/db/sqlite.py); SQLite's own busy timeout
@@ -49,7 +49,8 @@ def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_timeout=POOL_TIMEOUT, hide_parameters=True)
         return engine, sqlite.tune(engine)
-    engine = create_engine(url, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT,
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                           pool_timeout=POOL_TIMEOUT,
                            connect_args=postgres_limits(url, statement_timeout_ms),
                            hide_parameters=True)
     ping_after_idle(engine, PING_AFTER_IDLE)
@@ -80,12 +81,13 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine, self._writer = _engine(url)
-        fast = FastPath(self.engine, self._writer)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
-                                     info={"fastpath": fast})
-        refuse_second_transaction(self.sessions)
-        if self.dialect == "postgresql":
-            _patient_statements(self.sessions)
+        self.sessions = _sessions(self.engine, self._writer)
+        # PostgreSQL: patient work gets its own few connections, whose statements may
+        # run longer (a connection option: no extra round trip per transaction).
+        self._patient = None if self._writer is not None else _engine(
+            url, PATIENT_STATEMENT_TIMEOUT_MS, pool_size=1, max_overflow=4)[0]
+        self.patient_sessions = self.sessions if self._patient is None else \
+            _sessions(self._patient, None)
 
     @property
     def dialect(self) -> str:
@@ -95,7 +97,7 @@ class Database:
         """A unit of work. Its statements give up after STATEMENT_TIMEOUT_MS, as a
         request's answer waits on them; `patient` (work nobody waits on, such as the
         outbox worker's) after PATIENT_STATEMENT_TIMEOUT_MS."""
-        return self.sessions(info={"patient": True}) if patient else self.sessions()
+        return self.patient_sessions() if patient else self.sessions()
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """SQLite: copy the write-ahead log back into the database file without waiting
@@ -133,11 +135,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._patient is not None:
+            self._patient.dispose()
 
 
-def _patient_statements(sessions: Any) -> None:
-    @event.listens_for(sessions, "after_begin")
-    def after_begin(session: Session, _transaction: Any, connection: Any) -> None:
-        if session.info.get("patient"):  # for this transaction only
-            connection.exec_driver_sql(
-                f"SET LOCAL statement_timeout = {PATIENT_STATEMENT_TIMEOUT_MS}")
+def _sessions(engine: Engine, writer: WriterLock | None) -> sessionmaker[Session]:
+    sessions = sessionmaker(engine, expire_on_commit=False,
+                            info={"fastpath": FastPath(engine, writer)})
+    refuse_second_transaction(sessions)
+    return sessions
