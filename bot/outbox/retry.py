@@ -37,6 +37,9 @@ TRANSIENT_ERRORS = {
     "request_timeout",
     "team_added_to_org",
 }
+# Of those, the ones after which Slack may have done it all the same ("fatal_error: it's
+# possible some aspect of the operation succeeded before the error was raised").
+UNSURE_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
 class Permanent(Exception):
@@ -93,7 +96,7 @@ def _slack(error: SlackApiError) -> Failure:
     if status >= 500:  # Slack may have done it before it failed to answer
         return Failure(Kind.OUTAGE, code, unsure=True)
     if code in TRANSIENT_ERRORS:
-        return Failure(Kind.OUTAGE, code, unsure=False)
+        return Failure(Kind.OUTAGE, code, unsure=code in UNSURE_ERRORS)
     return Failure(Kind.REFUSED, code, unsure=False)
 
 
