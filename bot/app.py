@@ -28,11 +28,15 @@ log = logging.getLogger(__name__)
 
 # Every scope the code uses, and no more; manifest.yml lists the same (a test checks).
 BOT_SCOPES = [
+    # conversations.history / .replies: before posting again after a lost reply, look
+    # for the first post (bot/outbox/posting.py).
+    "channels:history",
     "channels:join",
     "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",
     "files:write",  # /debrief export shares its file in the channel
+    "groups:history",  # the same look in private channels
     "groups:read",  # users.conversations: private channels a person and the bot share
     "reactions:read",  # reaction_added / reaction_removed: applause
     "users:read",  # users.info: admins, time zones, deactivation, authors' names in exports

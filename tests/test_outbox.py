@@ -10,10 +10,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 
-from bot.db.models import Entry, OutboxMessage
+from bot.db.models import Entry, OutboxMessage, utcnow
 from bot.ids import OutboxAction
 from bot.outbox import retry, store
 from bot.outbox.delivery import Delivery
+from bot.outbox.retry import Failure, Kind
 from bot.services import outbox
 from tests.kit.bot_server import BotServer, bot_settings
 
@@ -69,6 +70,7 @@ def test_a_connection_failure_is_retried(database_url, fake_slack, db):
     settings = bot_settings(database_url, "http://127.0.0.1:9/api/")
     server = BotServer(settings)
     server.slack.command("win offline")
+    server.settle()  # tried once at least (and due again soon)
     server.stop()
     [row] = outbox_rows(db)
     assert row.status == "pending" and row.attempts >= 1
@@ -153,7 +155,8 @@ def test_retry_after_wins_over_backoff_and_leases_expire(db):
         [claimed] = store.claim_due(session)
         session.commit()  # the claimer commits its lease
         assert store.claim_due(session) == []  # leased to the first claimer
-        store.mark_retry(claimed, "ratelimited", base=2.0, retry_after=17)
+        store.mark_retry(claimed, Failure(Kind.WAIT, "ratelimited", unsure=False,
+                                          retry_after=17), base=2.0, was_unsure=False)
         session.commit()
         assert claimed.next_attempt_at == datetime(2026, 3, 1, 12, 0, 17, tzinfo=UTC)
         assert claimed.id == row.id
@@ -169,16 +172,22 @@ def test_retry_after_wins_over_backoff_and_leases_expire(db):
         assert [r.id for r in store.claim_due(session)] == [again.id]
 
 
-def test_gives_up_after_many_attempts(db):
+def test_faults_give_up_in_the_end_and_an_outage_never_does(db):
     with db.session() as session:
         row = outbox.enqueue(session, team_id="T1", action=OutboxAction.POST_ENTRY, channel_id="C1")
-        row.attempts = retry.MAX_ATTEMPTS - 1
-        store.mark_retry(row, "internal_error", base=1.0)
+        row.attempts, row.faults = 10_000, 0  # a week and more of Slack being down
+        store.mark_retry(row, Failure(Kind.OUTAGE, "internal_error", unsure=True), base=1.0,
+                         was_unsure=False)
+        assert (row.status, row.attempts) == ("pending", 10_001)
+        assert row.next_attempt_at <= utcnow() + timedelta(seconds=retry.MAX_BACKOFF)
+        row.faults = retry.MAX_FAULTS - 1
+        store.mark_retry(row, Failure(Kind.FAULT, "KeyError: 'ts'", unsure=True), base=1.0,
+                         was_unsure=False)
         assert row.status == "failed"
 
 
 def test_a_long_rate_limit_never_makes_a_post_give_up(bot, fake_slack, db, monkeypatch):
-    monkeypatch.setattr(retry, "MAX_ATTEMPTS", 1)  # one counted failure would end it
+    monkeypatch.setattr(retry, "MAX_FAULTS", 1)  # one fault would end it
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
 
     bot.slack.command("win worth the wait")
@@ -214,19 +223,18 @@ class _RateLimited:
         raise SlackApiError("ratelimited", response)
 
 
-def test_giving_up_after_many_failures_tells_the_author(bot, fake_slack, db, monkeypatch):
-    monkeypatch.setattr(retry, "MAX_ATTEMPTS", 2)
-    fake_slack.fail("chat.postMessage", status=500, times=2)
+def test_slack_failing_again_and_again_is_waited_out_not_given_up(bot, fake_slack, db,
+                                                                  monkeypatch):
+    monkeypatch.setattr(retry, "MAX_FAULTS", 1)  # were a 500 a fault, one would end it
+    fake_slack.fail("chat.postMessage", status=500, times=3)
 
     bot.slack.command("win into a broken Slack")
 
-    dm = fake_slack.wait_for("chat.postMessage", 3)[2]
+    calls = fake_slack.wait_for("chat.postMessage", 4)
     bot.settle()
-    assert dm.body["channel"] == "U_ALICE"
-    assert dm.body["text"].startswith("I could not post your entry (ID 1)")
-    assert "Slack kept failing" in dm.body["text"] and "It is saved" in dm.body["text"]
-    assert "invite" not in dm.body["text"]  # an invitation would not help a failing Slack
-    assert [r.status for r in outbox_rows(db)] == ["failed", "sent"]
+    assert [c.ok for c in calls] == [False, False, False, True]
+    assert [c.body["channel"] for c in calls] == ["C_TEAM"] * 4  # nobody told of a failure
+    assert [(r.status, r.attempts, r.faults) for r in outbox_rows(db)] == [("sent", 4, 0)]
 
 
 def test_posts_to_one_channel_are_paced_not_dropped(bot, fake_slack, db):

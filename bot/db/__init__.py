@@ -1,10 +1,20 @@
 """The engine and the session factory, in one place; the only package that knows which
 database it talks to (SQLite's upkeep in `sqlite.py`, the hot paths in `fastpath.py`,
-full-text search in `fulltext.py`)."""
+full-text search in `fulltext.py`).
+
+Nothing waits for the database for long: a request must answer Slack within 3 seconds,
+with the person's text handed back if it could not be saved. So a connection from the
+pool, a new PostgreSQL connection, a statement (on PostgreSQL) and the writer lock (on
+SQLite, `sqlite.WRITER_TIMEOUT`) each give up after about two seconds. Work nobody is
+waiting on (the outbox worker: `session(patient=True)`; migrations: `make_engine`) may
+run statements for longer.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import fulltext, sqlite
@@ -15,22 +25,51 @@ __all__ = ["Database", "DatabaseBusy", "make_engine"]
 
 # A pooled PostgreSQL connection idle this long is checked before it is used again.
 PING_AFTER_IDLE = 10.0
+# Seconds to wait for a free connection in the pool.
+POOL_TIMEOUT = 2.0
+# PostgreSQL: seconds to open a connection (libpq counts whole seconds, two at least).
+CONNECT_TIMEOUT = 2
+# PostgreSQL: milliseconds a statement may run (waiting for locks included).
+STATEMENT_TIMEOUT_MS = 2000
+PATIENT_STATEMENT_TIMEOUT_MS = 60_000
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned for the bot: SQLite in WAL mode behind a writer lock."""
-    return _engine(url)[0]
+    """An engine for migrations: SQLite in WAL mode behind the writer lock; PostgreSQL
+    statements without a time limit (a migration may rewrite a big table)."""
+    return _engine(url, statement_timeout_ms=0)[0]
 
 
-def _engine(url: str) -> tuple[Engine, WriterLock | None]:
+def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, *,
+            pool_size: int = 10, max_overflow: int = 10) -> tuple[Engine, WriterLock | None]:
     # hide_parameters: errors and logs never carry what people wrote.
     if url.startswith("sqlite"):
+        # The writer lock bounds every wait (bot/db/sqlite.py); SQLite's own busy timeout
+        # is set per transaction to what is left of it.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               hide_parameters=True)
+                               pool_timeout=POOL_TIMEOUT, hide_parameters=True)
         return engine, sqlite.tune(engine)
-    engine = create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                           pool_timeout=POOL_TIMEOUT,
+                           connect_args=postgres_limits(url, statement_timeout_ms),
+                           hide_parameters=True)
     ping_after_idle(engine, PING_AFTER_IDLE)
     return engine, None
+
+
+def postgres_limits(url: str, statement_timeout_ms: int) -> dict[str, Any]:
+    """libpq's connect_timeout, and the statement timeout as a server option, added to
+    what the URL says (its `options`, such as a search_path, are kept; a statement
+    timeout or connect timeout the URL sets itself wins)."""
+    query = make_url(url).query
+    given = query.get("options") or ""
+    options = " ".join(given) if isinstance(given, tuple) else given
+    if "statement_timeout" not in options:
+        options = f"{options} -c statement_timeout={statement_timeout_ms}".strip()
+    limits: dict[str, Any] = {"options": options}
+    if "connect_timeout" not in query:
+        limits["connect_timeout"] = CONNECT_TIMEOUT
+    return limits
 
 
 class Database:
@@ -42,17 +81,23 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine, self._writer = _engine(url)
-        fast = FastPath(self.engine, self._writer)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
-                                     info={"fastpath": fast})
-        refuse_second_transaction(self.sessions)
+        self.sessions = _sessions(self.engine, self._writer)
+        # PostgreSQL: patient work gets its own few connections, whose statements may
+        # run longer (a connection option: no extra round trip per transaction).
+        self._patient = None if self._writer is not None else _engine(
+            url, PATIENT_STATEMENT_TIMEOUT_MS, pool_size=1, max_overflow=4)[0]
+        self.patient_sessions = self.sessions if self._patient is None else \
+            _sessions(self._patient, None)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def session(self) -> Session:
-        return self.sessions()
+    def session(self, *, patient: bool = False) -> Session:
+        """A unit of work. Its statements give up after STATEMENT_TIMEOUT_MS, as a
+        request's answer waits on them; `patient` (work nobody waits on, such as the
+        outbox worker's) after PATIENT_STATEMENT_TIMEOUT_MS."""
+        return self.patient_sessions() if patient else self.sessions()
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """SQLite: copy the write-ahead log back into the database file without waiting
@@ -90,3 +135,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._patient is not None:
+            self._patient.dispose()
+
+
+def _sessions(engine: Engine, writer: WriterLock | None) -> sessionmaker[Session]:
+    sessions = sessionmaker(engine, expire_on_commit=False,
+                            info={"fastpath": FastPath(engine, writer)})
+    refuse_second_transaction(sessions)
+    return sessions

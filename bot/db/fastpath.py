@@ -304,10 +304,9 @@ class FastPath:
     @contextmanager
     def _sqlite_transaction(self, raw: Any) -> Iterator[Any]:
         assert self._writer is not None
-        self._writer.acquire()
+        cursor = raw.cursor()
+        self._writer.begin(cursor.execute)
         try:
-            cursor = raw.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield cursor
             except BaseException:

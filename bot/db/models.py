@@ -420,8 +420,16 @@ class OutboxMessage(Base):
     status: Mapped[OutboxStatus] = mapped_column(stored_as(OutboxStatus, 16),
                                                  default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Failures that were neither Slack's outage nor its refusal (bot/outbox/retry.py).
+    faults: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who holds the lease: the claim that took it, so a sender whose lease ran out and was
+    # taken over never sends or records the row again.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    # Since when Slack may hold this row's message without our knowing its ts (a reply
+    # lost, a sender gone mid-send): it is looked for before the row is sent again.
+    unsure_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result_ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,9 @@ a `WriterLock` instead, which wakes the next waiter at once: a Python lock betwe
 process's threads, an flock(2) on a file beside the database between processes. Every
 transaction (the session's, the fast path's) takes it, and gives up after
 `WRITER_TIMEOUT` seconds with `DatabaseBusy`, so a request answers well inside Slack's
-3 seconds, with the person's text handed back.
+3 seconds, with the person's text handed back. Something else writing to the file (a
+`sqlite3` shell, a backup) does not take our lock: SQLite's own busy timeout, set for each
+transaction to what is left of WRITER_TIMEOUT, bounds that wait too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -53,17 +56,29 @@ class WriterLock:
         if database and database != ":memory:" and not database.startswith("file:"):
             self._file = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
-    def acquire(self) -> None:
-        """Take the lock, or raise DatabaseBusy after `timeout` seconds."""
+    def acquire(self) -> float:
+        """Take the lock, or raise DatabaseBusy after `timeout` seconds; the seconds of
+        `timeout` left."""
         start = time.monotonic()
         if not self._threads.acquire(timeout=self.timeout):
             raise DatabaseBusy(self.timeout)
-        if self._file is None:
-            return
+        if self._file is not None:
+            try:
+                self._lock_file(start)
+            except BaseException:
+                self._threads.release()
+                raise
+        return max(0.0, self.timeout - (time.monotonic() - start))
+
+    def begin(self, execute: Callable[[str], Any]) -> None:
+        """Take the lock and begin a write transaction with `execute` (SQL on the
+        connection), waiting for another writer of the file no longer than is left."""
+        left = self.acquire()
         try:
-            self._lock_file(start)
+            execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+            execute("BEGIN IMMEDIATE")
         except BaseException:
-            self._threads.release()
+            self.release()
             raise
 
     def _lock_file(self, start: float) -> None:
@@ -108,12 +123,7 @@ def tune(engine: Engine) -> WriterLock:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        writer.acquire()
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            writer.release()
-            raise
+        writer.begin(connection.exec_driver_sql)
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")

@@ -3,7 +3,9 @@
 `/debrief` is registered with `should_escape: true` (manifest.yml), so Slack sends
 mentions, channels and links in its markup (`<@U123|ana>`, `<#C123|general>`, `<!here>`,
 `<https://x.io|x.io>`) and escapes a typed `&`, `<` and `>`. Entries store what the person
-typed, so the markup is turned back into the words they saw on screen.
+typed, so the markup is turned back into the words they saw on screen; a link whose label
+is not its own address keeps the address too, as `label (address)`, so it is never lost
+and a label can never pass for another address.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 
 _MARKUP = re.compile(r"<([^<>]*)>")
 _BROADCASTS = {"here", "channel", "everyone"}
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(//)?", re.IGNORECASE)
 
 
 def _typed(match: re.Match[str]) -> str:
@@ -27,7 +30,19 @@ def _typed(match: re.Match[str]) -> str:
         if name in _BROADCASTS:
             return "@" + name
         return label or name
-    return label or target  # a link: what was typed is its label, or the URL itself
+    return _link(target, label)
+
+
+def _link(address: str, label: str) -> str:
+    """A link as it was typed: its label, followed by its address unless the label is
+    the address (`x.io` typed, linked as `http://x.io`)."""
+    if not label or _bare(label) == _bare(address):
+        return label or address
+    return f"{label} ({address})"
+
+
+def _bare(address: str) -> str:
+    return _SCHEME.sub("", address).rstrip("/")
 
 
 def typed_text(escaped: str) -> str:

@@ -1,16 +1,25 @@
 """The delivery core: claim what is due, pace it per channel, hand each row to its sender,
 and record what came of it.
 
-The core owns the transactions: the claim is one unit of work, and each row's outcome
-(sent, retry later, failed, with whatever its sender records) is another, both committed
-here. No transaction is open while a sender talks to Slack. Rows are leased in the
-database, so any number of processes can share one outbox safely.
+The core owns the transactions: the claim is one unit of work, the start of each row's
+send (its lease re-checked and renewed) another, and each row's outcome (sent, retry
+later, failed, with whatever its sender records) a third, all committed here. No
+transaction is open while a sender talks to Slack. Rows are leased in the database, so
+any number of processes can share one outbox safely; a lease is kept alive while its
+send lasts, and one that ran out is never acted on again.
+
+Whatever goes wrong while one row is sent is that row's failure (bot/outbox/retry.py),
+never the pass's: the rows after it go out as usual.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from slack_sdk import WebClient
 
@@ -18,7 +27,7 @@ from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
 from bot.outbox import retry, store
 from bot.outbox.pacing import ChannelPacer
-from bot.outbox.retry import Permanent, Retry
+from bot.outbox.retry import Failure, Kind, Permanent
 from bot.outbox.sender import Sender, Sent, Work, dispatch
 from bot.outbox.senders import every_sender
 from bot.services.outbox import PACED
@@ -41,9 +50,10 @@ class Delivery:
 
     def run_once(self) -> int:
         """Deliver every row that is due now; return how many were attempted."""
+        claim = uuid.uuid4().hex
         with self.work.write() as db:
             due = store.claim_due(db, limit=100, busy=self.pacer.busy(),
-                                  per_channel=self.pacer.burst)
+                                  per_channel=self.pacer.burst, claim=claim)
             # Rows beyond a channel's free send slots go back as they were, for a later
             # pass: waiting for Slack's pace is not a failed attempt.
             held = [message.id for message in due
@@ -52,7 +62,7 @@ class Delivery:
                 store.release(db, held)
         now = [message for message in due if message.id not in held]
         for message in now:
-            self._deliver(message)
+            self._deliver(message, claim)
         return len(now)
 
     def seconds_until_due(self) -> float | None:
@@ -65,52 +75,117 @@ class Delivery:
             waits.append((when - utcnow()).total_seconds())
         return max(0.0, min(waits)) if waits else None
 
-    def _deliver(self, message: OutboxMessage) -> None:
+    def _deliver(self, message: OutboxMessage, claim: str) -> None:
+        try:
+            with self.work.write() as db:
+                still_ours = store.start(db, message.id, claim)
+        except Exception:
+            # The database: the row stays leased until the lease runs out, then it is due.
+            log.warning("outbox %s: could not start its send", message.id, exc_info=True)
+            return
+        if not still_ours:
+            log.info("outbox %s: taken over by another sender while it waited", message.id)
+            return
         sender = self.senders.get(message.action)
         try:
-            if sender is None:
-                raise Permanent(f"unknown action {message.action}")
-            try:
-                client = self.client_for(message.team_id)
-            except LookupError as missing:  # the workspace uninstalled us
-                raise Permanent(str(missing)) from missing
-            result = retry.attempt(lambda: sender.send(client, message, self.work))
-        except Retry as again:
-            self._retry_later(sender, message, again)
-        except Permanent as failure:
-            log.error("outbox %s (%s) failed: %s", message.id, message.action, failure)
-            self._failed(sender, message, str(failure))
+            with self._lease_kept(message.id, claim):
+                result = self._send(sender, message)
+        except Exception as error:
+            failure = retry.judge(error)
+            if failure.kind == Kind.FAULT:  # for developers: it may quote people's words
+                log.debug("outbox %s (%s) fault", message.id, message.action, exc_info=True)
+            self._record(message, lambda: self._failed(sender, message, claim, failure))
         else:
-            self._sent(sender, message, result)
+            self._record(message, lambda: self._sent(sender, message, result))
 
-    def _sent(self, sender: Sender, message: OutboxMessage, result: Sent) -> None:
-        with self.work.write() as db:
-            row = db.get(OutboxMessage, message.id)
-            if row is not None:
-                store.mark_sent(row, result.ts)
-                sender.sent(db, row, result)
+    def _send(self, sender: Sender | None, message: OutboxMessage) -> Sent:
+        if sender is None:
+            raise Permanent(f"unknown action {message.action}")
+        try:
+            client = self.client_for(message.team_id)
+        except LookupError as missing:  # the workspace uninstalled us
+            raise Permanent(str(missing)) from missing
+        return sender.send(_once(client), message, self.work)
 
-    def _retry_later(self, sender: Sender | None, message: OutboxMessage,
-                     again: Retry) -> None:
+    @staticmethod
+    def _record(message: OutboxMessage, record: Callable[[], None]) -> None:
+        try:
+            record()
+        except Exception as error:
+            # The outcome is lost with the database: the row's lease runs out and it is
+            # tried again, looked for first as it may have been sent (`unsure_since`).
+            log.error("outbox %s (%s): could not record the outcome (%s)", message.id,
+                      message.action, type(error).__name__)
+            log.debug("outbox %s: recording failed", message.id, exc_info=True)
+
+    def _sent(self, sender: Sender | None, message: OutboxMessage, result: Sent) -> None:
         with self.work.write() as db:
             row = db.get(OutboxMessage, message.id)
             if row is None:
                 return
-            store.mark_retry(row, again.error, base=self.retry_base,
-                             retry_after=again.retry_after, counted=again.counted)
-            if row.status != OutboxStatus.FAILED:
-                log.warning("outbox %s (%s) will retry: %s", message.id, message.action,
-                            again.error)
+            if row.status == OutboxStatus.SENT:  # another sender took over and finished
+                if result.ts != row.result_ts:
+                    log.warning("outbox %s (%s): sent again after a lease ran out",
+                                message.id, message.action)
                 return
-            log.error("outbox %s (%s) gave up after %s attempts: %s", message.id,
-                      message.action, row.attempts, again.error)
+            store.mark_sent(row, result.ts)
             if sender is not None:
-                sender.failed(db, row, again.error, gave_up=True)
+                sender.sent(db, row, result)
 
-    def _failed(self, sender: Sender | None, message: OutboxMessage, error: str) -> None:
+    def _failed(self, sender: Sender | None, message: OutboxMessage, claim: str,
+                failure: Failure) -> None:
         with self.work.write() as db:
             row = db.get(OutboxMessage, message.id)
-            if row is not None:
-                store.mark_failed(row, error)
+            if row is None or row.claim != claim or row.status != OutboxStatus.PENDING:
+                return  # another sender has it now: its outcome is the one that counts
+            if failure.kind == Kind.REFUSED:
+                log.error("outbox %s (%s) failed: %s", message.id, message.action,
+                          failure.error)
+                store.mark_failed(row, failure.error)
                 if sender is not None:
-                    sender.failed(db, row, error, gave_up=False)
+                    sender.failed(db, row, failure.error, gave_up=False)
+                return
+            store.mark_retry(row, failure, base=self.retry_base,
+                             was_unsure=message.unsure_since is not None)
+            if row.status != OutboxStatus.FAILED:
+                log.warning("outbox %s (%s) will retry (%s): %s", message.id, message.action,
+                            failure.kind, failure.error)
+                return
+            log.error("outbox %s (%s) gave up after %s faults: %s", message.id,
+                      message.action, row.faults, failure.error)
+            if sender is not None:
+                sender.failed(db, row, failure.error, gave_up=True)
+
+    @contextmanager
+    def _lease_kept(self, row_id: int, claim: str) -> Iterator[None]:
+        """Renew the row's lease every third of it while its send lasts, so that however
+        long Slack takes to answer, nobody else sends the row meanwhile."""
+        done = threading.Event()
+
+        def keep() -> None:
+            while not done.wait(store.LEASE.total_seconds() / 3):
+                try:
+                    with self.work.write() as db:
+                        if not store.renew(db, row_id, claim):
+                            return
+                except Exception:  # the next beat tries again
+                    log.warning("outbox %s: could not renew its lease", row_id,
+                                exc_info=True)
+
+        keeper = threading.Thread(target=keep, name=f"outbox-lease-{row_id}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+
+
+def _once(client: WebClient) -> WebClient:
+    """`client` without slack_sdk's own retry of a request whose connection dropped: for
+    a post whose reply was lost that would be a second post. The outbox retries itself,
+    and looks for the first post before it sends again."""
+    if not getattr(client, "retry_handlers", None):  # none, or a stand-in for one
+        return client
+    quiet = copy.copy(client)
+    quiet.retry_handlers = []
+    return quiet

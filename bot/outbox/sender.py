@@ -12,8 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
-from urllib.error import URLError
+from typing import Protocol, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -44,7 +43,8 @@ class Sent:
 class Work:
     """The database as the core lends it to a sender's `send`: short sessions, each
     closed before the sender's next Slack call (on SQLite an open one holds the writer
-    lock), and committed by the core."""
+    lock), and committed by the core. Nobody waits on them as on a request: their
+    statements may run longer (`Database.session(patient=True)`)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -52,7 +52,7 @@ class Work:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session to draw a message from; whatever it did is rolled back."""
-        with self.db.session() as session:
+        with self.db.session(patient=True) as session:
             yield session
 
     @contextmanager
@@ -61,7 +61,7 @@ class Work:
         send must record before its Slack call can go on: who the rotation reminder names
         once Slack said the one up is deactivated, a schedule whose confirmation says how
         it went. What can wait until the call worked belongs in `Sender.sent`."""
-        with self.db.session() as session:
+        with self.db.session(patient=True) as session:
             yield session
             session.commit()
 
@@ -120,29 +120,6 @@ def joining(slack: WebClient, channel: str, call: Callable[[], T]) -> T:
             raise
         slack.conversations_join(channel=channel)
         return call()
-
-
-def post_in_channel(slack: WebClient, channel: str, **body: Any) -> str:
-    """chat.postMessage, joining a public channel first if need be; the message ts."""
-    response = joining(slack, channel, lambda: slack.chat_postMessage(channel=channel, **body))
-    return str(response["ts"])
-
-
-def permalink(slack: WebClient, channel: str, ts: str) -> str | None:
-    """Slack's link to a message just posted (chat.getPermalink: a reply's opens in its
-    thread), or None when Slack will not say: the post worked, and retrying the row for a
-    link would post it twice. Readers then build the link themselves."""
-    try:
-        link = slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except SlackApiError as error:
-        log.warning("chat.getPermalink failed (%s): the link is built instead",
-                    error.response.get("error"))
-        return None
-    except (URLError, OSError) as error:
-        log.warning("chat.getPermalink failed (%s): the link is built instead",
-                    type(error).__name__)
-        return None
-    return str(link) if link else None
 
 
 def tell(db: Session, row: OutboxMessage, user_id: str, text: str) -> None:

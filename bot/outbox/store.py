@@ -1,6 +1,10 @@
 """The outbox table as the delivery core works it: claim due rows with a lease (safe with
-many processes), hand back what must wait, and record each row's outcome: sent (with the
-message `ts`, so it is never sent again), retry later, or failed.
+many processes), hand back what must wait, re-check and renew a row's lease as its send
+starts and while it lasts, and record each row's outcome: sent (with the message `ts`, so
+it is never sent again), retry later, or failed.
+
+A claim is a token kept with the rows it leased: a sender whose lease ran out (a pass that
+took too long, a process that stalled) finds the row taken over, and leaves it alone.
 
 Nothing here commits: the core's unit of work around each step does (bot/outbox/delivery.py).
 Queueing a row is the services' side: `bot.services.outbox.enqueue`.
@@ -8,15 +12,17 @@ Queueing a row is the services' side: `bot.services.outbox.enqueue`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, union_all, update
+from sqlalchemy import bindparam, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
 from bot.outbox import retry
+from bot.outbox.retry import Failure, Kind
 from bot.services.outbox import PACED
 
 # A claimer that died holds its rows this long; then they are free again.
@@ -24,8 +30,10 @@ LEASE = timedelta(seconds=60)
 
 
 def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
-              busy: Collection[str] = (), per_channel: int = 3) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows to this caller (once committed, others skip them).
+              busy: Collection[str] = (), per_channel: int = 3,
+              claim: str | None = None) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows to the claim `claim` (once committed, others skip
+    them).
     Rows of a PACED action are left for later in a `busy` channel, and taken at most
     `per_channel` (the pacer's burst) at a time elsewhere: a backlog in one channel
     waits where it is instead of being leased and handed back.
@@ -33,7 +41,8 @@ def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
     One statement: the worker runs it several times a second while entries pour in."""
     now = now or utcnow()
     claimed = db.scalars(_CLAIM, {"now": now, "until": now + LEASE, "limit": limit,
-                                  "busy": list(busy), "per_channel": per_channel},
+                                  "busy": list(busy), "per_channel": per_channel,
+                                  "claim": claim or uuid.uuid4().hex},
                          execution_options={"populate_existing": True}).all()
     return sorted(claimed, key=lambda message: message.id)
 
@@ -71,7 +80,8 @@ def _claim_statement() -> Any:
     # The WHERE repeats the claim test, so two claimers can never both win a row.
     return (update(OutboxMessage)
             .where(OutboxMessage.id.in_(select(candidates.c.id)), *_due())
-            .values(claimed_until=bindparam("until", type_=OutboxMessage.claimed_until.type))
+            .values(claimed_until=bindparam("until", type_=OutboxMessage.claimed_until.type),
+                    claim=bindparam("claim", type_=OutboxMessage.claim.type))
             .returning(OutboxMessage))
 
 
@@ -81,7 +91,32 @@ _CLAIM = _claim_statement()
 def release(db: Session, ids: Collection[int]) -> None:
     """Hand claimed rows back untouched."""
     db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)))
-               .values(claimed_until=None), execution_options={"synchronize_session": False})
+               .values(claimed_until=None, claim=None),
+               execution_options={"synchronize_session": False})
+
+
+def start(db: Session, row_id: int, claim: str, now: datetime | None = None) -> bool:
+    """As a row's send starts: whether `claim` still holds it (False: its lease ran out
+    and another sender took it, or it is no longer pending). If so, its lease is renewed,
+    and until its outcome is recorded it counts as possibly sent (`unsure_since`)."""
+    now = now or utcnow()
+    return _renew(db, row_id, claim, now, unsure_since=func.coalesce(
+        OutboxMessage.unsure_since, literal(now, OutboxMessage.unsure_since.type)))
+
+
+def renew(db: Session, row_id: int, claim: str, now: datetime | None = None) -> bool:
+    """Renew the lease while the row's send goes on; False if `claim` lost it."""
+    return _renew(db, row_id, claim, now or utcnow())
+
+
+def _renew(db: Session, row_id: int, claim: str, now: datetime, **values: Any) -> bool:
+    result = db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claim == claim,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .values(claimed_until=now + LEASE, **values),
+        execution_options={"synchronize_session": False})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def next_due(db: Session, *, busy: Collection[str] = ()) -> datetime | None:
@@ -99,32 +134,32 @@ def mark_sent(message: OutboxMessage, result_ts: str | None) -> None:
     message.status = OutboxStatus.SENT
     message.result_ts = result_ts
     message.sent_at = utcnow()
-    message.claimed_until = None
+    _unclaim(message)
     message.attempts += 1
     message.last_error = None
+    message.unsure_since = None
 
 
-def mark_retry(
-    message: OutboxMessage,
-    error: str,
-    *,
-    base: float,
-    retry_after: float | None = None,
-    counted: bool = True,
-    now: datetime | None = None,
-) -> None:
+def mark_retry(message: OutboxMessage, failure: Failure, *, base: float, was_unsure: bool,
+               now: datetime | None = None) -> None:
     """Schedule another attempt by the retry rules (bot/outbox/retry.py): Slack's
-    Retry-After wins over our own backoff; a try that is not `counted` (rate limited)
-    does not use up an attempt; once they are used up, the row is failed."""
+    Retry-After wins over our own backoff; a rate limit uses up nothing; a fault counts
+    towards giving up, and the row fails once they are used up. `was_unsure`: whether the
+    row was possibly sent before this attempt began; if not, and Slack plainly answered
+    that it did not do it, the row is no longer possibly sent."""
     now = now or utcnow()
-    message.last_error = error[:255]
-    message.claimed_until = None
-    if counted:
+    message.last_error = failure.error[:255]
+    _unclaim(message)
+    if failure.kind != Kind.WAIT:
         message.attempts += 1
-        if retry.exhausted(message.attempts):
+    if not (failure.unsure or was_unsure):
+        message.unsure_since = None
+    if failure.kind == Kind.FAULT:
+        message.faults += 1
+        if retry.gives_up(message.faults):
             message.status = OutboxStatus.FAILED
             return
-    delay = retry.wait(message.attempts, base, retry_after)
+    delay = retry.wait(message.attempts, base, failure.retry_after)
     message.next_attempt_at = now + timedelta(seconds=delay)
 
 
@@ -133,4 +168,9 @@ def mark_failed(message: OutboxMessage, error: str) -> None:
     message.status = OutboxStatus.FAILED
     message.attempts += 1
     message.last_error = error[:255]
+    _unclaim(message)
+
+
+def _unclaim(message: OutboxMessage) -> None:
     message.claimed_until = None
+    message.claim = None

@@ -17,15 +17,14 @@ from bot.db.models import Card, CardStatus, Kind
 from bot.ids import Action, Block
 from bot.services.cards import DebriefItem, Tally
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
-from bot.views.text import clip, safe
+from bot.views.text import MESSAGE_TEXT, SECTION_TEXT, pack, safe, safe_preview, width
 
 ADD_ACTIONS = {Kind.WIN: Action.CARD_ADD_WIN, Kind.OPPORTUNITY: Action.CARD_ADD_OPPORTUNITY,
                Kind.LESSON: Action.CARD_ADD_LESSON}
 KIND_FROM_ACTION = {action.value: kind for kind, action in ADD_ACTIONS.items()}
 PLURAL = {Kind.WIN: "Wins", Kind.OPPORTUNITY: "Opportunities", Kind.LESSON: "Lessons"}
-SECTION_LIMIT = 3000
-ITEM_LIMIT = 500  # escaped, it still fits a section
-MAX_BLOCKS = 45  # Slack takes 50 a message; room for the title and the closing note
+ITEM_LIMIT = 500  # an entry's preview, escaped
+NOTES_ROOM = 300  # the closing note, and the "nothing was logged" section
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -69,32 +68,33 @@ def card_message(card: Card, tally: Tally) -> dict:
 def _item_line(item: DebriefItem) -> str:
     who = "anonymous" if item.author_id is None else f"<@{item.author_id}>"
     clap = f" · :clap: {item.applause}" if item.applause else ""
-    text = safe(clip(" ".join(item.text.split()), ITEM_LIMIT))
+    # A preview: each entry is in full in the card's thread.
+    text = safe_preview(" ".join(item.text.split()), ITEM_LIMIT)
     return f"• {text} — {who}{clap}"
 
 
 def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> dict:
-    """What was learned on a card, by kind, the most applauded first."""
-    blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(
-        text=f":checkered_flag: *Debrief of {safe(card.title)}*"))]
-    # Sections of at most SECTION_LIMIT characters, with how many entries each holds.
-    sections: list[tuple[str, int]] = []
+    """What was learned on a card, by kind, the most applauded first; as much as one
+    message holds, and how many more `/debrief export` has."""
+    title = f":checkered_flag: *Debrief of {safe(card.title)}*"
+    room = MESSAGE_TEXT - width(title) - NOTES_ROOM
+    lines: list[str] = []
+    left_out, full = 0, False
     for kind in Kind:
         group = [i for i in items if i.kind == kind]
         if not group:
             continue
-        text, count = f"*{KIND_EMOJI[kind]} {PLURAL[kind]} ({len(group)})*", 0
-        for item in group:
-            line = _item_line(item)
-            if len(text) + 1 + len(line) > SECTION_LIMIT:
-                sections.append((text, count))
-                text, count = line, 1
-            else:
-                text, count = text + "\n" + line, count + 1
-        sections.append((text, count))
-    kept, dropped = sections[:MAX_BLOCKS], sections[MAX_BLOCKS:]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=text)) for text, _ in kept]
-    left_out = sum(count for _, count in dropped)
+        for n, line in enumerate([f"*{KIND_EMOJI[kind]} {PLURAL[kind]} ({len(group)})*",
+                                  *map(_item_line, group)]):
+            full = full or width(line) + 1 > room
+            if full:  # this and everything after it
+                left_out += 1 if n else 0  # a heading is not an entry
+                continue
+            lines.append(line)
+            room -= width(line) + 1
+    blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(text=title))]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=text))
+               for text in pack(lines, SECTION_TEXT)]
     if not items:
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="Nothing was logged on this card. Next time, add wins, opportunities and "

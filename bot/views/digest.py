@@ -17,8 +17,9 @@ from bot.db.models import Digest, DigestRun, Kind
 from bot.services.digest import USAGE, WEEKDAYS, Highlight
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
 from bot.views.search import entry_link
-from bot.views.text import clip, safe
+from bot.views.text import safe_preview
 
+# Each highlight's preview, escaped: five fit one message, and `open` shows the whole entry.
 PREVIEW = 600
 
 
@@ -61,7 +62,7 @@ def _highlight(rank: int, item: Highlight) -> str:
     if (link := entry_link(entry)) is not None:
         where = f"<#{entry.message_channel_id or entry.channel_id}> · <{link}|open>"
     claps = f"{item.applause} applause"
-    text = safe(clip(entry.text, PREVIEW))
+    text = safe_preview(entry.text, PREVIEW)
     return (f"*{rank}.* {KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {who} · {where} · "
             f"{claps}\n{text}")
 

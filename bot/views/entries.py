@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.db.models import Card, Entry, Kind, Visibility
 from bot.ids import Action, Block, Callback
 from bot.services.entries import MAX_TEXT
-from bot.views.text import clip, safe
+from bot.views.text import clip, fits, safe, safe_pieces
 
 KIND_LABEL = {Kind.WIN: "Win", Kind.OPPORTUNITY: "Opportunity", Kind.LESSON: "Lesson"}
 KIND_EMOJI = {Kind.WIN: ":trophy:", Kind.OPPORTUNITY: ":seedling:", Kind.LESSON: ":bulb:"}
@@ -45,7 +45,10 @@ def byline(entry: Entry) -> str:
 
 
 def entry_message(entry: Entry, card_title: str | None = None) -> dict:
-    """The bot's channel message for a team- or org-visible entry: where applause lands."""
+    """The bot's channel message for a team- or org-visible entry: where applause lands.
+    All of the text, in as many sections as it takes once escaped; text that escapes past
+    what a message's blocks hold is the message's own text instead (Slack takes 40,000
+    characters there)."""
     kind = Kind(entry.kind)
     footer = [f"ID {entry.id}"]
     if card_title is not None:
@@ -55,12 +58,16 @@ def entry_message(entry: Entry, card_title: str | None = None) -> dict:
     footer.append("react with any emoji to applaud")
     blocks: list[SlackBlock] = [
         SectionBlock(text=MarkdownTextObject(text=byline(entry)), accessory=entry_menu(entry)),
-        SectionBlock(text=MarkdownTextObject(text=safe(entry.text), verbatim=True)),
+        *[SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True))
+          for piece in safe_pieces(entry.text)],
         ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
     ]
     who = "A teammate" if entry.anonymous else f"<@{entry.author_id}>"
     fallback = f"{KIND_LABEL[kind]} from {who}: {safe(entry.text)}"
-    return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
+    rendered = [b.to_dict() for b in blocks]
+    if fits(rendered):
+        return {"text": fallback, "blocks": rendered}
+    return {"text": "\n".join([byline(entry), safe(entry.text), " · ".join(footer)])}
 
 
 MENU_EDIT, MENU_DELETE = "edit", "delete"

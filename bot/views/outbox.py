@@ -1,16 +1,17 @@
 """What a person is told by DM when something they asked for could not be sent to Slack.
 
-Two cases: Slack refused it (an invitation may help), or Slack kept failing until the
-outbox `gave_up` (try again later). What they wrote is always saved.
+Two cases: Slack refused it (an invitation may help), or sending it kept failing on our
+side until the outbox `gave_up` (try again later; an outage of Slack's is waited out, and
+never ends here). What they wrote is always saved.
 """
 
 from __future__ import annotations
 
 
 def slack_failed(error: str, gave_up: bool) -> str:
-    """Why a send failed for good, in the notice: Slack refused it, or kept failing."""
+    """Why a send failed for good, in the notice: Slack refused it, or it kept failing."""
     if gave_up:
-        return f"Slack kept failing; it last said `{error}`"
+        return f"sending it kept failing; the last error was `{error}`"
     return f"Slack said `{error}`"
 
 

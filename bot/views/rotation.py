@@ -30,7 +30,10 @@ from bot.services.places import Country, country_name
 from bot.services.rotation import Upcoming
 from bot.services.schedule import DAY_LABELS, Schedule, describe_days
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
-from bot.views.text import clip, safe
+from bot.views.text import clip, safe_preview
+
+# Each idea's preview, escaped: three of them and the words around fit one section.
+IDEA_PREVIEW = 280
 
 
 def when(at: datetime, pattern: str = "{date_short_pretty} at {time}") -> str:
@@ -80,7 +83,7 @@ def idea_dm(turn: Turn, ideas: Sequence[Entry]) -> dict:
     if ideas:
         lines.append("Some ideas from your own recent entries:")
         lines += [f"{KIND_EMOJI[Kind(e.kind)]} *{KIND_LABEL[Kind(e.kind)]}*: "
-                  f"{safe(clip(e.text, 280))}" for e in ideas]
+                  f"{safe_preview(e.text, IDEA_PREVIEW)}" for e in ideas]
     lines.append("Can't make it? Press *Pass to next* on the reminder in the channel: it costs "
                  "you nothing, you stay first in line.")
     text = "\n".join(lines)

@@ -1,6 +1,10 @@
 """A fake Slack Web API on 127.0.0.1: answers like Slack and records every call.
 
-Failures can be scripted per method: HTTP 429 with Retry-After, a 5xx, or `ok: false`.
+Failures can be scripted per method: HTTP 429 with Retry-After, a 5xx, or `ok: false`;
+or Slack does the call and its reply is lost (`lose_reply`). The messages the bot posted
+are kept as Slack keeps them (`posts`): updated, deleted, with their metadata, and found
+again through conversations.history / conversations.replies. Block Kit's limits are
+checked as Slack checks them, so a message Slack would refuse is refused here too.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +22,11 @@ from urllib.parse import parse_qsl
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM_ID = "T0001"
+
+# Block Kit's limits as Slack enforces them on a message (counted in UTF-16 code units, as
+# Slack's JavaScript does). MESSAGE_TEXT is not documented: Slack answers
+# msg_blocks_too_long above about 12,000 characters of text across a message's blocks.
+SECTION_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, MESSAGE_TEXT = 3000, 150, 50, 12_000
 
 
 @dataclass
@@ -60,8 +69,11 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     # files_upload_v2: file id -> what getUploadURLExternal was told, and the bytes sent.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # chat.postMessage: (channel, ts) -> the thread it went in (None: the channel itself).
-    threads: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    # The messages Slack holds, by (channel, ts), in the order they were posted.
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _losses: dict[str, int] = field(default_factory=dict)
+    _observers: list[Callable[[Call], None]] = field(default_factory=list)
+    _last_ts: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -70,10 +82,12 @@ class FakeSlack:
                                        "team_id": TEAM_ID, "user": "debrief",
                                        "team": "Test team", "url": "https://test.slack.com/"},
             "chat.postMessage": self._post_message,
-            "chat.update": lambda body: {"channel": body.get("channel"), "ts": body.get("ts")},
-            "chat.delete": lambda body: {"channel": body.get("channel"), "ts": body.get("ts")},
+            "chat.update": self._update_message,
+            "chat.delete": self._delete_message,
+            "chat.postEphemeral": self._post_ephemeral,
             "chat.getPermalink": self._permalink,
-            "chat.postEphemeral": lambda body: {"message_ts": self._next_ts()},
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "conversations.join": lambda body: {"channel": {"id": body.get("channel")}},
             "views.open": lambda body: {"view": {"id": "V" + self._next_ts()}},
             "views.publish": lambda body: {"view": {"id": "V" + self._next_ts()}},
@@ -117,6 +131,31 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).append(
                 Failure(status=status, error=error, retry_after=retry_after, times=times))
+
+    def lose_reply(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are done (a message is stored) but their
+        reply never arrives: the connection drops, as when a network path fails."""
+        with self._lock:
+            self._losses[method] = self._losses.get(method, 0) + times
+
+    def heal(self) -> None:
+        """Slack is healthy again: scripted failures and lost replies still queued are dropped."""
+        with self._lock:
+            self._failures.clear()
+            self._losses.clear()
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The messages Slack holds now (posted, not deleted), oldest first: what people
+        scrolling the channel would see."""
+        with self._lock:
+            return [dict(m) for m in self.messages.values()
+                    if channel is None or m["channel"] == channel]
+
+    def observe(self, look: Callable[[Call], None]) -> None:
+        """Call `look` with every call as it arrives, before it is answered (in the
+        server's thread, while the caller waits for the answer); until `reset`."""
+        with self._lock:
+            self._observers.append(look)
 
     def hold(self, method: str) -> threading.Event:
         """Keep every call of `method` waiting until the returned event is set."""
@@ -166,7 +205,9 @@ class FakeSlack:
             self.users.clear()
             self.memberships.clear()
             self.files.clear()
-            self.threads.clear()
+            self.messages.clear()
+            self._losses.clear()
+            self._observers.clear()
             self._failures.clear()
             for gate in self._gates.values():
                 gate.set()
@@ -175,23 +216,94 @@ class FakeSlack:
     # --- serving ---
 
     def _next_ts(self) -> str:
-        return f"{1700000000 + next(self._ts)}.000100"
+        """A message ts as Slack makes them: the time it was stored, unique, increasing."""
+        with self._lock:
+            seconds, n = self._last_ts
+            now = int(time.time())
+            self._last_ts = (now, 1) if now > seconds else (seconds, n + 1)
+            return f"{self._last_ts[0]}.{self._last_ts[1]:06d}"
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        _check_blocks(body)
         ts = self._next_ts()
-        message = {"ts": ts, "text": body.get("text"), "bot_id": BOT_ID}
+        message: dict[str, Any] = {"type": "message", "ts": ts, "text": body.get("text") or "",
+                                   "bot_id": BOT_ID, "user": BOT_USER_ID,
+                                   "blocks": body.get("blocks") or []}
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
+            if _flag(body.get("reply_broadcast")):
+                message["subtype"] = "thread_broadcast"
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
         with self._lock:
-            self.threads[(str(body.get("channel")), ts)] = body.get("thread_ts")
-        return {"channel": body.get("channel"), "ts": ts, "message": message}
+            self.messages[(body.get("channel", ""), ts)] = {"channel": body.get("channel"),
+                                                           **message}
+        return {"channel": body.get("channel"), "ts": ts,
+                "message": {k: v for k, v in message.items() if k != "metadata"}}
+
+    def _post_ephemeral(self, body: dict[str, Any]) -> dict[str, Any]:
+        _check_blocks(body)
+        return {"message_ts": self._next_ts()}
+
+    def _update_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        _check_blocks(body)
+        with self._lock:
+            message = self.messages.get((body.get("channel", ""), body.get("ts", "")))
+            if message is not None:
+                message.update(text=body.get("text") or "", blocks=body.get("blocks") or [])
+        return {"channel": body.get("channel"), "ts": body.get("ts")}
+
+    def _delete_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.messages.pop((body.get("channel", ""), body.get("ts", "")), None)
+        return {"channel": body.get("channel"), "ts": body.get("ts")}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: the channel's messages, newest first (thread replies
+        only when broadcast), between `oldest` and `latest`, a page at a time."""
+        found = [m for m in self._window(body)
+                 if "thread_ts" not in m or m["thread_ts"] == m["ts"]
+                 or m.get("subtype") == "thread_broadcast"]
+        return self._page(list(reversed(found)), body)
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: a thread's parent and replies, oldest first."""
+        parent = body.get("ts", "")
+        found = [m for m in self._window(body)
+                 if m["ts"] == parent or m.get("thread_ts") == parent]
+        if not any(m["ts"] == parent for m in self.posts(body.get("channel"))):
+            raise _SlackError("thread_not_found")
+        return self._page(found, body)
+
+    def _window(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
+        inclusive = _flag(body.get("inclusive"))
+        for message in self.posts(body.get("channel")):
+            ts = float(message["ts"])
+            if (oldest < ts or inclusive and oldest == ts) and ts <= latest:
+                yield message
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+        start, limit = int(body.get("cursor") or 0), int(body.get("limit") or 100)
+        page = messages[start:start + limit]
+        if not _flag(body.get("include_all_metadata")):  # Slack leaves it out unless asked
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        page = [{k: v for k, v in m.items() if k != "channel"} for m in page]
+        more = start + limit < len(messages)
+        return {"messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _permalink(self, body: dict[str, Any]) -> dict[str, Any]:
         """Slack's link to a message; a reply's carries its thread, as Slack's does."""
         channel, ts = str(body.get("channel")), str(body.get("message_ts"))
         link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-        thread = self.threads.get((channel, ts))
-        if thread:
+        with self._lock:
+            thread = (self.messages.get((channel, ts)) or {}).get("thread_ts")
+        if thread and thread != ts:
             link += f"?thread_ts={thread}&cid={channel}"
         return {"channel": channel, "permalink": link}
 
@@ -273,13 +385,22 @@ class FakeSlack:
         with self._changed:
             self.calls.append(call)
             failure = self._take_failure(method)
+            lost = self._losses.get(method, 0) > 0
+            if lost:
+                self._losses[method] -= 1
             gate = self._gates.get(method)
+            observers = list(self._observers)
             self._changed.notify_all()
+        for look in observers:
+            look(call)
         if gate is not None:
             gate.wait(timeout=30)
         status, headers, payload = self._answer(method, body, failure)
         call.ok = status == 200 and payload.get("ok") is True
         call.response = payload
+        if lost:  # done, but the reply never reaches the caller
+            request.close_connection = True
+            return
         data = json.dumps(payload).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
@@ -319,6 +440,45 @@ class FakeSlack:
 
 class _SlackError(Exception):
     pass
+
+
+def _flag(value: Any) -> bool:
+    return value in (True, 1, "1", "true", "True")
+
+
+def _width(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _texts(node: Any) -> Iterator[str]:
+    """Every text string in a Block Kit structure."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
+def _check_blocks(body: dict[str, Any]) -> None:
+    """Refuse what Slack refuses: too many blocks, a section or header over its limit,
+    or more text in all than a message takes."""
+    blocks = body.get("blocks") or []
+    if not blocks:
+        return
+    if len(blocks) > MESSAGE_BLOCKS:
+        raise _SlackError("invalid_blocks")
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        limit = HEADER_TEXT if block.get("type") == "header" else SECTION_TEXT
+        if _width(text) > limit or not (text or block.get("type") != "section"
+                                        or block.get("fields")):
+            raise _SlackError("invalid_blocks")
+    if sum(_width(text) for text in _texts(blocks)) > MESSAGE_TEXT:
+        raise _SlackError("msg_blocks_too_long")
 
 
 def main() -> None:

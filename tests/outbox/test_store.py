@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
 from bot.db.models import Kind, OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox import store
+from bot.outbox import retry, store
 from bot.services import cards, outbox
 from tests.services.kit import CH, WS, log, unit
 
@@ -42,9 +41,10 @@ def fail_until(db, row_id: int, until: datetime, *, counted: bool) -> OutboxMess
         assert row is not None
         now = NOW
         while now < until and row.status == "pending":
-            store.mark_retry(row, "service_unavailable" if counted else "ratelimited",
-                              base=RETRY_BASE, retry_after=None if counted else 60.0,
-                              counted=counted, now=now)
+            failure = retry.Failure(retry.Kind.OUTAGE, "service_unavailable", unsure=False) \
+                if counted \
+                else retry.Failure(retry.Kind.WAIT, "ratelimited", unsure=False, retry_after=60.0)
+            store.mark_retry(row, failure, base=RETRY_BASE, was_unsure=False, now=now)
             now = max(row.next_attempt_at, now + timedelta(seconds=1))
         return row
 
@@ -58,8 +58,6 @@ def test_a_send_that_fails_is_retried_later_not_lost(db):
     assert claim(db, row.next_attempt_at) == [row_id]
 
 
-@pytest.mark.xfail(strict=True, reason="retry.MAX_ATTEMPTS (25, backoff capped at 300 s) "
-                   "fails a post after ~1.5 h of 5xx (PRODUCT §7: an outage of at least a day)")
 def test_a_post_waits_through_a_day_long_slack_outage_and_goes_out_after(db):
     row_id = logged_post(db)
     back = NOW + timedelta(days=1, hours=1)

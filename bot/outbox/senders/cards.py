@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.retry import Retry
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.posting import post_in_channel
+from bot.outbox.retry import NotYet
+from bot.outbox.sender import Sender, Sent, Work, tell
 from bot.services import cards
 from bot.views.cards import card_debrief, card_message
 from bot.views.outbox import card_not_posted, debrief_not_posted
@@ -40,7 +41,7 @@ class CardSender(Sender):
             if card.message_ts is not None:
                 return Sent(card.message_ts)  # posted already (a retry after a lost answer)
             # Anything that changes while this is being drawn is caught by a refresh.
-            return Sent(post_in_channel(slack, card.channel_id, **body), revision)
+            return Sent(post_in_channel(slack, row, card.channel_id, **body), revision)
         if card.message_ts is None or card.shown_revision >= revision:
             # Not posted yet (its post draws the newest tallies) or nothing new to show.
             return Sent()
@@ -62,9 +63,9 @@ class CardSender(Sender):
             thread = cards.reply_thread(db, card)
             body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
         if thread is None:
-            return post_in_channel(slack, card.channel_id, **body)
+            return post_in_channel(slack, row, card.channel_id, **body)
         # In the card's thread, and shown in the channel too: the debrief is for everyone.
-        return post_in_channel(slack, card.channel_id, thread_ts=thread,
+        return post_in_channel(slack, row, card.channel_id, thread_ts=thread,
                                reply_broadcast=True, **body)
 
     @staticmethod
@@ -77,7 +78,7 @@ class CardSender(Sender):
             ts, on_its_way = cards.debrief_message(db, card)
             if ts is None:
                 if on_its_way:  # perhaps drawn before the change: update it after
-                    raise Retry(f"the debrief of card {card.id} is not posted yet")
+                    raise NotYet(f"the debrief of card {card.id} is not posted yet")
                 return None
             body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
         try:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.posting import post_in_channel
+from bot.outbox.sender import Sender, Sent, Work, tell
 from bot.services import digest
 from bot.views.digest import digest_message
 from bot.views.outbox import digest_not_posted
@@ -23,7 +24,7 @@ class DigestSender(Sender):
             body = digest_message(run, items) if run is not None else None
         if body is None:
             return Sent()
-        return Sent(post_in_channel(slack, row.channel_id, **body))
+        return Sent(post_in_channel(slack, row, row.channel_id, **body))
 
     def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
         owner = digest.owner(db, row.team_id)

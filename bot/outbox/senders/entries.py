@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.retry import Retry
-from bot.outbox.sender import Sender, Sent, Work, permalink, post_in_channel, tell
+from bot.outbox.posting import permalink, post_in_channel
+from bot.outbox.retry import NotYet
+from bot.outbox.sender import Sender, Sent, Work, tell
 from bot.services import cards, entries, search
 from bot.views.entries import confirmation, entry_message
 from bot.views.outbox import edit_not_shown, entry_not_posted
@@ -44,9 +45,9 @@ class EntrySender(Sender):
         if entry is None:
             return None  # deleted before it was posted: nothing to show
         if card is None or thread is None:
-            return post_in_channel(slack, row.channel_id, **entry_message(entry))
+            return post_in_channel(slack, row, row.channel_id, **entry_message(entry))
         # An entry on a card is a reply in the card's thread.
-        return post_in_channel(slack, row.channel_id, thread_ts=thread,
+        return post_in_channel(slack, row, row.channel_id, thread_ts=thread,
                                **entry_message(entry, card.title))
 
     @staticmethod
@@ -61,7 +62,7 @@ class EntrySender(Sender):
             if channel is None or ts is None:
                 if entries.post_on_its_way(db, entry):
                     # Being posted now, perhaps drawn before the edit: update it after.
-                    raise Retry(f"entry {entry.id} is not posted yet")
+                    raise NotYet(f"entry {entry.id} is not posted yet")
                 return None  # never posted (or refused for good): nothing to update
             card = cards.get_card(db, row.team_id, entry.card_id) \
                 if entry.card_id is not None else None

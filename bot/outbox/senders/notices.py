@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox.posting import post_in_channel
 from bot.outbox.sender import Sender, Sent, Work
 
 
@@ -17,7 +18,6 @@ class NoticeSender(Sender):
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         text = (row.payload or {}).get("text", "")
         if row.action == OutboxAction.NOTIFY_USER:
-            response = slack.chat_postMessage(channel=row.user_id or row.channel_id, text=text)
-            return Sent(response["ts"])
+            return Sent(post_in_channel(slack, row, row.user_id or row.channel_id, text=text))
         slack.chat_postEphemeral(channel=row.channel_id, user=row.user_id or "", text=text)
         return Sent()

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, Turn, utcnow
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel
+from bot.outbox.posting import post_in_channel
+from bot.outbox.sender import Sender, Sent, Work
 from bot.services import rotation, turns
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
@@ -49,10 +50,11 @@ class RotationSender(Sender):
         if row.action == OutboxAction.ROTATION_DM:
             with work.read() as db:
                 turn = db.get(Turn, turn_id)
-                if turn is None or not turns.still_up(turn, row.user_id, utcnow()):
+                if turn is None or turn.user_id is None or \
+                        not turns.still_up(turn, row.user_id, utcnow()):
                     return Sent()  # passed on, skipped or over meanwhile
                 user_id, body = turn.user_id, idea_dm(turn, turns.ideas(db, turn))
-            return Sent(slack.chat_postMessage(channel=user_id or "", **body)["ts"])
+            return Sent(post_in_channel(slack, row, user_id or "", **body))
         self._schedule(slack, row, work)
         return Sent()
 
@@ -76,7 +78,7 @@ class RotationSender(Sender):
             if turn is None:
                 return None
             body = reminder_message(turn)
-        return post_in_channel(slack, row.channel_id, **body)
+        return post_in_channel(slack, row, row.channel_id, **body)
 
     @staticmethod
     def _gone(slack: WebClient, user_id: str) -> bool:
