@@ -11,7 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot.config import MissingCredentials, Settings, load_settings
 from bot.db.migrate import upgrade
-from bot.logs import configure_logging
+from bot.logs import configure_logging, slack_logger
 
 log = logging.getLogger("bot")
 
@@ -51,7 +51,7 @@ def serve_socket_mode(settings: Settings) -> None:
     build_scheduler(runtime, blocking=False).start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
                      wake_outbox=runtime.worker.wake)
-    SocketModeHandler(bolt, settings.app_token).start()
+    SocketModeHandler(bolt, settings.app_token, logger=slack_logger()).start()
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,7 @@ from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.identity import BotIdentity
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import first_input
+from bot.logs import slack_logger
 from bot.views.text import safe
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def build_app(
         app = App(
             signing_secret=settings.signing_secret,
             client=client,
+            logger=slack_logger(),
             process_before_response=True,
             oauth_settings=OAuthSettings(
                 client_id=settings.client_id,
@@ -81,6 +83,7 @@ def build_app(
             signing_secret=settings.signing_secret,
             # Token-less: Bolt gives each request a client with the token from authorize.
             client=WebClient(base_url=client.base_url, timeout=client.timeout),
+            logger=slack_logger(),
             process_before_response=True,
             authorize=lambda enterprise_id, team_id: identity.authorize(enterprise_id, team_id),
         )

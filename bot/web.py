@@ -15,7 +15,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     """Build the HTTP app: Slack's endpoint, OAuth routes when configured, and /healthz."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    settings.require_credentials()
+    # Every request is checked against the signing secret, Socket Mode or not.
+    settings.require_credentials(http=True)
     runtime = Runtime.create(settings)
     if start_worker:
         runtime.worker.start()
