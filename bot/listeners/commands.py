@@ -17,6 +17,7 @@ from bot.listeners.router import Router, split
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import Listener
 from bot.services import cards, entries
+from bot.services.access import Person
 from bot.services.entries import EntryError, NewEntry
 from bot.views.entries import confirmation, entry_modal
 from bot.views.text import safe
@@ -37,6 +38,8 @@ class Call:
     client: WebClient
     deps: Deps
     router: Router
+    # Slack's account of the caller, when a handler asked for it (listeners/rotation.py).
+    person: Person | None = None
 
 
 def log_inline(call: Call) -> str:

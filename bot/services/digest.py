@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Digest, DigestRun, Entry, Visibility, utcnow
 from bot.ids import OutboxAction
-from bot.services import outbox
+from bot.services import access, outbox
 from bot.services.errors import UserError
 
 TOP = 5
@@ -112,9 +112,15 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+ONLY_ADMINS = ("Only workspace admins and owners can schedule, move or stop the "
+               "organisation digest. Ask one of them.")
+
+
 def set_digest(db: Session, team_id: str, user_id: str, schedule: Schedule,
-               now: datetime | None = None) -> Digest:
-    """Create or replace the workspace's digest; the caller commits."""
+               now: datetime | None = None, *, by: access.Person) -> Digest:
+    """Create or replace the workspace's digest (workspace admins only, `by`); the caller
+    commits."""
+    access.require_admin(by, ONLY_ADMINS, DigestError)
     now = now or utcnow()
     digest = db.scalar(select(Digest).where(Digest.team_id == team_id)) or \
         Digest(team_id=team_id)
@@ -139,8 +145,10 @@ def owner(db: Session, team_id: str) -> str | None:
     return db.scalar(select(Digest.created_by).where(Digest.team_id == team_id))
 
 
-def stop_digest(db: Session, team_id: str) -> bool:
-    """Stop the workspace's digest; False when there was none."""
+def stop_digest(db: Session, team_id: str, *, by: access.Person) -> bool:
+    """Stop the workspace's digest (workspace admins only, `by`); False when there was
+    none."""
+    access.require_admin(by, ONLY_ADMINS, DigestError)
     digest = get_digest(db, team_id)
     if digest is None:
         return False

@@ -88,7 +88,8 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     if _may_share_turn(entry) and fastpath.peek(db, _OPEN_TURN, {
             **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
             "turn_to": entry.created_at + turns.SHARE_WINDOW}):
-        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
+        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at,
+                          entry.channel_id)
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         cards.changed(db, entry.team_id, entry.card_id)
     actions = _outbox_actions(entry, confirm)
@@ -145,6 +146,7 @@ _INSERT_ENTRY = sql_insert(Entry).values(
 # Whether the author may have a turn to mark shared (turns.mark_shared decides).
 _OPEN_TURN = select(exists().where(
     Turn.team_id == bindparam("team_id"), Turn.user_id == bindparam("author_id"),
+    Turn.channel_id == bindparam("channel_id"),
     Turn.meeting_at.between(bindparam("turn_from", type_=Turn.meeting_at.type),
                             bindparam("turn_to", type_=Turn.meeting_at.type)),
     or_(*(Turn.status == str(status) for status in turns.OPEN))))

@@ -9,9 +9,10 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
+from bot.directory import ask_channels, ask_user
 from bot.ids import OutboxAction
 from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
-from bot.services import cards, entries, search
+from bot.services import access, cards, entries, search
 from bot.views.entries import confirmation, entry_message
 from bot.views.outbox import entry_not_posted
 from bot.views.search import related_lessons
@@ -46,10 +47,21 @@ class EntrySender(Sender):
     def _tell_author(self, slack: WebClient, row: OutboxMessage, work: Work) -> None:
         """The confirmation (with related entries) or the related entries alone, found
         when sent: earlier entries that look like this one, among what its author sees."""
+        # What the author may read, as Slack says now (before any session: no lock is
+        # held while Slack answers); without an answer, their own and this channel's only.
+        author = row.user_id or ""
+        try:
+            channels: frozenset[str] | None = ask_channels(slack, author)
+            guest: bool | None = access.is_guest(ask_user(slack, author))
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            channels, guest = None, None
         work.index_pending()
         with work.read() as db:
             entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
-            earlier = search.related(db, entry) if entry is not None else []
+            earlier = search.related(db, entry, channels=channels, guest=guest) \
+                if entry is not None else []
         if entry is None:
             return
         if row.action == OutboxAction.CONFIRM_ENTRY:

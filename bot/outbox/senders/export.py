@@ -26,7 +26,8 @@ class ExportSender(Sender):
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         fmt = (row.payload or {}).get("format", "csv")
         with work.read() as db:
-            rows = export.channel_entries(db, row.team_id, row.channel_id)
+            rows = export.channel_entries(db, row.team_id, row.channel_id,
+                                          bool((row.payload or {}).get("team_only")))
         filename = file_name(row.channel_id, fmt, datetime.now(UTC).date())
         names = display_names(slack, {entry.author_id for entry in rows if entry.author_id})
         content = render(fmt, rows, row.channel_id, names).encode()
