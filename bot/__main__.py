@@ -50,7 +50,7 @@ def serve_socket_mode(settings: Settings) -> None:
     runtime.worker.start()
     build_scheduler(runtime, blocking=False).start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
-                     wake_outbox=runtime.worker.wake)
+                     wake_outbox=runtime.worker.wake, directory=runtime.directory)
     SocketModeHandler(bolt, settings.app_token, logger=slack_logger()).start()
 
 

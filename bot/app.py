@@ -19,6 +19,7 @@ from bot import listeners
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.directory import Directory
 from bot.identity import BotIdentity
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import first_input
@@ -56,6 +57,7 @@ def build_app(
     client: WebClient,
     wake_outbox: Callable[..., None] = lambda paced_channel=None: None,
     background: Executor | None = None,
+    directory: Directory | None = None,
 ) -> App:
     """The Bolt app. Listeners run before the response (`process_before_response`) and
     only do fast local work; Slack calls go through the outbox or `background`."""
@@ -96,7 +98,8 @@ def build_app(
         return _apology(request.body)
 
     listeners.register(app, listeners.Deps(database=db, settings=settings,
-                                           wake_outbox=wake_outbox, background=background))
+                                           wake_outbox=wake_outbox, background=background,
+                                           directory=directory or Directory()))
     return app
 
 

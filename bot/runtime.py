@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.app import installation_store
 from bot.config import Settings
 from bot.db import Database
+from bot.directory import Directory
 from bot.outbox.delivery import Delivery
 from bot.outbox.worker import OutboxWorker
 
@@ -40,6 +41,8 @@ class Runtime:
     db: Database
     clients: SlackClients
     worker: OutboxWorker = field(init=False)
+    # Slack's answers about people (admins, guests, channels), kept briefly.
+    directory: Directory = field(default_factory=Directory)
 
     def __post_init__(self) -> None:
         delivery = Delivery(self.db, self.clients.for_team, self.settings.outbox_retry_base)

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     if start_worker:
         runtime.worker.start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
-                     wake_outbox=runtime.worker.wake)
+                     wake_outbox=runtime.worker.wake, directory=runtime.directory)
     slack = SlackRequestHandler(bolt)
 
     web = Flask("debrief")
