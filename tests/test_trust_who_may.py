@@ -138,7 +138,8 @@ def test_the_rotation_form_is_rechecked_against_the_channel_when_submitted(
     view = fake_slack.wait_for("views.open")[0].body["view"]
     fake_slack.memberships["U_ALICE"] = ["C_OTHER"]  # removed from #team meanwhile
     answer = bot.slack.view_submission(view, fill(view, {
-        "rotation_members": ["U_ANA"], "rotation_days": ["0"], "rotation_tz": "UTC"}),
+        "rotation_members": ["U_ANA"], "rotation_days": ["0"], "rotation_tz": "UTC",
+        "rotation_lead": "10"}),
         user="U_ALICE")
     assert answer.json()["response_action"] == "errors"
     assert "no longer in that channel" in json.dumps(answer.json())
