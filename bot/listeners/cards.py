@@ -13,6 +13,7 @@ from bot.listeners.commands import Call, open_modal
 from bot.listeners.slack_text import typed_text
 from bot.services import cards
 from bot.services.cards import CardError
+from bot.services.numbers import whole_number
 from bot.views.cards import KIND_FROM_ACTION
 from bot.views.entries import entry_modal
 from bot.views.text import safe
@@ -52,8 +53,8 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
     team_id = context.team_id or body["team"]["id"]
     db = context["db"]
     value = str(action.get("value", ""))
-    card = cards.get_card(db, team_id, int(value)) \
-        if value.isascii() and value.isdigit() and len(value) < 10 else None
+    card_id = whole_number(value)
+    card = cards.get_card(db, team_id, card_id) if card_id is not None else None
     if card is not None and card.channel_id != channel_id:
         card = None  # the button names a card of another channel: no card
     # A card closed since its message was drawn: the form opens without it.

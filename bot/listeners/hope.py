@@ -15,6 +15,7 @@ from bot.listeners.router import split
 from bot.listeners.settings import open_for_admins, recheck_admin
 from bot.services import access, reflections
 from bot.services.entries import EntryError, validate_text
+from bot.services.numbers import whole_number
 from bot.services.reflections import DEFAULT_PROMPTS, ReflectionError
 from bot.views import hope as hope_views
 
@@ -39,7 +40,7 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
         modal = hope_views.reflection_modal(reflections.prompts_for(db, team_id)).to_dict()
         deps.after_ack(open_view, client, command["trigger_id"], modal)
     elif word == "history":
-        page = int(args.strip()) if args.strip().isdigit() else 1
+        page = whole_number(args) or 1
         found = reflections.history(db, team_id, user_id, page)
         shared = {r.id: e for r in found.reflections
                   if (e := reflections.shared_entry(db, r)) is not None}
@@ -96,7 +97,7 @@ def _action(body: dict) -> tuple[int | None, str]:
     value = action.get("value") or ""
     channel = (body.get("channel") or {}).get("id") or \
         (body.get("container") or {}).get("channel_id") or ""
-    return (int(value) if value.isdigit() else None), channel
+    return whole_number(value), channel
 
 
 def _own(context: BoltContext, body: dict, reflection_id: int | None):  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from bot.listeners.router import split
 from bot.listeners.slack_text import typed_text
 from bot.services import access, outbox, rotation, schedule, turns
 from bot.services.errors import UserError
+from bot.services.numbers import whole_number
 from bot.views.rotation import schedule_confirmation, settings_modal, status_text
 from bot.views.text import safe
 
@@ -214,7 +215,7 @@ def on_button(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> 
     user_id = body["user"]["id"]
     action = body["actions"][0]
     value = str(action.get("value") or "")
-    turn_id = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+    turn_id = whole_number(value) or 0
     channel_id = (body.get("channel") or {}).get("id") or \
         (body.get("container") or {}).get("channel_id") or ""
     if action["action_id"] == Action.ROTATION_SHARE:

@@ -12,6 +12,7 @@ from bot.listeners import Deps, Listeners
 from bot.services import cards, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
+from bot.services.numbers import whole_number
 
 
 def _value(values: dict, block: str, action: str) -> dict:
@@ -68,7 +69,7 @@ def _chosen_card(values: dict, metadata: dict) -> int | None:
         value = chosen.get("value")
     else:
         value = metadata.get("card_id")
-    return int(value) if value is not None and str(value).isdigit() else None
+    return whole_number(value) if value is not None else None
 
 
 def register(app: Listeners, deps: Deps) -> None:

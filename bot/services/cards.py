@@ -33,7 +33,7 @@ from bot.services.errors import UserError
 MAX_TITLE = 150
 # How long a refresh waits for more changes to the same card before it is sent.
 REFRESH_DELAY = timedelta(seconds=2)
-_CARD_ID = re.compile(r"#?(\d{1,9})")
+_CARD_ID = re.compile(r"#?([0-9]{1,9})")
 
 
 class CardError(UserError):

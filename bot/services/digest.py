@@ -26,7 +26,7 @@ from bot.services.errors import UserError
 TOP = 5
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _CHANNEL = re.compile(r"<#([A-Z0-9_]+)(?:\|[^>]*)?>|([CG][A-Z0-9_]{2,})")
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 USAGE = ("`/debrief digest #channel weekly DAY HH:MM [TZ]`, e.g. "
          "`/debrief digest #learning weekly fri 16:00 Europe/Berlin` "
          "(`here` for this channel; `/debrief digest off` stops it)")

@@ -32,7 +32,8 @@ SHARES_A_TURN = {Kind.LESSON, Kind.OPPORTUNITY}
 KIND_ALIASES = {"win": Kind.WIN, "opportunity": Kind.OPPORTUNITY, "opp": Kind.OPPORTUNITY,
                 "lesson": Kind.LESSON}
 # A tag is #word; "&#39;" (an HTML entity) and "<#C123|name>" (a channel link) are not.
-TAG_PATTERN = re.compile(r"(?<![\w&<])#([\w][\w-]{0,78})")
+# A tag is as long as its word: never cut off.
+TAG_PATTERN = re.compile(r"(?<![\w&<])#([\w][\w-]*)")
 
 
 class EntryError(UserError):
