@@ -50,7 +50,7 @@ def card_message(card: Card, tally: Tally) -> dict:
              "thread")
     blocks: list[SlackBlock] = [
         SectionBlock(block_id=Block.CARD, text=MarkdownTextObject(
-            text=f":card_index: *{safe(card.title)}*")),
+            text=f":card_index: *{safe(card.title)}*", verbatim=True)),
         SectionBlock(text=MarkdownTextObject(text=tally_line(tally))),
         ContextBlock(elements=[MarkdownTextObject(
             text=f"Card {card.id} · opened by <@{card.opened_by}> · {state}")]),
@@ -76,7 +76,7 @@ def _item_line(item: DebriefItem) -> str:
 def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> dict:
     """What was learned on a card, by kind, the most applauded first."""
     blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(
-        text=f":checkered_flag: *Debrief of {safe(card.title)}*"))]
+        text=f":checkered_flag: *Debrief of {safe(card.title)}*", verbatim=True))]
     # Sections of at most SECTION_LIMIT characters, with how many entries each holds.
     sections: list[tuple[str, int]] = []
     for kind in Kind:
@@ -93,7 +93,9 @@ def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> di
                 text, count = text + "\n" + line, count + 1
         sections.append((text, count))
     kept, dropped = sections[:MAX_BLOCKS], sections[MAX_BLOCKS:]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=text)) for text, _ in kept]
+    # Verbatim: Slack never turns a name, channel or address people wrote into a link.
+    blocks += [SectionBlock(text=MarkdownTextObject(text=text, verbatim=True))
+               for text, _ in kept]
     left_out = sum(count for _, count in dropped)
     if not items:
         blocks.append(SectionBlock(text=MarkdownTextObject(
