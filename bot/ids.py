@@ -71,6 +71,11 @@ class OutboxAction(enum.StrEnum):
     ROTATION_DM = "rotation_dm"
     ROTATION_NOTICE = "rotation_notice"
     ROTATION_SCHEDULE = "rotation_schedule"
+    # forget-me: messages already posted, drawn again without the person (target_ts).
+    REDRAW_ENTRY = "redraw_entry"  # an entry's post (its card's title changed)
+    REDRAW_CARD_DEBRIEF = "redraw_card_debrief"
+    REDRAW_DIGEST = "redraw_digest"  # payload {"run_id"}
+    DELETE_FILE = "delete_file"  # target_ts: the file id of an export
 
 
 # --- /hope and forget-me ---

@@ -142,7 +142,8 @@ def get_digest(db: Session, team_id: str) -> Digest | None:
 
 def owner(db: Session, team_id: str) -> str | None:
     """Who last scheduled the workspace's digest: told when it cannot be posted."""
-    return db.scalar(select(Digest.created_by).where(Digest.team_id == team_id))
+    # Empty once they asked to be forgotten: then nobody is told.
+    return db.scalar(select(Digest.created_by).where(Digest.team_id == team_id)) or None
 
 
 def stop_digest(db: Session, team_id: str, *, by: access.Person) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.sender import Sender, Sent, Work, post_in_channel, redraw, tell
 from bot.services import cards
 from bot.views.cards import card_debrief, card_message
 from bot.views.outbox import card_not_posted, debrief_not_posted
@@ -23,11 +23,18 @@ log = logging.getLogger(__name__)
 
 class CardSender(Sender):
     actions = frozenset({OutboxAction.POST_CARD, OutboxAction.UPDATE_CARD,
-                         OutboxAction.POST_CARD_DEBRIEF})
+                         OutboxAction.POST_CARD_DEBRIEF, OutboxAction.REDRAW_CARD_DEBRIEF})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.POST_CARD_DEBRIEF:
             return Sent(self._post_debrief(slack, row, work))
+        if row.action == OutboxAction.REDRAW_CARD_DEBRIEF:
+            # The debrief posted already, as the database has it now (forget-me).
+            with work.read() as db:
+                card = cards.get_card(db, row.team_id, row.card_id or 0)
+                body = card_debrief(card, cards.debrief(db, card),
+                                    cards.card_applause(db, card)) if card else None
+            return Sent(redraw(slack, row, body) if body else None)
         with work.read() as db:
             card = cards.get_card(db, row.team_id, row.card_id or 0)
             if card is None:

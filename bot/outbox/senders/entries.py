@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import OutboxMessage
 from bot.directory import ask_channels, ask_user
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, post_in_channel, tell
+from bot.outbox.sender import Sender, Sent, Work, post_in_channel, redraw, tell
 from bot.services import access, cards, entries, search
 from bot.views.entries import confirmation, entry_message
 from bot.views.outbox import entry_not_posted
@@ -20,11 +20,14 @@ from bot.views.search import related_lessons
 
 class EntrySender(Sender):
     actions = frozenset({OutboxAction.POST_ENTRY, OutboxAction.CONFIRM_ENTRY,
-                         OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE})
+                         OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE,
+                         OutboxAction.REDRAW_ENTRY})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.POST_ENTRY:
             return Sent(self._post(slack, row, work))
+        if row.action == OutboxAction.REDRAW_ENTRY:
+            return Sent(self._redraw(slack, row, work))
         if row.action == OutboxAction.DELETE_MESSAGE:
             return Sent(self._delete(slack, row))
         self._tell_author(slack, row, work)
@@ -71,6 +74,18 @@ class EntrySender(Sender):
         else:
             return  # nothing related: nothing to say
         slack.chat_postEphemeral(channel=row.channel_id, user=entry.author_id, text=text)
+
+    @staticmethod
+    def _redraw(slack: WebClient, row: OutboxMessage, work: Work) -> str | None:
+        """The entry's post as the database has it now (its card was retitled)."""
+        with work.read() as db:
+            entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
+            card = cards.get_card(db, row.team_id, entry.card_id) \
+                if entry is not None and entry.card_id is not None else None
+            body = entry_message(entry, card.title if card else None) if entry else None
+        if body is None:
+            return None  # deleted meanwhile: its own deletion takes the message down
+        return redraw(slack, row, body)
 
     @staticmethod
     def _delete(slack: WebClient, row: OutboxMessage) -> str | None:
