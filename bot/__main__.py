@@ -42,7 +42,7 @@ class _Server(BaseApplication):
 def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import build_app
+    from bot.app import build_app, replay_into
     from bot.clock import build_scheduler
     from bot.runtime import Runtime
 
@@ -50,7 +50,9 @@ def serve_socket_mode(settings: Settings) -> None:
     runtime.worker.start()
     build_scheduler(runtime, blocking=False).start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
-                     wake_outbox=runtime.worker.wake, directory=runtime.directory)
+                     wake_outbox=runtime.worker.wake, directory=runtime.directory,
+                     spool=runtime.spool)
+    runtime.spool.start(replay_into(bolt))
     SocketModeHandler(bolt, settings.app_token, logger=slack_logger()).start()
 
 

@@ -40,6 +40,8 @@ class Settings:
     log_level: str = "INFO"
     # Seconds between outbox retries grow from this base (tests make it small).
     outbox_retry_base: float = 2.0
+    # Where events wait while the database is down (bot/spool.py).
+    spool_dir: str = "debrief-spool"
 
     @property
     def socket_mode(self) -> bool:
@@ -102,4 +104,5 @@ def load_settings(
         client_id=get("SLACK_CLIENT_ID"),
         client_secret=get("SLACK_CLIENT_SECRET"),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        spool_dir=get("SPOOL_DIR") or "debrief-spool",
     )

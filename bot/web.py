@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 
-from bot.app import build_app
+from bot.app import build_app, replay_into
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging
 from bot.runtime import Runtime
@@ -21,7 +21,9 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     if start_worker:
         runtime.worker.start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
-                     wake_outbox=runtime.worker.wake, directory=runtime.directory)
+                     wake_outbox=runtime.worker.wake, directory=runtime.directory,
+                     spool=runtime.spool)
+    runtime.spool.start(replay_into(bolt))
     slack = SlackRequestHandler(bolt)
 
     web = Flask("debrief")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from dataclasses import replace
 
@@ -18,7 +19,8 @@ BOT_TOKEN = "xoxb-test-token"
 def bot_settings(database_url: str, slack_api_url: str, **overrides: object) -> Settings:
     settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                         database_url=database_url, slack_api_url=slack_api_url,
-                        outbox_retry_base=0.05)
+                        outbox_retry_base=0.05,
+                        spool_dir=tempfile.mkdtemp(prefix="debrief-spool-"))
     return replace(settings, **overrides)  # type: ignore[arg-type]
 
 
