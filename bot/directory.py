@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Seconds Slack gets to answer one question on the acknowledgement path.
-ASK_TIMEOUT = 1.0
+ASK_TIMEOUT = 1
 # Seconds an answer is kept: removals from a channel and changes of role show within it.
 KEEP = 60.0
 # users.conversations pages of 1,000 asked at most on the acknowledgement path.
@@ -53,7 +53,8 @@ def ask_channels(client: WebClient, user_id: str, max_pages: int = 20) -> frozen
     for _ in range(max_pages):
         page = client.users_conversations(user=user_id, types="public_channel,private_channel",
                                           exclude_archived=True, limit=1000, cursor=cursor)
-        channels.update(channel["id"] for channel in page.get("channels", []))
+        found: list[dict[str, Any]] = page.get("channels", [])
+        channels.update(channel["id"] for channel in found)
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             break

@@ -126,7 +126,7 @@ def redraw(slack: WebClient, row: OutboxMessage, body: dict) -> str | None:
     """chat.update of the message `row.target_ts` in `row.channel_id` with `body`; a
     message deleted meanwhile needs nothing more."""
     try:
-        slack.chat_update(channel=row.channel_id, ts=row.target_ts, **body)
+        slack.chat_update(channel=row.channel_id, ts=row.target_ts or "", **body)
     except SlackApiError as error:
         if error.response.get("error") != "message_not_found":
             raise

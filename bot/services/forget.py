@@ -6,7 +6,9 @@ held their entries, or that they asked for, are deleted from Slack."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -136,22 +138,26 @@ def _digests_showing(db: Session, team_id: str, user_id: str) -> list[OutboxMess
 
 
 def _exports_holding(db: Session, team_id: str, user_id: str,
-                     entries: list[Entry]) -> list[OutboxMessage]:
+                     entries: Sequence[Entry]) -> list[OutboxMessage]:
     """Exports shared since the person's first exportable entry in their channel, and
     every export they asked for (the file's note names them)."""
-    first: dict[str, object] = {}
+    first: dict[str, datetime] = {}
     for entry in entries:
         if entry.visibility != Visibility.PRIVATE:
             seen = first.get(entry.channel_id)
-            first[entry.channel_id] = min(seen, entry.created_at) if seen else entry.created_at  # type: ignore[type-var]
+            first[entry.channel_id] = entry.created_at if seen is None \
+                else min(seen, entry.created_at)
+
+    def held(row: OutboxMessage) -> bool:
+        since = first.get(row.channel_id)
+        return since is not None and row.sent_at is not None and row.sent_at >= since
+
     return [row for row in _sent(db, team_id, OutboxAction.UPLOAD_EXPORT)
-            if row.user_id == user_id or (
-                row.channel_id in first and row.sent_at is not None
-                and row.sent_at >= first[row.channel_id])]  # type: ignore[operator]
+            if row.user_id == user_id or held(row)]
 
 
 def _cards_touched(db: Session, team_id: str, user_id: str,
-                   entries: list[Entry]) -> list[Card]:
+                   entries: Sequence[Entry]) -> list[Card]:
     """Cards that show the person: their entries on it, or they opened or closed it."""
     on_cards = {entry.card_id for entry in entries if entry.card_id is not None}
     return list(db.scalars(select(Card).where(Card.team_id == team_id, or_(
