@@ -198,3 +198,19 @@ def forget_answers(bot) -> None:
     directory = getattr(bot.runtime, "directory", None)  # (none before this rule existed)
     if directory is not None:
         directory.forget()
+
+
+def test_the_debrief_form_is_rechecked_against_its_channel_when_submitted(
+        bot, fake_slack, db):
+    from bot.db.models import Entry
+
+    bot.slack.command("", user="U_ALICE", channel="C_TEAM")
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    fake_slack.memberships["U_ALICE"] = ["C_OTHER"]  # removed from #team meanwhile
+    answer = bot.slack.view_submission(view, fill(view, {"kind": "lesson",
+                                                         "text": "said in the wrong room"}),
+                                       user="U_ALICE")
+    assert answer.json()["response_action"] == "errors"  # the form stays, text and all
+    assert "no longer in the channel" in json.dumps(answer.json())
+    with db.session() as session:
+        assert session.scalars(select(Entry)).all() == []
