@@ -64,9 +64,10 @@ def test_slack_is_asked_with_no_database_connection_held_and_answers_are_kept(
         held.append(bot.runtime.db.engine.pool.checkedout())
         return answer(body)
 
+    bot.slack.command("card Launch", user="U_ALICE")
+    bot.settle()  # the outbox worker is idle: any connection out is the request's
     fake_slack.handlers["users.info"] = info
     try:
-        bot.slack.command("card Launch", user="U_ALICE")
         bot.slack.command("close 1", user="U_BOB")
         bot.slack.command("close 1", user="U_BOB")  # within the minute: kept
     finally:

@@ -9,7 +9,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.ids import Action, Block, OutboxAction
-from bot.services import access, outbox, rotation, schedule, turns
+from bot.services import outbox, rotation, schedule
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
 from bot.views.rotation import schedule_confirmation
@@ -29,11 +29,8 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
     # The channel the form was opened in, checked against who submits it, now: a member
     # of it who is not a guest. Asked of Slack before the database is touched.
     directory = context["deps"].directory
-    access.require_full_member(directory.person(client, team_id, user_id),
-                               turns.GUESTS_REFUSED)
-    access.require_in_channel(directory.channels(client, team_id, user_id), channel_id,
-                              "You are no longer in that channel, so its rotation was not "
-                              "changed.")
+    rotation.may_change(directory.person(client, team_id, user_id),
+                        directory.channels(client, team_id, user_id), channel_id)
     errors: dict[str, str] = {}
     users = state(Block.ROTATION_MEMBERS).get("selected_users") or []
     days = "".join(sorted(o["value"] for o in state(Block.ROTATION_DAYS).get("selected_options")
