@@ -1,5 +1,6 @@
-"""The outbox (PRODUCT.md §7): what a person wrote is queued with it; a send is retried,
-never lost, never doubled; it waits out an outage; one refused post holds back no other."""
+"""The outbox's store and retry rules (PRODUCT.md §7): what a person wrote is queued
+with it; a send is retried, never lost, never doubled; it waits out an outage; one
+refused post holds back no other."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from bot.db.models import Kind, OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox import store
 from bot.services import cards, outbox
 from tests.services.kit import CH, WS, log, unit
 
@@ -28,7 +30,9 @@ def logged_post(db) -> int:
 
 def claim(db, now: datetime) -> list[int]:
     with db.session() as session:
-        return [row.id for row in outbox.claim_due(session, now)]
+        claimed = [row.id for row in store.claim_due(session, now)]
+        session.commit()  # the lease, as the delivery core commits it
+        return claimed
 
 
 def fail_until(db, row_id: int, until: datetime, *, counted: bool) -> OutboxMessage:
@@ -38,7 +42,7 @@ def fail_until(db, row_id: int, until: datetime, *, counted: bool) -> OutboxMess
         assert row is not None
         now = NOW
         while now < until and row.status == "pending":
-            outbox.mark_retry(row, "service_unavailable" if counted else "ratelimited",
+            store.mark_retry(row, "service_unavailable" if counted else "ratelimited",
                               base=RETRY_BASE, retry_after=None if counted else 60.0,
                               counted=counted, now=now)
             now = max(row.next_attempt_at, now + timedelta(seconds=1))
@@ -54,7 +58,7 @@ def test_a_send_that_fails_is_retried_later_not_lost(db):
     assert claim(db, row.next_attempt_at) == [row_id]
 
 
-@pytest.mark.xfail(strict=True, reason="outbox.MAX_ATTEMPTS (25, backoff capped at 300 s) "
+@pytest.mark.xfail(strict=True, reason="retry.MAX_ATTEMPTS (25, backoff capped at 300 s) "
                    "fails a post after ~1.5 h of 5xx (PRODUCT §7: an outage of at least a day)")
 def test_a_post_waits_through_a_day_long_slack_outage_and_goes_out_after(db):
     row_id = logged_post(db)
@@ -81,9 +85,9 @@ def test_a_row_claimed_by_one_sender_is_not_sent_by_another(db):
 def test_a_sent_row_is_never_sent_again(db):
     row_id = logged_post(db)
     with unit(db) as session:
-        [row] = outbox.claim_due(session, NOW)
+        [row] = store.claim_due(session, NOW)
         assert row.id == row_id
-        outbox.mark_sent(row, "1700000000.000100")
+        store.mark_sent(row, "1700000000.000100")
         session.commit()
     assert claim(db, NOW + timedelta(days=1)) == []
 
@@ -91,7 +95,7 @@ def test_a_sent_row_is_never_sent_again(db):
 def test_a_post_refused_for_good_holds_back_no_other(db):
     refused = logged_post(db)
     with unit(db) as session:
-        outbox.mark_failed(session.get(OutboxMessage, refused), "channel_not_found")
+        store.mark_failed(session.get(OutboxMessage, refused), "channel_not_found")
     other = logged_post(db)
     assert claim(db, NOW) == [other]
 
@@ -105,6 +109,6 @@ def test_entries_stop_waiting_for_a_card_whose_post_was_refused_for_good(db):
         post = session.scalars(select(OutboxMessage).where(
             OutboxMessage.action == OutboxAction.POST_CARD,
             OutboxMessage.card_id == card.id)).one()
-        outbox.mark_failed(post, "not_in_channel")
+        store.mark_failed(post, "not_in_channel")
     with unit(db) as session:
         assert not outbox.card_on_its_way(session, WS, card.id)
