@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 # Every scope the code uses, and no more; manifest.yml lists the same (a test checks).
 BOT_SCOPES = [
     "channels:join",
+    # conversations.history / .replies: forget-me finds copies of a person's posts the
+    # bot never learned of (a lost reply, the post sent again) by their metadata
+    "channels:history",
+    "groups:history",
     "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",

@@ -76,6 +76,9 @@ class OutboxAction(enum.StrEnum):
     REDRAW_CARD_DEBRIEF = "redraw_card_debrief"
     REDRAW_DIGEST = "redraw_digest"  # payload {"run_id"}
     DELETE_FILE = "delete_file"  # target_ts: the file id of an export
+    # payload {"entry_ids", "oldest", "threads"}: copies of their posts the bot never
+    # learned of (a reply lost, the post sent again), found by their metadata.
+    SWEEP_DUPLICATES = "sweep_duplicates"
 
 
 # --- /hope and forget-me ---

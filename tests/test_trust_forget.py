@@ -96,3 +96,27 @@ def entry_of(db, text: str) -> Entry:
 def digests(fake_slack) -> list:
     return [c for c in fake_slack.succeeded("chat.postMessage")
             if "learnings across" in c.body["text"]]
+
+
+def test_forget_me_also_deletes_a_copy_posted_again_after_a_lost_reply(bot, fake_slack, db):
+    from bot.db.models import OutboxMessage
+    from tests.test_forget_me import posted
+
+    posted(bot, fake_slack, f"win {WORDS} once")
+    first = fake_slack.succeeded("chat.postMessage")[0].response["ts"]
+    # Slack kept the post but its reply was lost: the outbox sends it again.
+    with db.session() as session:
+        session.execute(update(Entry).values(message_ts=None, message_channel_id=None))
+        session.execute(update(OutboxMessage).where(OutboxMessage.action == "post_entry")
+                        .values(status="pending", result_ts=None, attempts=1))
+        session.commit()
+    bot.settle()
+    fake_slack.wait_for("chat.postMessage", 2)
+    bot.settle()
+    assert len([m for m in fake_slack.messages["C_TEAM"] if WORDS in m["text"]]) == 2
+
+    modal = ask(bot, fake_slack, user="U_ALICE")
+    bot.slack.view_submission(modal, {}, user="U_ALICE")
+    fake_slack.wait_until(lambda: not [m for m in fake_slack.messages["C_TEAM"]
+                                       if WORDS in (m["text"] or "")], what="both copies gone")
+    assert first in [c.body["ts"] for c in fake_slack.calls_to("chat.delete")]

@@ -124,7 +124,34 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
     for row in exports:
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_FILE,
                        channel_id=row.channel_id, target_ts=row.result_ts)
+    for channel_id, payload in _sweeps(db, team_id, entries).items():
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.SWEEP_DUPLICATES,
+                       channel_id=channel_id, payload=payload)
     return erased
+
+
+def _sweeps(db: Session, team_id: str, entries: Sequence[Entry]) -> dict[str, dict]:
+    """Per channel where their entries were posted: which entries, since when, and the
+    card threads they went to; any copy of their posts there is taken down too (a post
+    sent again after its reply was lost leaves a copy the bot never learned of)."""
+    sweeps: dict[str, dict] = {}
+    for entry in entries:
+        if entry.visibility == Visibility.PRIVATE:
+            continue
+        sweep = sweeps.setdefault(entry.message_channel_id or entry.channel_id,
+                                  {"entry_ids": [], "oldest": None, "threads": [],
+                                   "known": []})
+        sweep["entry_ids"].append(entry.id)
+        if entry.message_ts:  # deleted by its own DELETE_MESSAGE
+            sweep["known"].append(entry.message_ts)
+        posted_from = f"{entry.created_at.timestamp() - 60:.6f}"  # Slack's ts: seconds
+        if sweep["oldest"] is None or float(posted_from) < float(sweep["oldest"]):
+            sweep["oldest"] = posted_from
+        if entry.card_id is not None:
+            card = cards.get_card(db, team_id, entry.card_id)
+            if card is not None and card.message_ts and card.message_ts not in sweep["threads"]:
+                sweep["threads"].append(card.message_ts)
+    return sweeps
 
 
 def _digests_showing(db: Session, team_id: str, user_id: str) -> list[OutboxMessage]:

@@ -23,7 +23,7 @@ PACED = frozenset({OutboxAction.POST_ENTRY, OutboxAction.NOTIFY_USER,
                    # chat.delete and chat.update are Tier 3: forget-me may queue hundreds.
                    OutboxAction.DELETE_MESSAGE, OutboxAction.REDRAW_ENTRY,
                    OutboxAction.REDRAW_CARD_DEBRIEF, OutboxAction.REDRAW_DIGEST,
-                   OutboxAction.DELETE_FILE})
+                   OutboxAction.DELETE_FILE, OutboxAction.SWEEP_DUPLICATES})
 
 
 def enqueue(

@@ -26,6 +26,7 @@ from bot.ids import Action, Block, Callback
 from bot.services.entries import MAX_TEXT
 from bot.views.text import clip, safe
 
+ENTRY_EVENT = "debrief_entry"  # Slack message metadata on an entry's post
 KIND_LABEL = {Kind.WIN: "Win", Kind.OPPORTUNITY: "Opportunity", Kind.LESSON: "Lesson"}
 KIND_EMOJI = {Kind.WIN: ":trophy:", Kind.OPPORTUNITY: ":seedling:", Kind.LESSON: ":bulb:"}
 VISIBILITY_LABEL = {
@@ -57,7 +58,10 @@ def entry_message(entry: Entry, card_title: str | None = None) -> dict:
     ]
     who = "A teammate" if entry.anonymous else f"<@{entry.author_id}>"
     fallback = f"{KIND_LABEL[kind]} from {who}: {safe(entry.text)}"
-    return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
+    # The entry's id travels with every copy Slack keeps, so a copy the bot never learned
+    # of (its reply lost) is still found when the entry must go (forget-me).
+    return {"text": fallback, "blocks": [b.to_dict() for b in blocks],
+            "metadata": {"event_type": ENTRY_EVENT, "event_payload": {"entry_id": entry.id}}}
 
 
 def confirmation(entry: Entry) -> str:

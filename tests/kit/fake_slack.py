@@ -62,6 +62,8 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Condition = field(init=False)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # What each channel holds: the messages posted and not deleted, with their metadata.
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # files_upload_v2: file id -> what getUploadURLExternal was told, and the bytes sent.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -73,7 +75,9 @@ class FakeSlack:
                                        "team": "Test team", "url": "https://test.slack.com/"},
             "chat.postMessage": self._post_message,
             "chat.update": lambda body: {"channel": body.get("channel"), "ts": body.get("ts")},
-            "chat.delete": lambda body: {"channel": body.get("channel"), "ts": body.get("ts")},
+            "chat.delete": self._delete_message,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "files.delete": lambda body: {},
             "chat.postEphemeral": lambda body: {"message_ts": self._next_ts()},
             "conversations.join": lambda body: {"channel": {"id": body.get("channel")}},
@@ -168,6 +172,7 @@ class FakeSlack:
             self.users.clear()
             self.memberships.clear()
             self.gone.clear()
+            self.messages.clear()
             self.files.clear()
             self._failures.clear()
             for gate in self._gates.values():
@@ -177,14 +182,52 @@ class FakeSlack:
     # --- serving ---
 
     def _next_ts(self) -> str:
-        return f"{1700000000 + next(self._ts)}.000100"
+        # As Slack's: the time of posting, unique in the channel (conversations.history's
+        # `oldest` compares with it).
+        return f"{int(time.time())}.{next(self._ts) % 1_000_000:06d}"
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
         message = {"ts": ts, "text": body.get("text"), "bot_id": BOT_ID}
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        with self._lock:
+            self.messages.setdefault(str(body.get("channel")), []).append(
+                {**message, "metadata": metadata,
+                 "broadcast": body.get("reply_broadcast") in (True, "true", "1", 1)})
         return {"channel": body.get("channel"), "ts": ts, "message": message}
+
+    def _delete_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            held = self.messages.get(str(body.get("channel")), [])
+            found = [m for m in held if m["ts"] == body.get("ts")]
+            for message in found:
+                held.remove(message)
+        return {"channel": body.get("channel"), "ts": body.get("ts")}
+
+    def _shown(self, messages: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+        keep = str(body.get("include_all_metadata")).lower() in ("true", "1")
+        shown = [{k: v for k, v in m.items() if k != "broadcast"
+                  and (k != "metadata" or (keep and v))} for m in messages]
+        return {"messages": shown, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(body.get("oldest") or 0)
+        with self._lock:
+            held = list(self.messages.get(str(body.get("channel")), []))
+        top = [m for m in held if float(m["ts"]) >= oldest
+               and (not m.get("thread_ts") or m["broadcast"])]
+        return self._shown(sorted(top, key=lambda m: float(m["ts"]), reverse=True), body)
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            held = list(self.messages.get(str(body.get("channel")), []))
+        thread = [m for m in held if m["ts"] == body.get("ts")
+                  or m.get("thread_ts") == body.get("ts")]
+        return self._shown(thread, body)
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ts):08d}"

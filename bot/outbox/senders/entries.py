@@ -13,7 +13,7 @@ from bot.directory import ask_channels, ask_user
 from bot.ids import OutboxAction
 from bot.outbox.sender import Sender, Sent, Work, post_in_channel, redraw, tell
 from bot.services import access, cards, entries, search
-from bot.views.entries import confirmation, entry_message
+from bot.views.entries import ENTRY_EVENT, confirmation, entry_message
 from bot.views.outbox import entry_not_posted
 from bot.views.search import related_lessons
 
@@ -21,13 +21,15 @@ from bot.views.search import related_lessons
 class EntrySender(Sender):
     actions = frozenset({OutboxAction.POST_ENTRY, OutboxAction.CONFIRM_ENTRY,
                          OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE,
-                         OutboxAction.REDRAW_ENTRY})
+                         OutboxAction.REDRAW_ENTRY, OutboxAction.SWEEP_DUPLICATES})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.POST_ENTRY:
             return Sent(self._post(slack, row, work))
         if row.action == OutboxAction.REDRAW_ENTRY:
             return Sent(self._redraw(slack, row, work))
+        if row.action == OutboxAction.SWEEP_DUPLICATES:
+            return Sent(str(sweep_duplicates(slack, row)))
         if row.action == OutboxAction.DELETE_MESSAGE:
             return Sent(self._delete(slack, row))
         self._tell_author(slack, row, work)
@@ -108,3 +110,41 @@ class EntrySender(Sender):
         if entry is not None:
             tell(db, row, entry.author_id,
                  entry_not_posted(entry.id, row.channel_id, error, gave_up=gave_up))
+
+
+# Pages of 200 messages read at most per channel or thread when sweeping.
+SWEEP_PAGES = 50
+
+
+def sweep_duplicates(slack: WebClient, row: OutboxMessage) -> int:
+    """Delete every message in the channel (and in the card threads named) whose metadata
+    names one of the entries: copies the bot posted but never learned of. How many."""
+    payload = row.payload or {}
+    wanted = set(payload.get("entry_ids") or [])
+    known = set(payload.get("known") or [])  # the copies the bot knows: deleted already
+    oldest = str(payload.get("oldest") or "0")
+    reads = [lambda cursor: slack.conversations_history(
+        channel=row.channel_id, oldest=oldest, include_all_metadata=True, limit=200,
+        cursor=cursor)]
+    reads += [lambda cursor, thread=thread: slack.conversations_replies(
+        channel=row.channel_id, ts=thread, include_all_metadata=True, limit=200,
+        cursor=cursor) for thread in payload.get("threads") or []]
+    deleted = 0
+    for read in reads:
+        cursor = None
+        for _ in range(SWEEP_PAGES):
+            page = read(cursor)
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == ENTRY_EVENT and message["ts"] not in known \
+                        and (metadata.get("event_payload") or {}).get("entry_id") in wanted:
+                    try:
+                        slack.chat_delete(channel=row.channel_id, ts=message["ts"])
+                        deleted += 1
+                    except SlackApiError as error:
+                        if error.response.get("error") != "message_not_found":
+                            raise
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    return deleted
