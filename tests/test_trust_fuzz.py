@@ -72,6 +72,8 @@ def entries_are_whole(db) -> None:
 @example(word="delete", sub="add", rest="²")
 @example(word="delete", sub="add", rest="99999999999999999999")
 @example(word="rotation", sub="schedule", rest="mon 09:30 UTC lead ²")
+@example(word="win", sub="add", rest="\x00")  # PostgreSQL refuses NUL: found by this test
+@example(word="card", sub="add", rest="a\x00b")
 def test_the_debrief_command_always_answers_clearly(bot, db, word, sub, rest):
     typed = f"{word} {sub} {rest}" if word == "rotation" else f"{word} {rest}"
     body = answered(bot.slack.command(typed))

@@ -63,6 +63,8 @@ class DebriefItem:
 def validate_title(title: str) -> str:
     """The title with outer spaces trimmed, or CardError if it is empty or too long."""
     title = " ".join(title.split())
+    if "\x00" in title:  # PostgreSQL refuses it
+        raise CardError("A card title cannot hold a NUL character (\\0).")
     if not title:
         raise CardError("A card needs a title: `/debrief card Launch the new checkout`.")
     if len(title) > MAX_TITLE:

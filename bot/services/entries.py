@@ -53,10 +53,22 @@ class NewEntry:
     card_id: int | None = None
 
 
+def storable(text: str) -> bool:
+    """Whether a database can keep `text` as it is: PostgreSQL refuses the NUL character."""
+    return "\x00" not in text
+
+
+NOT_STORABLE = ("Your text holds a NUL character (\\0), which cannot be stored. Nothing "
+                "was saved: take it out and try again.")
+
+
 def validate_text(text: str) -> str:
-    """Return the text as typed, or raise EntryError if it is empty or too long."""
+    """Return the text as typed, or raise EntryError if it is empty, too long, or holds
+    what no database can keep."""
     if not text or not text.strip():
         raise EntryError("There is nothing to log: tell me what happened.")
+    if not storable(text):
+        raise EntryError(NOT_STORABLE)
     if len(text) > MAX_TEXT:
         raise EntryError(
             f"That is {len(text):,} characters; an entry holds at most {MAX_TEXT:,}. "
