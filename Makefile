@@ -16,6 +16,7 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check bot tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

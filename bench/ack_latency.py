@@ -75,7 +75,7 @@ def measure(port: int, senders: int, total: int) -> tuple[list[float], list[str]
     return latencies, errors
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
@@ -88,6 +88,7 @@ def main() -> int:
 
     fake = subprocess.Popen([sys.executable, "-m", "tests.kit.fake_slack"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
+    assert fake.stdout is not None  # piped
     slack_url = fake.stdout.readline().strip()
     work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
     database_url, drop = f"sqlite:///{work / 'bench.db'}", lambda: None

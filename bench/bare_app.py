@@ -35,7 +35,7 @@ def create_app(store: bool = False) -> Flask:
     seen = _raw_insert(os.environ["DATABASE_URL"], EVENT) if store else None
 
     @bolt.command("/debrief")
-    def debrief(ack, command):  # type: ignore[no-untyped-def]
+    def debrief(ack, command):
         if write is not None:
             kind, _, text = command["text"].partition(" ")
             write((command["team_id"], command["channel_id"], command["user_id"], kind, text,
@@ -44,7 +44,7 @@ def create_app(store: bool = False) -> Flask:
 
     @bolt.event("reaction_added")
     @bolt.event("reaction_removed")
-    def reaction(ack, body):  # type: ignore[no-untyped-def]
+    def reaction(ack, body):
         if seen is not None:
             seen((body["team_id"], body["event_id"], datetime.now(UTC).replace(tzinfo=None)))
         ack()
@@ -53,7 +53,7 @@ def create_app(store: bool = False) -> Flask:
     web = Flask("bare")
 
     @web.post("/slack/events")
-    def events():  # type: ignore[no-untyped-def]
+    def events():
         return handler.handle(request)
 
     return web
@@ -63,21 +63,21 @@ def create_storing_app() -> Flask:
     return create_app(store=True)
 
 
-def _raw_insert(url: str, insert: str):  # type: ignore[no-untyped-def]
+def _raw_insert(url: str, insert: str):
     """One INSERT and a COMMIT on a per-thread DBAPI connection."""
     local = threading.local()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1]
         statement = insert.format("?")
 
-        def connect():  # type: ignore[no-untyped-def]
+        def connect():
             # As the bot's engine: WAL, synchronous=NORMAL, waiting for the writer.
             connection = sqlite3.connect(path, timeout=30, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             return connection
 
-        def write(values):  # type: ignore[no-untyped-def]
+        def write(values):
             connection = getattr(local, "connection", None) or connect()
             local.connection = connection
             connection.execute("BEGIN IMMEDIATE")
@@ -91,7 +91,7 @@ def _raw_insert(url: str, insert: str):  # type: ignore[no-untyped-def]
     statement = insert.format("%s")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
 
-    def write_pg(values):  # type: ignore[no-untyped-def]
+    def write_pg(values):
         connection = getattr(local, "connection", None) or psycopg.connect(dsn)
         local.connection = connection
         connection.execute(statement, values)

@@ -90,7 +90,7 @@ class CpuMeter:
     local PostgreSQL, used between `start` and `stop`. On a shared machine the wall clock
     moves with the neighbours; CPU per request moves much less."""
 
-    def __init__(self, server: subprocess.Popen, postgres: bool = False):  # type: ignore[type-arg]
+    def __init__(self, server: subprocess.Popen, postgres: bool = False):
         self.server = server
         self.postgres = postgres
         self.used: dict[str, float] = {}

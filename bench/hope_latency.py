@@ -36,7 +36,7 @@ def report(name: str, samples: list[float]) -> None:
           f"  p99={p99 * 1000:6.2f} ms")
 
 
-def timed(send, count: int) -> list[float]:  # type: ignore[no-untyped-def]
+def timed(send, count: int) -> list[float]:
     samples = []
     for _ in range(count):
         start = time.perf_counter()

@@ -242,6 +242,7 @@ def main() -> int:
 
     fake = subprocess.Popen([sys.executable, "-m", "tests.kit.fake_slack"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
+    assert fake.stdout is not None  # piped
     slack_url = fake.stdout.readline().strip()
     rounds: list[tuple[list[dict], float, float, float | None]] = []
     try:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
 
 from bot.config import MissingCredentials, Settings, load_settings
 from bot.db.migrate import upgrade
 from bot.logs import configure_logging, slack_logger
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger("bot")
 
@@ -30,7 +34,9 @@ class _Server(BaseApplication):
         self.cfg.set("threads", 8)
         self.cfg.set("accesslog", None)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    # types-gunicorn's WSGI app takes a start_response without exc_info (PEP 3333 has
+    # it), so no Flask app matches the type it expects here.
+    def load(self) -> Flask:  # type: ignore[override]
         from bot.clock import build_scheduler
         from bot.web import create_app
 

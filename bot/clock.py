@@ -11,11 +11,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.orm import Session
 
 from bot.config import MissingCredentials, load_settings
@@ -42,9 +43,12 @@ def unit_of_work(database: Database) -> Iterator[Session]:
 def forget_old_events(runtime: Runtime) -> int:
     with unit_of_work(runtime.db) as db:
         cutoff = utcnow() - EVENT_MEMORY
-        result = db.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+        # Session.execute() types every result as Result; a DELETE's is a CursorResult.
+        result = cast(CursorResult[Any], db.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)))
         # Un-reacts are remembered only as long as a late copy of the reaction may come.
-        removals = db.execute(delete(ApplauseRemoval).where(ApplauseRemoval.received_at < cutoff))
+        removals = cast(CursorResult[Any], db.execute(
+            delete(ApplauseRemoval).where(ApplauseRemoval.received_at < cutoff)))
     return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0)
 
 

@@ -89,7 +89,7 @@ class Directory:
         with self._lock:
             kept = self._kept.get(key)
         if kept is not None and kept[0] > now:
-            return kept[1]  # type: ignore[no-any-return]
+            return kept[1]
         try:
             answer = ask()
         except SlackApiError as error:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot.app import build_app, replay_into
@@ -30,20 +31,20 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     web.extensions["debrief"] = runtime
 
     @web.post("/slack/events")
-    def slack_events():  # type: ignore[no-untyped-def]
+    def slack_events() -> Response:
         return slack.handle(request)
 
     if settings.oauth:
         @web.get("/slack/install")
-        def install():  # type: ignore[no-untyped-def]
+        def install() -> Response:
             return slack.handle(request)
 
         @web.get("/slack/oauth_redirect")
-        def oauth_redirect():  # type: ignore[no-untyped-def]
+        def oauth_redirect() -> Response:
             return slack.handle(request)
 
     @web.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
+    def healthz() -> ResponseReturnValue:
         if runtime.db.ping():
             return jsonify(ok=True, db="ok")
         return jsonify(ok=False, db="unavailable"), 503

@@ -34,7 +34,7 @@ def react(bot, entry, user, emoji="tada", kind="reaction_added", **kwargs):
                                     ts=entry.message_ts, emoji=emoji), **kwargs)
 
 
-def at_once(count: int, deliver) -> list:  # type: ignore[no-untyped-def]
+def at_once(count: int, deliver) -> list:
     """Run deliver(n) for n in range(count) in threads released together; their results."""
     start = threading.Barrier(count)
     results: list = [None] * count

@@ -123,7 +123,7 @@ def test_times_are_stored_in_utc_whatever_the_database_sessions_zone(database_ur
     db = Database(database_url)
     if db.dialect == "postgresql":
         @event.listens_for(db.engine, "connect")
-        def far_east(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def far_east(dbapi_connection, _record):
             dbapi_connection.execute("SET TIME ZONE 'Asia/Tokyo'")
             dbapi_connection.commit()
     try:
@@ -176,7 +176,7 @@ def test_a_writer_that_cannot_get_the_sqlite_lock_gives_up_in_time(database_url)
         pytest.skip("PostgreSQL has no writer lock")
     holder, waiter = Database(database_url), Database(database_url)
     try:
-        waiter._writer.timeout = 0.3  # type: ignore[union-attr]
+        waiter._writer.timeout = 0.3
         with holder.session() as busy:
             busy.execute(select(Entry.id))  # BEGIN IMMEDIATE: holds the writer lock
             started = time.monotonic()

@@ -35,6 +35,7 @@ def setup(db, people: list[str], days: str = "mon,wed,fri") -> None:
 def next_meeting(db) -> tuple[date, datetime]:
     with db.session() as session:
         rota = rotation.get(session, T, C)
+        assert rota is not None and rota.next_meeting_date and rota.next_meeting_at
         return rota.next_meeting_date, rota.next_meeting_at
 
 

@@ -19,8 +19,8 @@ from bot.services.schedule import Schedule
 T, C = "T0001", "C_TEAM"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("tz", "day", "wall", "expected"), [

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ def test_indexing_after_the_commit_migrates_both_ways(tmp_path):
             session.commit()
         database.dispose()
 
-    def found(word: str) -> list[str]:
+    def found(word: str) -> Sequence[str]:
         database = Database(url)
         with database.engine.begin() as connection:
             connection.exec_driver_sql(f"INSERT INTO {fulltext.FTS_TABLE}({fulltext.FTS_TABLE},"

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
-    Executable,
+    HasCTE,
     bindparam,
     event,
     exc,
@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.db.sqlite import WriterLock
 
@@ -77,7 +78,7 @@ class Step:
     """One statement of a chain. `after`: only if that earlier step returned a row."""
 
     name: str
-    build: Callable[[Kit], Executable]
+    build: Callable[[Kit], HasCTE]  # a SELECT, INSERT, UPDATE or DELETE
     after: str | None = None
 
 
@@ -166,7 +167,9 @@ class Statement:
 
     def __init__(self, statement: ClauseElement, engine: Engine):
         dialect = engine.dialect
-        self._compiled = statement.compile(dialect=dialect)
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # a statement's compiler (DDL has another)
+        self._compiled = compiled
         self.sql = str(self._compiled)
         if "POSTCOMPILE" in self.sql:  # `IN (…)` lists are expanded per execution
             raise ValueError("write `x IN (a, b)` as `or_(x == a, x == b)` here")
@@ -295,10 +298,6 @@ class FastPath:
             raise exc.DBAPIError.instance(None, None, error, dbapi.Error, hide_parameters=True,
                                           dialect=self.engine.dialect,
                                           connection_invalidated=lost) from error
-        except Exception as error:
-            if self.engine.dialect.is_disconnect(error, raw.dbapi_connection, None):
-                raw.invalidate(error)
-            raise
         finally:
             raw.close()  # back to the pool
 

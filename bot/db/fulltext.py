@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,7 +112,8 @@ def _sqlite(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Scor
     fts = table(FTS_TABLE, column("rowid"))
     # The matched words, marked: FTS5's bm25() would count every row that matches each
     # phrase (the workspace phrase matches the whole workspace) on every query.
-    marked = [literal_column(f"highlight({FTS_TABLE}, {n}, char(1), char(2))") for n in (0, 1)]
+    marked: list[ColumnElement[str]] = [
+        literal_column(f"highlight({FTS_TABLE}, {n}, char(1), char(2))") for n in (0, 1)]
     pool = db.execute(
         select(Entry.id, Entry.created_at, *marked)
         .select_from(fts.join(Entry, Entry.id == fts.c.rowid))
@@ -128,11 +129,13 @@ _WORD = re.compile(r"\w+")
 K1, B, TAG_WEIGHT = 1.2, 0.75, 2.0
 
 
-def _bm25(pool: Sequence[Row[Any]]) -> Scored:
+def _bm25(pool: Sequence[Row[*tuple[Any, ...]]]) -> Scored:
     """BM25 over the pool, with the pool's own document frequencies."""
     docs = []
     for entry_id, created_at, body, tags in pool:
-        hits: Counter[str] = Counter(m.lower() for m in _MARKED.findall(body))
+        hits: defaultdict[str, float] = defaultdict(float)  # a tag weighs 2.0 words
+        for word in _MARKED.findall(body):
+            hits[word.lower()] += 1
         for tag in _MARKED.findall(tags):
             hits[tag.lower()] += TAG_WEIGHT
         docs.append((entry_id, created_at, hits, max(1, len(_WORD.findall(body)))))
@@ -151,7 +154,7 @@ def _bm25(pool: Sequence[Row[Any]]) -> Scored:
 
 def _postgres(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Scored:
     # websearch_to_tsquery never raises on odd input; the words carry no syntax anyway.
-    config = literal_column(f"'{PG_CONFIG}'::regconfig")
+    config: ColumnElement[Any] = literal_column(f"'{PG_CONFIG}'::regconfig")
     tsquery = func.websearch_to_tsquery(
         config, (" " if query.match_all else " or ").join(query.words))
     # The visibility rule, loosely, as indexed lexemes: the GIN index then hands back
@@ -163,7 +166,7 @@ def _postgres(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Sc
         # Any-word queries (related lessons) have no word GIN can require; the workspace
         # lexeme alone keeps them cheaper than the access alternatives would.
         access = cast(f"'@{query.team_id}'", TSQUERY)
-    vector = literal_column(f"entries.{PG_COLUMN}")
+    vector: ColumnElement[Any] = literal_column(f"entries.{PG_COLUMN}")
     rows = db.execute(
         select(Entry.id, Entry.created_at, func.ts_rank(vector, tsquery))
         .where(vector.op("@@")(tsquery.op("&&")(access)), *where)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -71,6 +72,9 @@ def stored_as(enum_class: type[E], length: int) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Every model here is declared with __tablename__, so it is mapped to a Table (the
+    # library types it as any FromClause, which insert() and update() do not take).
+    __table__: ClassVar[Table]
 
 
 class Kind(enum.StrEnum):

@@ -129,7 +129,7 @@ def checkpoint(raw: Any) -> tuple[int, int, int]:
     cursor = raw.cursor()
     try:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        return tuple(cursor.fetchone())  # type: ignore[return-value]
+        return tuple(cursor.fetchone())
     finally:
         cursor.close()
 

@@ -100,7 +100,9 @@ def _action(body: dict) -> tuple[int | None, str]:
     return whole_number(value), channel
 
 
-def _own(context: BoltContext, body: dict, reflection_id: int | None):  # type: ignore[no-untyped-def]
+# Named through the service: a listener never uses the model itself (tests/test_privacy.py).
+def _own(context: BoltContext, body: dict,
+         reflection_id: int | None) -> reflections.Reflection | None:
     if reflection_id is None:
         return None
     try:
@@ -152,7 +154,7 @@ def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext,
     values = view["state"]["values"]
     text = _text(values, HopeBlock.SHARE_TEXT, HopeAction.SHARE_TEXT)
     chosen = (values.get(HopeBlock.SHARE_WITH, {}).get(HopeAction.SHARE_WITH, {})
-              .get("selected_option") or {}).get("value")
+              .get("selected_option") or {}).get("value", "")
     anonymous = bool(values.get(HopeBlock.SHARE_ANONYMOUS, {})
                      .get(HopeAction.SHARE_ANONYMOUS, {}).get("selected_options"))
     errors: dict[str, str] = {}
@@ -167,7 +169,7 @@ def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext,
         errors[HopeBlock.SHARE_TEXT] = "That reflection is not there any more."
     if not meta.get("channel_id"):
         errors[HopeBlock.SHARE_WITH] = "Share it from a channel: `/hope history` there."
-    if not errors:
+    if not errors and reflection is not None:  # (a missing one is an error above)
         try:
             reflections.share(context["db"], reflection, channel_id=meta["channel_id"],
                               text=text, visibility=Visibility(chosen), anonymous=anonymous)

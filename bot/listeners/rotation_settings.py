@@ -44,9 +44,9 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
               (Block.ROTATION_TZ, lambda: schedule.zone(tz) if tz else None),
               (Block.ROTATION_LEAD, lambda: schedule.parse_lead(lead)),
               (Block.ROTATION_HOLIDAYS, lambda: schedule.country(country) if country else None)]
-    tz = (state(Block.ROTATION_TZ).get("value") or "").strip()
-    lead = (state(Block.ROTATION_LEAD).get("value") or "").strip()
-    country = (state(Block.ROTATION_HOLIDAYS).get("value") or "").strip()
+    tz: str = (state(Block.ROTATION_TZ).get("value") or "").strip()
+    lead: str = (state(Block.ROTATION_LEAD).get("value") or "").strip()
+    country: str = (state(Block.ROTATION_HOLIDAYS).get("value") or "").strip()
     for block, check in checks:
         try:
             check()

@@ -50,7 +50,8 @@ def unit_of_work(deps: Deps, listener: Listener, *, dedupe: bool = True) -> List
             except UserError as error:
                 db.rollback()
                 outbox.taken_notes(db)
-                result = refuse(db, args, error)
+                refuse(db, args, error)
+                result = None
             if db.in_transaction():
                 db.commit()
             queued = outbox.taken_notes(db)

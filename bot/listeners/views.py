@@ -23,7 +23,7 @@ def _value(values: dict, block: str, action: str) -> dict:
 def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext,
                  client: WebClient) -> None:
     values = view["state"]["values"]
-    kind = (_value(values, Block.KIND, Action.KIND).get("selected_option") or {}).get("value")
+    kind = (_value(values, Block.KIND, Action.KIND).get("selected_option") or {}).get("value", "")
     text = _value(values, Block.TEXT, Action.TEXT).get("value") or ""
     visibility = (_value(values, Block.VISIBILITY, Action.VISIBILITY)
                   .get("selected_option") or {}).get("value") or Visibility.TEAM

@@ -63,8 +63,8 @@ def attempt(send: Callable[[], T]) -> T:
                 error.response.headers.get("retry-after")
             # Not counted: Slack says when to come back, and a long rate limit is no
             # reason to give up. At least a second, so it never spins.
-            wait = max(float(retry_after), 1.0) if retry_after else None
-            raise Retry(code, wait, counted=False) from error
+            delay = max(float(retry_after), 1.0) if retry_after else None
+            raise Retry(code, delay, counted=False) from error
         if status >= 500 or code in TRANSIENT_ERRORS:
             raise Retry(code) from error
         raise Permanent(code) from error

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -116,7 +116,7 @@ def joining(slack: WebClient, channel: str, call: Callable[[], T]) -> T:
         return call()
 
 
-def post_in_channel(slack: WebClient, channel: str, **body: object) -> str:
+def post_in_channel(slack: WebClient, channel: str, **body: Any) -> str:
     """chat.postMessage, joining a public channel first if need be; the message ts."""
     response = joining(slack, channel, lambda: slack.chat_postMessage(channel=channel, **body))
     return str(response["ts"])

@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import (
+    Delete,
     Integer,
     Select,
     Text,
@@ -51,7 +52,8 @@ from bot.services import cards, outbox, seen_events
 
 # A carrier is a SELECT of (author_id, entry_id, anonymous) for the work a message carries,
 # at most one row, with the bind parameters :team_id, :channel_id and :ts (the message).
-Carrier = Select[tuple[str, int | None, bool]]
+# (Quoted: at run time, SQLAlchemy 2.0's Select takes a single type argument.)
+Carrier: TypeAlias = "Select[str, int | None, bool]"
 
 ENTRY_CARRIER: Carrier = select(
     Entry.author_id, Entry.id.label("entry_id"), Entry.anonymous
@@ -182,7 +184,7 @@ def _same_reaction(table: Any) -> list[Any]:
 
 
 # Only what an earlier reaction added: a re-react that overtook this removal stays.
-_DELETE = delete(Applause).where(
+_DELETE: Delete = delete(Applause).where(
     *_same_reaction(Applause),
     or_(Applause.reacted_ts.is_(None), Applause.reacted_ts < bindparam("reacted")),
 )
@@ -229,7 +231,7 @@ def _count_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
 def _remember_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
     """Remember a removal, keeping the latest; only on messages that carry work."""
     carried = union_all(*CARRIERS).subquery()
-    source = select(
+    source: Select[*tuple[Any, ...]] = select(
         bindparam("team_id"), bindparam("channel_id"), bindparam("ts"),
         bindparam("reactor_id"), bindparam("emoji"), bindparam("reacted"),
         bindparam("now", type_=UTCDateTime),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -251,7 +251,7 @@ def shown(db: Session, team_id: str, card_id: int, revision: int,
         db.execute(QUEUE_REFRESH, refresh_values(team_id, card_id))
 
 
-def _visible_entries(card: Card):  # type: ignore[no-untyped-def]
+def _visible_entries(card: Card) -> tuple[ColumnElement[bool], ...]:
     # Private entries never show on a card, whoever looks.
     return (Entry.team_id == card.team_id, Entry.card_id == card.id,
             Entry.visibility != Visibility.PRIVATE)

@@ -122,7 +122,7 @@ def _new_entry(new: NewEntry) -> Entry:
     )
 
 
-def _outbox_actions(entry: Entry, confirm: bool) -> list[str]:
+def _outbox_actions(entry: Entry, confirm: bool) -> list[OutboxAction]:
     """The Slack calls an entry owes, queued with it."""
     actions = []
     if entry.visibility != Visibility.PRIVATE:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Card, Entry, Visibility
@@ -31,7 +31,8 @@ class ExportRow:
     applause: int
 
 
-def _exportable(team_id: str, channel_id: str, team_only: bool = False):  # type: ignore[no-untyped-def]
+def _exportable(team_id: str, channel_id: str,
+                team_only: bool = False) -> tuple[ColumnElement[bool], ...]:
     # What the channel already sees: team-visible entries, and org-visible ones posted
     # in it (not for a guest, who never sees organisation-wide entries: `team_only`).
     # Private entries never leave their author.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -46,18 +46,19 @@ class Footprint:
                     or self.applause_received)
 
 
-def _applause_given(team_id: str, user_id: str):  # type: ignore[no-untyped-def]
+def _applause_given(team_id: str, user_id: str) -> tuple[ColumnElement[bool], ...]:
     return (Applause.team_id == team_id, Applause.reactor_id == user_id)
 
 
-def _applause_received(team_id: str, user_id: str, entry_ids: list[int]):  # type: ignore[no-untyped-def]
+def _applause_received(team_id: str, user_id: str,
+                       entry_ids: list[int]) -> tuple[ColumnElement[bool], ...]:
     received = Applause.author_id == user_id
     if entry_ids:
         received = or_(received, Applause.entry_id.in_(entry_ids))
     return (Applause.team_id == team_id, received)
 
 
-def _count(db: Session, model: type, *where: object) -> int:
+def _count(db: Session, model: type, *where: ColumnElement[bool]) -> int:
     return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
@@ -76,7 +77,8 @@ def footprint(db: Session, team_id: str, user_id: str) -> Footprint:
     )
 
 
-def _sent(db: Session, team_id: str, action: OutboxAction, *where: object) -> list[OutboxMessage]:
+def _sent(db: Session, team_id: str, action: OutboxAction,
+          *where: ColumnElement[bool]) -> list[OutboxMessage]:
     """The rows of `action` Slack took, with what it made of them (`result_ts`)."""
     return list(db.scalars(select(OutboxMessage).where(
         OutboxMessage.team_id == team_id, OutboxMessage.action == action,

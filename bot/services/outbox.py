@@ -30,7 +30,7 @@ def enqueue(
     db: Session,
     *,
     team_id: str,
-    action: str,
+    action: OutboxAction,
     channel_id: str,
     entry_id: int | None = None,
     card_id: int | None = None,

@@ -10,8 +10,9 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,8 +121,9 @@ def set_roster(db: Session, team_id: str, channel_id: str, by: str,
 
 def remove(db: Session, team_id: str, channel_id: str, user_id: str) -> None:
     rotation = require(db, team_id, channel_id)
-    result = db.execute(delete(RotationMember).where(
-        RotationMember.rotation_id == rotation.id, RotationMember.user_id == user_id))
+    # Session.execute() types every result as Result; a DELETE's is a CursorResult.
+    result = cast(CursorResult[Any], db.execute(delete(RotationMember).where(
+        RotationMember.rotation_id == rotation.id, RotationMember.user_id == user_id)))
     if not result.rowcount:
         raise UserError(f"<@{user_id}> is not in this channel's rotation.")
 

@@ -142,7 +142,7 @@ def _holidays(code: str, year: int) -> holidays.HolidayBase:
 
 
 def is_holiday(code: str | None, day: date) -> bool:
-    return bool(code) and day in _holidays(code, day.year)  # type: ignore[arg-type]
+    return bool(code) and day in _holidays(code, day.year)
 
 
 def local_instant(day: date, wall: time, tz: ZoneInfo) -> datetime:

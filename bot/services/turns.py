@@ -54,7 +54,7 @@ def last_turns(db: Session, rotation_id: int) -> dict[str, datetime]:
         .group_by(Turn.user_id)
     ).all()
     return {user: when.replace(tzinfo=UTC) if when.tzinfo is None else when
-            for user, when in rows}
+            for user, when in rows if user is not None}  # None is filtered out above
 
 
 def available(member: RotationMember, day: date) -> bool:
@@ -161,7 +161,7 @@ def pass_over_gone(db: Session, turn_id: int, user_id: str) -> str | None:
     return to_check(turn)
 
 
-def reminder_posted(db: Session, turn_id: int, ts: str) -> None:
+def reminder_posted(db: Session, turn_id: int | None, ts: str) -> None:
     """Keep the reminder's ts (it is never posted twice), and queue the DM with ideas
     to whoever it names."""
     turn = db.get(Turn, turn_id)

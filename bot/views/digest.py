@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     Block,
@@ -27,7 +28,7 @@ def _when(digest: Digest) -> str:
            f"({digest.timezone})"
 
 
-def _date(moment) -> str:  # type: ignore[no-untyped-def]
+def _date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|" \
            f"{moment:%Y-%m-%d %H:%M} UTC>"
 

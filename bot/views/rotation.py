@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     InputBlock,
+    InputInteractiveElement,
     MarkdownTextObject,
     NumberInputElement,
     Option,
@@ -127,7 +128,7 @@ def settings_modal(channel_id: str, rotation: Rotation | None, roster: Sequence[
     chosen = [o for o in days if rotation and o.value in rotation.days]
     paused = Option(value="yes", text="Paused: no reminders until unticked")
 
-    def field(block: str, label: str, element, optional: bool = False,  # type: ignore[no-untyped-def]
+    def field(block: str, label: str, element: InputInteractiveElement, optional: bool = False,
               hint: str | None = None) -> InputBlock:
         return InputBlock(block_id=block, label=label, element=element, optional=optional,
                           hint=hint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from dataclasses import replace
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -16,12 +17,12 @@ from tests.kit.slack_requests import SIGNING_SECRET, SlackSender
 BOT_TOKEN = "xoxb-test-token"
 
 
-def bot_settings(database_url: str, slack_api_url: str, **overrides: object) -> Settings:
+def bot_settings(database_url: str, slack_api_url: str, **overrides: Any) -> Settings:
     settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                         database_url=database_url, slack_api_url=slack_api_url,
                         outbox_retry_base=0.05,
                         spool_dir=tempfile.mkdtemp(prefix="debrief-spool-"))
-    return replace(settings, **overrides)  # type: ignore[arg-type]
+    return replace(settings, **overrides)
 
 
 class BotServer:

@@ -56,7 +56,7 @@ class Look:
     def views_open_count(self) -> int:
         return len(self.fake_slack.calls_to("views.open"))
 
-    def ids(self, model: type) -> list[int]:
+    def ids(self, model: type[Entry] | type[Reflection]) -> list[int]:
         with self.db.session() as session:
             return list(session.scalars(select(model.id)))
 

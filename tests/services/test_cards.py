@@ -31,12 +31,12 @@ def open_card(db, title: str = "New checkout", by: str = "U_ANA") -> Card:
 
 def tally(db, card: Card) -> cards.Tally:
     with unit(db) as session:
-        return cards.tally(session, session.get(Card, card.id))
+        return cards.tally(session, session.get_one(Card, card.id))
 
 
 def debrief(db, card: Card) -> list[cards.DebriefItem]:
     with unit(db) as session:
-        return cards.debrief(session, session.get(Card, card.id))
+        return cards.debrief(session, session.get_one(Card, card.id))
 
 
 def close(db, card: Card, by: str = "U_ANA") -> Card:

@@ -71,7 +71,7 @@ def test_an_opportunity_or_a_lesson_asks_have_we_learned_this_before(db, kind):
 
 def related_to(db, entry: Entry) -> list[Entry]:
     with unit(db) as session:
-        return search.related(session, session.get(Entry, entry.id))
+        return search.related(session, session.get_one(Entry, entry.id))
 
 
 def test_related_lessons_come_only_from_what_the_author_may_see(db):

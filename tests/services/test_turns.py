@@ -30,8 +30,8 @@ from tests.services.rotation_kit import (
 MEMBER = Person("U_LEAD")  # a member of the rotation's channel, not a guest
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def local(moment: datetime, tz: str = BERLIN) -> str:

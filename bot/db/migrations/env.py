@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from bot.config import load_settings
 from bot.db import make_engine
@@ -20,7 +21,7 @@ if config.config_file_name is not None:
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes a column's type as the database holds it, so a migration never
     imports live code (bot.*) and never changes when the models do."""
     if type_ != "type":
@@ -56,7 +57,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: sa.Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

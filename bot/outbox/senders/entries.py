@@ -4,8 +4,11 @@ message down again. Each is drawn from the database when it is sent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
@@ -92,7 +95,7 @@ class EntrySender(Sender):
     @staticmethod
     def _delete(slack: WebClient, row: OutboxMessage) -> str | None:
         try:
-            slack.chat_delete(channel=row.channel_id, ts=row.target_ts)
+            slack.chat_delete(channel=row.channel_id, ts=row.target_ts or "")
         except SlackApiError as error:
             if error.response.get("error") != "message_not_found":
                 raise
@@ -123,12 +126,16 @@ def sweep_duplicates(slack: WebClient, row: OutboxMessage) -> int:
     wanted = set(payload.get("entry_ids") or [])
     known = set(payload.get("known") or [])  # the copies the bot knows: deleted already
     oldest = str(payload.get("oldest") or "0")
-    reads = [lambda cursor: slack.conversations_history(
-        channel=row.channel_id, oldest=oldest, include_all_metadata=True, limit=200,
-        cursor=cursor)]
-    reads += [lambda cursor, thread=thread: slack.conversations_replies(
-        channel=row.channel_id, ts=thread, include_all_metadata=True, limit=200,
-        cursor=cursor) for thread in payload.get("threads") or []]
+    def history(cursor: str | None) -> SlackResponse:
+        return slack.conversations_history(channel=row.channel_id, oldest=oldest,
+                                           include_all_metadata=True, limit=200, cursor=cursor)
+
+    def replies(thread: str) -> Callable[[str | None], SlackResponse]:
+        return lambda cursor: slack.conversations_replies(
+            channel=row.channel_id, ts=thread, include_all_metadata=True, limit=200,
+            cursor=cursor)
+
+    reads = [history, *(replies(thread) for thread in payload.get("threads") or [])]
     deleted = 0
     for read in reads:
         cursor = None

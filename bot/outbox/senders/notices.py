@@ -19,5 +19,5 @@ class NoticeSender(Sender):
         if row.action == OutboxAction.NOTIFY_USER:
             response = slack.chat_postMessage(channel=row.user_id or row.channel_id, text=text)
             return Sent(response["ts"])
-        slack.chat_postEphemeral(channel=row.channel_id, user=row.user_id, text=text)
+        slack.chat_postEphemeral(channel=row.channel_id, user=row.user_id or "", text=text)
         return Sent()

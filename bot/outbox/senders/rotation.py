@@ -52,7 +52,7 @@ class RotationSender(Sender):
                 if turn is None or not turns.still_up(turn, row.user_id, utcnow()):
                     return Sent()  # passed on, skipped or over meanwhile
                 user_id, body = turn.user_id, idea_dm(turn, turns.ideas(db, turn))
-            return Sent(slack.chat_postMessage(channel=user_id, **body)["ts"])
+            return Sent(slack.chat_postMessage(channel=user_id or "", **body)["ts"])
         self._schedule(slack, row, work)
         return Sent()
 
@@ -93,13 +93,13 @@ class RotationSender(Sender):
         say how it went."""
         plan = dict(row.payload or {})
         try:
-            tz_name = slack.users_info(user=row.user_id)["user"].get("tz")
+            tz_name = slack.users_info(user=row.user_id or "")["user"].get("tz")
         except SlackApiError as error:
             if error.response.get("error") not in GONE:
                 raise
             tz_name = None
         text = self._apply(row, plan, tz_name, work) if tz_name else schedule_without_zone()
-        slack.chat_postEphemeral(channel=row.channel_id, user=row.user_id, text=text)
+        slack.chat_postEphemeral(channel=row.channel_id, user=row.user_id or "", text=text)
 
     @staticmethod
     def _apply(row: OutboxMessage, plan: dict, tz_name: str, work: Work) -> str:
