@@ -12,7 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot.config import MissingCredentials, Settings, load_settings
 from bot.db.migrate import upgrade
-from bot.logs import configure_logging
+from bot.logs import configure_logging, slack_logger
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -48,7 +48,7 @@ class _Server(BaseApplication):
 def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import build_app
+    from bot.app import build_app, replay_into
     from bot.clock import build_scheduler
     from bot.runtime import Runtime
 
@@ -56,8 +56,10 @@ def serve_socket_mode(settings: Settings) -> None:
     runtime.worker.start()
     build_scheduler(runtime, blocking=False).start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
-                     wake_outbox=runtime.worker.wake)
-    SocketModeHandler(bolt, settings.app_token).start()
+                     wake_outbox=runtime.worker.wake, directory=runtime.directory,
+                     spool=runtime.spool)
+    runtime.spool.start(replay_into(bolt))
+    SocketModeHandler(bolt, settings.app_token, logger=slack_logger()).start()
 
 
 def main(argv: list[str]) -> int:

@@ -14,14 +14,18 @@ from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from bot import listeners
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.directory import Directory
 from bot.identity import BotIdentity
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import first_input
+from bot.logs import slack_logger
+from bot.spool import EventSpool
 from bot.views.text import safe
 
 log = logging.getLogger(__name__)
@@ -29,7 +33,8 @@ log = logging.getLogger(__name__)
 # Every scope the code uses, and no more; manifest.yml lists the same (a test checks).
 BOT_SCOPES = [
     # conversations.history / .replies: before posting again after a lost reply, look
-    # for the first post (bot/outbox/posting.py).
+    # for the first post (bot/outbox/posting.py); forget-me finds copies of a person's
+    # posts the bot never learned of by their metadata.
     "channels:history",
     "channels:join",
     "channels:read",  # users.conversations: public channels a person is in (App Home)
@@ -59,6 +64,8 @@ def build_app(
     client: WebClient,
     wake_outbox: Callable[..., None] = lambda paced_channel=None: None,
     background: Executor | None = None,
+    directory: Directory | None = None,
+    spool: EventSpool | None = None,
 ) -> App:
     """The Bolt app. Listeners run before the response (`process_before_response`) and
     only do fast local work; Slack calls go through the outbox or `background`."""
@@ -67,6 +74,7 @@ def build_app(
         app = App(
             signing_secret=settings.signing_secret,
             client=client,
+            logger=slack_logger(),
             process_before_response=True,
             oauth_settings=OAuthSettings(
                 client_id=settings.client_id,
@@ -85,6 +93,7 @@ def build_app(
             signing_secret=settings.signing_secret,
             # Token-less: Bolt gives each request a client with the token from authorize.
             client=WebClient(base_url=client.base_url, timeout=client.timeout),
+            logger=slack_logger(),
             process_before_response=True,
             authorize=lambda enterprise_id, team_id: identity.authorize(enterprise_id, team_id),
         )
@@ -92,13 +101,42 @@ def build_app(
     @app.error
     def on_error(error: Exception, request: BoltRequest, logger: logging.Logger) -> BoltResponse:
         # Log the kind of failure, never the payload: it may hold private text.
+        replaying = bool(request.headers.get(REPLAY_HEADER))
+        if spool is not None and not replaying and _database_unavailable(error) \
+                and spool.keep(request.body):
+            # Kept on disk and applied when the database is back (bot/spool.py): Slack's
+            # retries would end within minutes, and the event with them.
+            logger.warning("database unavailable: %s kept for later (%s)",
+                           _request_kind(request.body), type(error).__name__)
+            return BoltResponse(status=200, body="")
         logger.error("listener failed on %s: %s", _request_kind(request.body),
                      type(error).__name__, exc_info=error)
         return _apology(request.body)
 
     listeners.register(app, listeners.Deps(database=db, settings=settings,
-                                           wake_outbox=wake_outbox, background=background))
+                                           wake_outbox=wake_outbox, background=background,
+                                           directory=directory or Directory()))
     return app
+
+
+REPLAY_HEADER = "x-debrief-replay"
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """The database did not answer (down, unreachable, or busy past its time limit), as
+    opposed to a mistake in what was asked of it."""
+    return isinstance(error, OperationalError | DisconnectionError | TimeoutError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def replay_into(app: App) -> Callable[[dict], int]:
+    """How the spool hands a kept event back to `app`: as Slack would, minus the
+    signature (checked when it first came in)."""
+    def dispatch(body: dict) -> int:
+        # Marked, so a replay that fails is not kept again (and reported as done).
+        return app.dispatch(BoltRequest(body=body, mode="socket_mode",
+                                        headers={REPLAY_HEADER: "1"})).status
+    return dispatch
 
 
 def _request_kind(body: dict) -> str:

@@ -40,6 +40,8 @@ class Settings:
     log_level: str = "INFO"
     # Seconds between outbox retries grow from this base (tests make it small).
     outbox_retry_base: float = 2.0
+    # Where events wait while the database is down (bot/spool.py).
+    spool_dir: str = "debrief-spool"
 
     @property
     def socket_mode(self) -> bool:
@@ -49,19 +51,21 @@ class Settings:
     def oauth(self) -> bool:
         return bool(self.client_id and self.client_secret)
 
-    def missing(self, *, serving: bool = True) -> list[str]:
+    def missing(self, *, serving: bool = True, http: bool = False) -> list[str]:
         """Names of the variables the chosen mode needs but does not have.
 
-        `serving=False` is the clock: it sends to Slack but receives nothing."""
+        `serving=False` is the clock: it sends to Slack but receives nothing. `http`: an
+        HTTP app is being served (the Procfile's web), which checks every request's
+        signature even when SLACK_APP_TOKEN is set: without the secret it is not served."""
         missing = []
         if not self.oauth and not self.bot_token:
             missing.append("SLACK_BOT_TOKEN")
-        if serving and not self.socket_mode and not self.signing_secret:
+        if serving and (http or not self.socket_mode) and not self.signing_secret:
             missing.append("SLACK_SIGNING_SECRET")
         return missing
 
-    def require_credentials(self, *, serving: bool = True) -> None:
-        missing = self.missing(serving=serving)
+    def require_credentials(self, *, serving: bool = True, http: bool = False) -> None:
+        missing = self.missing(serving=serving, http=http)
         if missing:
             raise MissingCredentials(missing)
 
@@ -100,4 +104,5 @@ def load_settings(
         client_id=get("SLACK_CLIENT_ID"),
         client_secret=get("SLACK_CLIENT_SECRET"),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        spool_dir=get("SPOOL_DIR") or "debrief-spool",
     )

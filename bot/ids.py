@@ -87,8 +87,14 @@ class OutboxAction(enum.StrEnum):
     ROTATION_DM = "rotation_dm"
     ROTATION_NOTICE = "rotation_notice"
     ROTATION_SCHEDULE = "rotation_schedule"
-    UPDATE_ENTRY = "update_entry"  # an edited entry's message: chat.update, same ts
+    UPDATE_ENTRY = "update_entry"  # an entry's message drawn again: chat.update, same ts
     UPDATE_CARD_DEBRIEF = "update_card_debrief"  # a posted debrief, redrawn
+    # forget-me: a digest already posted, drawn again without the person (target_ts).
+    REDRAW_DIGEST = "redraw_digest"  # payload {"run_id"}
+    DELETE_FILE = "delete_file"  # target_ts: the file id of an export
+    # payload {"entry_ids", "oldest", "threads"}: copies of their posts the bot never
+    # learned of (a reply lost, the post sent again), found by their metadata.
+    SWEEP_DUPLICATES = "sweep_duplicates"
 
 
 # --- /hope and forget-me ---

@@ -10,8 +10,10 @@ from slack_sdk import WebClient
 from bot.app import installation_store
 from bot.config import Settings
 from bot.db import Database
+from bot.directory import Directory
 from bot.outbox.delivery import Delivery
 from bot.outbox.worker import OutboxWorker
+from bot.spool import EventSpool
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,14 @@ class Runtime:
     db: Database
     clients: SlackClients
     worker: OutboxWorker = field(init=False)
+    # Slack's answers about people (admins, guests, channels), kept briefly.
+    directory: Directory = field(default_factory=Directory)
+    spool: EventSpool = field(init=False)
 
     def __post_init__(self) -> None:
         delivery = Delivery(self.db, self.clients.for_team, self.settings.outbox_retry_base)
         self.worker = OutboxWorker(delivery)
+        self.spool = EventSpool(self.settings.spool_dir)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -51,5 +57,6 @@ class Runtime:
         return cls(settings, db, SlackClients(settings, db))
 
     def close(self) -> None:
+        self.spool.stop()
         self.worker.stop()
         self.db.dispose()

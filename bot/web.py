@@ -6,7 +6,7 @@ from flask import Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from slack_bolt.adapter.flask import SlackRequestHandler
 
-from bot.app import build_app
+from bot.app import build_app, replay_into
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging
 from bot.runtime import Runtime
@@ -16,12 +16,15 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     """Build the HTTP app: Slack's endpoint, OAuth routes when configured, and /healthz."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    settings.require_credentials()
+    # Every request is checked against the signing secret, Socket Mode or not.
+    settings.require_credentials(http=True)
     runtime = Runtime.create(settings)
     if start_worker:
         runtime.worker.start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
-                     wake_outbox=runtime.worker.wake)
+                     wake_outbox=runtime.worker.wake, directory=runtime.directory,
+                     spool=runtime.spool)
+    runtime.spool.start(replay_into(bolt))
     slack = SlackRequestHandler(bolt)
 
     web = Flask("debrief")

@@ -16,6 +16,12 @@ from bot.db.models import Applause, Digest, DigestRun, Entry, OutboxMessage, utc
 from bot.services import digest
 
 
+@pytest.fixture(autouse=True)
+def admins(fake_slack):
+    """Who schedules the digest here is a workspace admin (PRODUCT.md §7)."""
+    fake_slack.users["U_ALICE"] = {"id": "U_ALICE", "name": "alice", "is_admin": True}
+
+
 def stored(db) -> Digest | None:
     with db.session() as session:
         return session.scalar(select(Digest))

@@ -74,6 +74,7 @@ def test_the_home_has_the_four_buttons(bot, fake_slack, db):
 
 
 def test_log_a_learning_from_the_home_asks_for_the_channel(bot, fake_slack, db):
+    fake_slack.memberships["U_ALICE"] = ["C_TEAM", "C_OPS"]  # where she may post
     home = open_home(bot, fake_slack)
     assert press(bot, home, "Log a learning").status == 200
     form = fake_slack.wait_for("views.open")[0].body["view"]

@@ -88,7 +88,8 @@ def test_digests_keep_the_address(bot, fake_slack, db):
                              reactor_id="U_BOB", emoji="tada", author_id="U_ALICE",
                              entry_id=entry.id, created_at=utcnow() - timedelta(hours=1)))
         session.commit()
-    bot.slack.command("digest <#C_LEARN> weekly mon 09:00")
+    fake_slack.users["U_ALICE"] = {"id": "U_ALICE", "name": "alice", "is_admin": True}
+    bot.slack.command("digest <#C_LEARN> weekly mon 09:00")  # an admin's to set
     due_now(db)
     assert post_due_digests(bot.runtime) == 1
     bot.settle()

@@ -113,7 +113,8 @@ def test_a_digest_of_long_learnings_is_posted_within_slacks_limits(bot, fake_sla
                                  emoji="tada", author_id="U_BOB", entry_id=entry.id,
                                  created_at=utcnow() - timedelta(days=1)))
         session.commit()
-    bot.slack.command("digest <#C_LEARN> weekly mon 09:00")
+    fake_slack.users["U_ALICE"] = {"id": "U_ALICE", "name": "alice", "is_admin": True}
+    bot.slack.command("digest <#C_LEARN> weekly mon 09:00")  # an admin's to set
     due_now(db)
     assert post_due_digests(bot.runtime) == 1
     bot.settle()

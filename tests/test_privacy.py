@@ -138,3 +138,29 @@ def test_only_the_reflections_service_queries_reflections():
                for node in ast.walk(tree)):
             offenders.append(name)
     assert offenders == [], f"{offenders} use the Reflection model directly"
+
+
+SECRET_CHANNEL = "the secret channel keeps its postmortem"
+ORG_WIDE = "the organisation lesson about pagers"
+
+
+def test_readers_see_only_what_slack_lets_them_read_now(bot, fake_slack, db):
+    """Mallory once wrote in the private #secret and has left it; the guest is in #team
+    only. Neither may read #secret's team entries, and the guest no org-wide ones."""
+    people(fake_slack)
+    fake_slack.users["U_GUEST"] = {"id": "U_GUEST", "name": "guest", "is_restricted": True}
+    bot.slack.command(f"lesson {SECRET_CHANNEL}", user=AUTHOR, channel="C_SECRET")
+    bot.slack.command("lesson mallory wrote in the secret channel once", user="U_MALLORY",
+                      channel="C_SECRET")
+    bot.slack.command("win mallory applauded there too", user=AUTHOR, channel="C_SECRET")
+    debrief_modal(bot, fake_slack, {"kind": "lesson", "text": ORG_WIDE, "visibility": "org"})
+    fake_slack.wait_for("chat.postMessage", 4)
+    fake_slack.memberships.update({"U_MALLORY": ["C_TEAM"], "U_GUEST": ["C_TEAM"]})
+
+    seen = walk(bot, fake_slack, db, author=AUTHOR, viewers=["U_MALLORY", "U_GUEST"])
+
+    for viewer in ("U_MALLORY", "U_GUEST"):
+        assert seen.seen_by(viewer, SECRET_CHANNEL) == [], viewer
+    # The digest is posted in the channel an admin chose, for whoever is in it.
+    assert seen.seen_by("U_GUEST", ORG_WIDE, besides=("the organisation digest",)) == []
+    assert seen.seen_by("U_MALLORY", ORG_WIDE)  # members do read org-wide entries

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.clock import remind_due
 from bot.db.models import RotationMember, Turn, TurnStatus
 from bot.services import rotation, schedule, turns
+from bot.services.access import Person
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
 
@@ -64,7 +65,8 @@ def test_skipping_the_meeting_keeps_the_person_first_in_line(db):
     setup(db, ["U_ANA", "U_BEN"])
     turn = hold_meeting(db)
     with db.session() as session:
-        turns.skip_meeting(session, T, turn.id, now=turn.meeting_at)
+        turns.skip_meeting(session, T, turn.id, now=turn.meeting_at,
+                           by=Person("U_LEAD"), channel_id=turn.channel_id)
         session.commit()
         with pytest.raises(UserError, match="already skipped"):
             turns.pass_turn(session, T, turn.id, "U_ANA", now=turn.meeting_at)
@@ -125,9 +127,11 @@ def test_a_year_of_meetings_is_fair_to_everyone_always_available(db, seed):
         meetings += 1
         with db.session() as session:
             if turn.user_id == "U_PASSER" and rng.random() < 0.5:
-                turn = turns.pass_turn(session, T, turn.id, "U_PASSER", now=at)
+                turn = turns.pass_turn(session, T, turn.id, "U_PASSER", now=at,
+                                       admin=True)  # an admin, for whoever is up
             elif rng.random() < 0.05:
-                turn = turns.skip_meeting(session, T, turn.id, now=at)
+                turn = turns.skip_meeting(session, T, turn.id, now=at,
+                                          by=Person("U_LEAD"), channel_id=turn.channel_id)
             session.commit()
         if turn.status in turns.KEPT:
             counts[turn.user_id] += 1

@@ -264,7 +264,9 @@ def test_rotation_skip_passes_todays_turn_on(bot, db, fake_slack, people):
     rotation_due(db)
     send_rotation_reminders(bot.runtime)
     fake_slack.wait_for("chat.postMessage", 2)
-    answer = bot.slack.command("rotation skip", user="U_CAM")
+    refused = bot.slack.command("rotation skip", user="U_CAM")  # not Cam's turn to pass
+    assert refused.text.startswith(":warning:") and "<@U_ANA>'s turn" in refused.text
+    answer = bot.slack.command("rotation skip", user="U_ANA")
     assert "Today's turn passes to <@U_BEN>" in answer.text
     assert "<@U_BEN> is up" in fake_slack.wait_for("chat.update")[0].body["text"]
     assert "<@U_BEN> is up for the meeting" in bot.slack.command("rotation next").text

@@ -91,19 +91,21 @@ def test_the_caller_sees_only_what_they_may(bot, db):
     assert "other workspace" not in text
 
 
-def test_channels_where_the_caller_logged_or_applauded_count_as_theirs(bot, db):
+def test_the_channels_the_caller_is_in_now_are_theirs_as_slack_says(bot, fake_slack, db):
+    fake_slack.memberships["U_ALICE"] = ["C_TEAM", "C_DESIGN", "C_OPS"]
     add(db, "beta from the design channel", channel="C_DESIGN")
     add(db, "beta from the ops channel", channel="C_OPS")
     add(db, "beta from the secret channel", channel="C_SECRET")
-    add(db, "my own beta-free note", author="U_ALICE", channel="C_DESIGN")
-    with db.session() as session:
-        session.add(Applause(team_id="T0001", channel_id="C_OPS", message_ts="1.2",
+    add(db, "my own beta-free note", author="U_ALICE", channel="C_SECRET")
+    with db.session() as session:  # once she applauded there: that makes it no more hers
+        session.add(Applause(team_id="T0001", channel_id="C_SECRET", message_ts="1.2",
                              reactor_id="U_ALICE", emoji="tada", author_id="U_BOB"))
         session.commit()
     text = search(bot, "beta", channel="C_TEAM")
     assert "design channel" in text and "ops channel" in text
     assert "secret channel" not in text
-    # Bob's view is his own: he is known in none of these channels but the one he is in.
+    # Dave's view is his own: Slack says he is in none of these but the one he is in.
+    fake_slack.memberships["U_DAVE"] = []
     text = search(bot, "beta", user="U_DAVE", channel="C_SECRET")
     assert "secret channel" in text and "design" not in text
 

@@ -121,7 +121,10 @@ class Entry(Base):
     message_permalink: Mapped[str | None] = mapped_column(String(500))
 
     # The #tags, lower-cased and space-separated ("launch ops"); full-text search reads it.
-    tags: Mapped[str] = mapped_column(String(1000), default="")
+    # TEXT on PostgreSQL (0011): 3,000 characters of text can carry more than 1,000 of
+    # tags. SQLite never enforces a VARCHAR's length, and keeps the type it was made with.
+    tags: Mapped[str] = mapped_column(String(1000).with_variant(Text(), "postgresql"),
+                                      default="")
     # The deliverable card it was logged on, if any (its post goes in the card's thread).
     # Cards are closed, never deleted; if one were, its entries would stay, off the card.
     card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id", ondelete="SET NULL"))

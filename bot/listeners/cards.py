@@ -13,6 +13,7 @@ from bot.listeners.commands import Call, open_modal
 from bot.listeners.slack_text import typed_text
 from bot.services import cards
 from bot.services.cards import CardError
+from bot.services.numbers import whole_number
 from bot.views.cards import KIND_FROM_ACTION
 from bot.views.entries import entry_modal
 from bot.views.text import safe
@@ -33,8 +34,11 @@ def open_card(call: Call) -> str:
 
 
 def close_card(call: Call) -> str:
+    # Whether the caller is an admin, asked of Slack before the database is touched.
+    person = call.deps.directory.person(call.client, call.team_id, call.user_id)
     card = cards.close_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
-                            user_id=call.user_id, ref=typed_text(call.args))
+                            user_id=call.user_id, ref=typed_text(call.args),
+                            admin=person.admin)
     return (f":checkered_flag: Closed card {card.id}, “{safe(card.title)}”: its debrief is "
             "being posted in its thread.")
 
@@ -48,10 +52,11 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
         (body.get("container") or {}).get("channel_id", "")
     team_id = context.team_id or body["team"]["id"]
     db = context["db"]
-    card = cards.get_card(db, team_id, int(action["value"])) \
-        if str(action.get("value", "")).isdigit() else None
-    if card is not None:
-        channel_id = card.channel_id
+    value = str(action.get("value", ""))
+    card_id = whole_number(value)
+    card = cards.get_card(db, team_id, card_id) if card_id is not None else None
+    if card is not None and card.channel_id != channel_id:
+        card = None  # the button names a card of another channel: no card
     # A card closed since its message was drawn: the form opens without it.
     card_id = card.id if card is not None and card.status == CardStatus.OPEN else None
     view = entry_modal(channel_id, kind, cards=cards.open_cards(db, team_id, channel_id),

@@ -17,7 +17,9 @@ from bot.listeners.router import Router, split
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import Listener
 from bot.services import cards, entries
+from bot.services.access import Person
 from bot.services.entries import EntryError, NewEntry
+from bot.services.numbers import whole_number
 from bot.views.entries import confirmation, entry_modal
 from bot.views.text import safe
 
@@ -37,6 +39,8 @@ class Call:
     client: WebClient
     deps: Deps
     router: Router
+    # Slack's account of the caller, when a handler asked for it (listeners/rotation.py).
+    person: Person | None = None
 
 
 def log_inline(call: Call) -> str:
@@ -55,11 +59,11 @@ def log_inline(call: Call) -> str:
 
 
 def delete(call: Call) -> str:
-    raw = call.args.strip().lstrip("#")
-    if not raw.isdigit():
-        raise EntryError("Which entry? Give its ID: `/debrief delete 42`.")
-    entries.delete_entry(call.db, call.team_id, call.user_id, int(raw))
-    return f":wastebasket: Deleted entry {int(raw)}."
+    entry_id = whole_number(call.args.strip().lstrip("#"))
+    if entry_id is None:
+        raise EntryError("Which entry? Give its ID as plain digits: `/debrief delete 42`.")
+    entries.delete_entry(call.db, call.team_id, call.user_id, entry_id)
+    return f":wastebasket: Deleted entry {entry_id}."
 
 
 def show_help(call: Call) -> dict:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
 from bot.db import Database
+from bot.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ class Deps:
     wake_outbox: Callable[..., None]  # OutboxWorker.wake
     # For Slack calls that must follow the ack at once (views.open: trigger_id lives 3 s).
     background: Executor
+    # Who people are in Slack now (admins, guests, channels), kept briefly.
+    directory: Directory = field(default_factory=Directory)
 
     def after_ack(self, work: Callable[..., Any], *args: Any) -> None:
         """Run `work(*args)` on the background pool; a failure is logged, not lost."""

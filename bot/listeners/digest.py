@@ -12,11 +12,13 @@ def schedule_digest(call: Call) -> str:
     args = call.args.strip()
     if not args:
         return digest_view.status(digest.get_digest(call.db, call.team_id))
+    # Only admins schedule or stop it: asked of Slack before the database is touched.
+    person = call.deps.directory.person(call.client, call.team_id, call.user_id)
     if args.lower() in ("off", "stop"):
-        stopped = digest.stop_digest(call.db, call.team_id)
+        stopped = digest.stop_digest(call.db, call.team_id, by=person)
         return digest_view.stopped(stopped)
     schedule = digest.parse_schedule(args, here=call.channel_id)
-    saved = digest.set_digest(call.db, call.team_id, call.user_id, schedule)
+    saved = digest.set_digest(call.db, call.team_id, call.user_id, schedule, by=person)
     return digest_view.scheduled(saved)
 
 

@@ -12,9 +12,10 @@ from bot.db.models import Visibility
 from bot.ids import HOPE_COMMAND, HopeAction, HopeBlock, HopeCallback
 from bot.listeners import Deps, Listeners
 from bot.listeners.router import split
-from bot.listeners.settings import open_for_admins
-from bot.services import nearmiss, reflections
+from bot.listeners.settings import open_for_admins, recheck_admin
+from bot.services import access, nearmiss, reflections
 from bot.services.entries import EntryError, validate_text
+from bot.services.numbers import whole_number
 from bot.services.reflections import DEFAULT_PROMPTS, ReflectionError
 from bot.views import hope as hope_views
 
@@ -39,7 +40,7 @@ def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> 
         modal = hope_views.reflection_modal(reflections.prompts_for(db, team_id)).to_dict()
         deps.after_ack(open_view, client, command["trigger_id"], modal)
     elif word == "history":
-        page = int(args.strip()) if args.strip().isdigit() else 1
+        page = whole_number(args) or 1
         found = reflections.history(db, team_id, user_id, page)
         shared = {r.id: e for r in found.reflections
                   if (e := reflections.shared_entry(db, r)) is not None}
@@ -106,7 +107,7 @@ def _action(body: dict) -> tuple[int | None, str]:
     value = action.get("value") or ""
     channel = (body.get("channel") or {}).get("id") or \
         (body.get("container") or {}).get("channel_id") or ""
-    return (int(value) if value.isdigit() else None), channel
+    return whole_number(value), channel
 
 
 # Named through the service: a listener never uses the model itself (tests/test_privacy.py).
@@ -149,8 +150,17 @@ def on_share(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> N
     context["deps"].after_ack(open_view, client, body["trigger_id"], modal)
 
 
-def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext,
+                 client: WebClient) -> None:
     meta = json.loads(view.get("private_metadata") or "{}")
+    # The lesson goes to the channel the form was opened in: still theirs? Asked of Slack
+    # before the database is touched.
+    if meta.get("channel_id"):
+        channels = context["deps"].directory.channels(client, _team(context, body),
+                                                      body["user"]["id"])
+        access.require_in_channel(channels, str(meta["channel_id"]),
+                                  "You are no longer in that channel: share it from "
+                                  "`/hope history` in a channel you are in.")
     values = view["state"]["values"]
     text = _text(values, HopeBlock.SHARE_TEXT, HopeAction.SHARE_TEXT)
     chosen = (values.get(HopeBlock.SHARE_WITH, {}).get(HopeAction.SHARE_WITH, {})
@@ -181,9 +191,11 @@ def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     ack()
 
 
-def submit_prompts(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
-    # Slack only sends this submission for a form the bot opened for this person, and it
-    # opens the form for workspace admins alone (checked with users.info after the ack).
+def submit_prompts(ack: Ack, body: dict, view: dict, context: BoltContext,
+                   client: WebClient) -> None:
+    # The form opens for workspace admins alone, and is checked again now: rights can be
+    # taken away while it is open.
+    recheck_admin(context, body, client)
     values = view["state"]["values"]
     reset = bool(values.get(HopeBlock.RESET, {}).get(HopeAction.RESET, {})
                  .get("selected_options"))

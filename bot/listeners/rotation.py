@@ -8,6 +8,8 @@ Slack's escaped mentions (`<@U123|ana>`), which Slack only writes for real membe
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
@@ -17,8 +19,9 @@ from bot.listeners import Deps, Listeners, rotation_settings
 from bot.listeners.commands import Call
 from bot.listeners.router import split
 from bot.listeners.slack_text import typed_text
-from bot.services import nearmiss, outbox, rotation, schedule, turns
+from bot.services import access, nearmiss, outbox, rotation, schedule, turns
 from bot.services.errors import UserError
+from bot.services.numbers import whole_number
 from bot.views.rotation import schedule_confirmation, settings_modal, status_text
 from bot.views.text import clip, safe
 
@@ -43,7 +46,19 @@ def rotation_command(call: Call) -> str | None:
         retyped = safe(clip(f"{guess} {typed_text(rest)}".strip(), 200))
         meant = f" Did you mean `/debrief rotation {retyped}`?" if guess else ""
         raise UserError(f"I don't know `rotation {safe(typed_text(word))}`.{meant} {USAGE}")
+    if word not in READS:
+        # Asked of Slack before the database is touched (no lock held while it answers).
+        # The command's channel is where Slack saw them type it: they are in it.
+        person = caller(call)
+        if word != "skip":  # passing the turn on has the turn's own rule
+            rotation.may_change(person)
+        call = replace(call, person=person)
     return action(call, rest)  # a UserError rolls everything back (listeners/unit.py)
+
+
+def caller(call: Call) -> access.Person:
+    """Who is calling, as Slack says now (kept a minute; unknown when it does not say)."""
+    return call.deps.directory.person(call.client, call.team_id, call.user_id)
 
 
 def _open(client: WebClient, trigger_id: str, view: dict) -> None:
@@ -166,7 +181,9 @@ def skip(call: Call, rest: str) -> str:
         raise UserError("No turn is out for today yet: the reminder comes before the meeting. "
                         "To skip someone for a while, `/debrief rotation away @ana until "
                         "2026-12-24`.")
-    turn = turns.pass_turn(call.db, call.team_id, turn.id, call.user_id)
+    assert call.person is not None
+    turn = turns.pass_turn(call.db, call.team_id, turn.id, call.user_id,
+                           admin=call.person.admin)
     if turn.user_id:
         return f":arrow_right: Today's turn passes to <@{turn.user_id}>."
     return "Nobody else is available today, so there is no share at this meeting."
@@ -186,6 +203,7 @@ def resume(call: Call, rest: str) -> str:
     return ":arrow_forward: The rotation is on again."
 
 
+READS = {"next"}
 ACTIONS = {"add": add, "remove": remove, "join": join, "leave": leave,
            "schedule": set_schedule, "holidays": holidays, "away": away, "next": show_next,
            "skip": skip, "pause": pause, "resume": resume}
@@ -193,20 +211,27 @@ ACTIONS = {"add": add, "remove": remove, "join": join, "leave": leave,
 
 # --- the reminder's buttons ---
 
-def on_button(ack: Ack, body: dict, context: BoltContext) -> None:
-    """The reminder's buttons; a refusal is shown only to who pressed (listeners/unit.py)."""
+def on_button(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+    """The reminder's buttons; a refusal is shown only to who pressed (listeners/unit.py).
+    The turn named in the button is checked against who pressed it, and where."""
     ack()
     db = context["db"]
     team_id = context.team_id or body["team"]["id"]
     user_id = body["user"]["id"]
     action = body["actions"][0]
-    turn_id = int(action.get("value") or 0)
-    if action["action_id"] == Action.ROTATION_PASS:
-        turns.pass_turn(db, team_id, turn_id, user_id)
-    elif action["action_id"] == Action.ROTATION_SKIP:
-        turns.skip_meeting(db, team_id, turn_id)
-    else:
+    value = str(action.get("value") or "")
+    turn_id = whole_number(value) or 0
+    channel_id = (body.get("channel") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id") or ""
+    if action["action_id"] == Action.ROTATION_SHARE:
         turns.confirm(db, team_id, turn_id, user_id)
+        return
+    # Before the database: Slack's answer about the person (kept a minute).
+    person = context["deps"].directory.person(client, team_id, user_id)
+    if action["action_id"] == Action.ROTATION_PASS:
+        turns.pass_turn(db, team_id, turn_id, user_id, admin=person.admin)
+    else:
+        turns.skip_meeting(db, team_id, turn_id, by=person, channel_id=channel_id)
 
 
 def register(app: Listeners, deps: Deps) -> None:

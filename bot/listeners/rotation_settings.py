@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from bot.ids import Action, Block, OutboxAction
 from bot.services import outbox, places, rotation, schedule
@@ -21,7 +22,8 @@ from bot.views.rotation import (
 )
 
 
-def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
+                    client: WebClient) -> None:
     values = view["state"]["values"]
 
     def state(block: str) -> dict:
@@ -30,7 +32,12 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
     db = context["db"]
     user_id = body["user"]["id"]
     team_id = context.team_id or body["user"]["team_id"]
-    channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
+    channel_id = str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
+    # The channel the form was opened in, checked against who submits it, now: a member
+    # of it who is not a guest. Asked of Slack before the database is touched.
+    directory = context["deps"].directory
+    rotation.may_change(directory.person(client, team_id, user_id),
+                        directory.channels(client, team_id, user_id), channel_id)
     errors: dict[str, str] = {}
     users = state(Block.ROTATION_MEMBERS).get("selected_users") or []
     days = "".join(sorted(o["value"] for o in state(Block.ROTATION_DAYS).get("selected_options")

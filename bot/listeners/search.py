@@ -1,4 +1,5 @@
-"""/debrief search QUERY: a database query on the ack path, no Slack call."""
+"""/debrief search QUERY: what the caller may read is asked of Slack first (kept a minute,
+bot/directory.py), then one database query on the ack path."""
 
 from __future__ import annotations
 
@@ -10,11 +11,21 @@ from bot.services.search import Viewer
 from bot.views import search as search_view
 
 
+def viewer(call: Call) -> Viewer:
+    """The caller as a reader: the channels they are in and whether they are a guest, as
+    Slack says now (asked before the database is touched)."""
+    directory = call.deps.directory
+    person = directory.person(call.client, call.team_id, call.user_id)
+    channels = directory.channels(call.client, call.team_id, call.user_id)
+    return Viewer(call.team_id, call.user_id, call.channel_id, channels, person.guest)
+
+
 def search(call: Call) -> str:
-    viewer = Viewer(call.team_id, call.user_id, call.channel_id)
+    reader = viewer(call)
     query = typed_text(call.args)  # `#release` may arrive as a channel link, `&` as &amp;
-    hits = search_service.search(call.db, viewer, query)
-    return search_view.results(query, hits, call.user_id)
+    hits = search_service.search(call.db, reader, query)
+    return search_view.results(query, hits, call.user_id,
+                               narrowed=reader.channels is None or reader.guest is None)
 
 
 def register(app: Listeners, deps: Deps) -> None:

@@ -15,7 +15,7 @@ from slack_sdk.models.views import View
 from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
-from bot.services import reflections
+from bot.services import access, reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
 from bot.services.reflections import DEFAULT_PROMPTS
@@ -59,7 +59,19 @@ def open_for_admins(client: WebClient, trigger_id: str, user_id: str, checking: 
     client.views_update(view_id=view_id, view=view.to_dict())
 
 
-def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def recheck_admin(context: BoltContext, body: dict, client: WebClient) -> None:
+    """Admin rights are asked of Slack again when the form is submitted: they may have
+    been taken away since it opened. Before the database is touched."""
+    team_id = context.team_id or body["user"]["team_id"]
+    person = context["deps"].directory.person(client, team_id, body["user"]["id"])
+    access.require_admin(person, "Only workspace admins and owners can change these "
+                                 "settings, and Slack says you are not one (any more). "
+                                 "Nothing was changed.")
+
+
+def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
+                    client: WebClient) -> None:
+    recheck_admin(context, body, client)
     values = view["state"]["values"]
     typed = values.get(Block.APPLAUSE_EMOJI, {}).get(Action.APPLAUSE_EMOJI, {}).get("value")
     ticked = values.get(Block.LEADERBOARD, {}).get(Action.LEADERBOARD, {}) \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
 
 from bot.db.models import Kind, Visibility
 from bot.ids import Action, Block, Callback
@@ -12,13 +13,15 @@ from bot.listeners import Deps, Listeners
 from bot.services import cards, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
+from bot.services.numbers import whole_number
 
 
 def _value(values: dict, block: str, action: str) -> dict:
     return values.get(block, {}).get(action, {})
 
 
-def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext,
+                 client: WebClient) -> None:
     values = view["state"]["values"]
     kind = (_value(values, Block.KIND, Action.KIND).get("selected_option") or {}).get("value", "")
     text = _value(values, Block.TEXT, Action.TEXT).get("value") or ""
@@ -32,6 +35,11 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     card_id = _chosen_card(values, metadata)
 
     errors: dict[str, str] = {}
+    user_id = body["user"]["id"]
+    team_id = context.team_id or body["user"]["team_id"]
+    if channel_id and not still_in(context, client, team_id, user_id, str(channel_id)):
+        errors[Block.TEXT] = ("You are no longer in the channel this form was opened in, so "
+                              "nothing was saved. Copy your text and log it where you are.")
     if kind not in {k.value for k in Kind}:
         errors[Block.KIND] = "Choose win, opportunity or lesson."
     if visibility not in {v.value for v in Visibility}:
@@ -46,8 +54,6 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     except EntryError as error:
         errors[Block.TEXT] = str(error)
     db = context["db"]
-    user_id = body["user"]["id"]
-    team_id = context.team_id or body["user"]["team_id"]
     if card_id is not None and channel_id:
         try:
             cards.check_open(db, team_id, channel_id, card_id)
@@ -66,6 +72,15 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     ack()
 
 
+def still_in(context: BoltContext, client: WebClient, team_id: str, user_id: str,
+             channel_id: str) -> bool:
+    """Whether the person is still in the channel the form was opened in, as Slack says
+    now (before the database is touched). When Slack does not answer, yes: it named the
+    channel itself seconds ago, and the entry is what the person came to save."""
+    channels = context["deps"].directory.channels(client, team_id, user_id)
+    return channels is None or channel_id in channels
+
+
 def _chosen_card(values: dict, metadata: dict) -> int | None:
     """The card picked in the form; without a card field, the card it was opened from."""
     if Block.CARD in values:
@@ -73,7 +88,7 @@ def _chosen_card(values: dict, metadata: dict) -> int | None:
         value = chosen.get("value")
     else:
         value = metadata.get("card_id")
-    return int(value) if value is not None and str(value).isdigit() else None
+    return whole_number(value) if value is not None else None
 
 
 def register(app: Listeners, deps: Deps) -> None:

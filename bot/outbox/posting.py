@@ -46,8 +46,12 @@ def post_in_channel(slack: WebClient, row: OutboxMessage, channel: str, **body: 
 
 def payload(row: OutboxMessage) -> dict[str, int]:
     """What a post's metadata says of its row: its id, and when it was queued (an id may
-    come again on SQLite once the newest row is deleted)."""
-    return {"row": row.id, "queued": int(row.created_at.timestamp())}
+    come again on SQLite once the newest row is deleted); and for an entry's post, the
+    entry, so that forget-me finds every copy Slack keeps (senders/entries.py)."""
+    said = {"row": row.id, "queued": int(row.created_at.timestamp())}
+    if row.entry_id is not None:
+        said["entry_id"] = row.entry_id
+    return said
 
 
 def find_post(slack: WebClient, row: OutboxMessage, channel: str,

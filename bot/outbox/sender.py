@@ -122,6 +122,17 @@ def joining(slack: WebClient, channel: str, call: Callable[[], T]) -> T:
         return call()
 
 
+def redraw(slack: WebClient, row: OutboxMessage, body: dict) -> str | None:
+    """chat.update of the message `row.target_ts` in `row.channel_id` with `body`; a
+    message deleted meanwhile needs nothing more."""
+    try:
+        slack.chat_update(channel=row.channel_id, ts=row.target_ts or "", **body)
+    except SlackApiError as error:
+        if error.response.get("error") != "message_not_found":
+            raise
+    return row.target_ts
+
+
 def tell(db: Session, row: OutboxMessage, user_id: str, text: str) -> None:
     """Queue a DM to `user_id` in the current unit of work (a failure notice)."""
     outbox.enqueue(db, team_id=row.team_id, action=OutboxAction.NOTIFY_USER,

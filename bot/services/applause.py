@@ -33,6 +33,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -112,8 +113,8 @@ def record(db: Session, reaction: Reaction, *, added: bool) -> bool:
     retries and concurrent copies of it do nothing); True when a card's refresh was
     queued with it (the message is a card, or an entry in a card's thread).
 
-    Counted: reactions on a message that carries someone's work, except the author's own,
-    in emoji the workspace counts, unless taken back since (by Slack's `event_ts`). A
+    Counted: reactions on a message that carries someone's work, except the author's own
+    on named work, in emoji the workspace counts, unless taken back since (by Slack's `event_ts`). A
     removal is remembered, on messages that carry work, so a late copy of the reaction is
     ignored. The event's "seen" row, the applause and the card's refresh are one write
     (bot/db/fastpath.py): this runs for every reaction in the workspace."""
@@ -197,7 +198,10 @@ def _json_member_pattern(name: str) -> str:
 
 
 def _count_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
-    """INSERT … SELECT: the work the message carries, if the reactor is not its author,
+    """INSERT … SELECT: the work the message carries, if the reactor is not its author
+    (on anonymous work the author's own reaction is kept too: Slack shows every reactor,
+    so a public tally one short exactly when the author reacted would name them; the
+    author's own figures leave it out, `personal_received` and `personal_given`),
     the workspace counts the emoji and no later removal is known. A copy that lost the
     race to insert changes nothing; a newer reaction refreshes the time."""
     carried = union_all(*CARRIERS).subquery()
@@ -212,8 +216,8 @@ def _count_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
         bindparam("reactor_id"), bindparam("emoji"), carried.c.author_id,
         carried.c.entry_id, carried.c.anonymous, bindparam("reacted"),
         bindparam("now", type_=UTCDateTime),
-    ).where(carried.c.author_id != bindparam("reactor_id"), counts, ~taken_back,
-            *only_if).limit(1)
+    ).where(or_(carried.c.author_id != bindparam("reactor_id"), carried.c.anonymous == true()),
+            counts, ~taken_back, *only_if).limit(1)
     columns = ["team_id", "channel_id", "message_ts", "reactor_id", "emoji", "author_id",
                "entry_id", "anonymous", "reacted_ts", "created_at"]
     statement = insert(Applause).from_select(columns, source)
@@ -241,3 +245,14 @@ def _remember_statement(insert: Callable[..., Any], *only_if: Any) -> Any:
         where=ApplauseRemoval.removed_ts < statement.excluded.removed_ts,
     )
 
+
+
+def received_by(user_id: str) -> list[Any]:
+    """WHERE: applause for `user_id`'s work from others (their own reaction on their
+    anonymous work is stored, for the public tallies, but is no applause to them)."""
+    return [Applause.author_id == user_id, Applause.reactor_id != user_id]
+
+
+def given_by(user_id: str) -> list[Any]:
+    """WHERE: applause `user_id` gave others."""
+    return [Applause.reactor_id == user_id, Applause.author_id != user_id]

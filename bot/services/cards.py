@@ -27,13 +27,13 @@ from bot.db.models import (
     utcnow,
 )
 from bot.ids import OutboxAction
-from bot.services import outbox
+from bot.services import access, outbox
 from bot.services.errors import UserError
 
 MAX_TITLE = 150
 # How long a refresh waits for more changes to the same card before it is sent.
 REFRESH_DELAY = timedelta(seconds=2)
-_CARD_ID = re.compile(r"#?(\d{1,9})")
+_CARD_ID = re.compile(r"#?([0-9]{1,9})")
 
 
 class CardError(UserError):
@@ -63,6 +63,8 @@ class DebriefItem:
 def validate_title(title: str) -> str:
     """The title with outer spaces trimmed, or CardError if it is empty or too long."""
     title = " ".join(title.split())
+    if "\x00" in title:  # PostgreSQL refuses it
+        raise CardError("A card title cannot hold a NUL character (\\0).")
     if not title:
         raise CardError("A card needs a title: `/debrief card Launch the new checkout`.")
     if len(title) > MAX_TITLE:
@@ -156,9 +158,13 @@ def check_open(db: Session, team_id: str, channel_id: str, card_id: int) -> Card
 
 
 def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
-               ref: str) -> Card:
-    """Close a card: its message loses the add buttons and its debrief is posted."""
+               ref: str, admin: bool | None = False) -> Card:
+    """Close a card: its message loses the add buttons and its debrief is posted. Only its
+    opener or a workspace admin may (`admin`: Slack's answer, None when it gave none)."""
     card = find_card(db, team_id, channel_id, ref)
+    access.owner_or_admin(access.Person(user_id, admin=admin), card.opened_by,
+                          f"Only <@{card.opened_by}>, who opened card {card.id}, or a "
+                          "workspace admin can close it.", CardError)
     # The row lock makes two concurrent closes queue, so one debrief is posted.
     card = db.scalar(select(Card).where(Card.id == card.id).with_for_update()
                      .execution_options(populate_existing=True)) or card

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Digest, DigestRun, Entry, Visibility, utcnow
 from bot.ids import OutboxAction
-from bot.services import nearmiss, outbox
+from bot.services import access, nearmiss, outbox
 from bot.services.errors import UserError
 
 TOP = 5
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _CHANNEL = re.compile(r"<#([A-Z0-9_]+)(?:\|[^>]*)?>|([CG][A-Z0-9_]{2,})")
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 USAGE = ("`/debrief digest #channel weekly DAY HH:MM [TZ]`, e.g. "
          "`/debrief digest #learning weekly fri 16:00 Europe/Berlin` "
          "(`here` for this channel; `/debrief digest off` stops it)")
@@ -118,9 +118,15 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+ONLY_ADMINS = ("Only workspace admins and owners can schedule, move or stop the "
+               "organisation digest. Ask one of them.")
+
+
 def set_digest(db: Session, team_id: str, user_id: str, schedule: Schedule,
-               now: datetime | None = None) -> Digest:
-    """Create or replace the workspace's digest; the caller commits."""
+               now: datetime | None = None, *, by: access.Person) -> Digest:
+    """Create or replace the workspace's digest (workspace admins only, `by`); the caller
+    commits."""
+    access.require_admin(by, ONLY_ADMINS, DigestError)
     now = now or utcnow()
     digest = db.scalar(select(Digest).where(Digest.team_id == team_id)) or \
         Digest(team_id=team_id)
@@ -142,11 +148,14 @@ def get_digest(db: Session, team_id: str) -> Digest | None:
 
 def owner(db: Session, team_id: str) -> str | None:
     """Who last scheduled the workspace's digest: told when it cannot be posted."""
-    return db.scalar(select(Digest.created_by).where(Digest.team_id == team_id))
+    # Empty once they asked to be forgotten: then nobody is told.
+    return db.scalar(select(Digest.created_by).where(Digest.team_id == team_id)) or None
 
 
-def stop_digest(db: Session, team_id: str) -> bool:
-    """Stop the workspace's digest; False when there was none."""
+def stop_digest(db: Session, team_id: str, *, by: access.Person) -> bool:
+    """Stop the workspace's digest (workspace admins only, `by`); False when there was
+    none."""
+    access.require_admin(by, ONLY_ADMINS, DigestError)
     digest = get_digest(db, team_id)
     if digest is None:
         return False

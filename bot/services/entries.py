@@ -33,7 +33,8 @@ SHARES_A_TURN = {Kind.LESSON, Kind.OPPORTUNITY}
 KIND_ALIASES = {"win": Kind.WIN, "opportunity": Kind.OPPORTUNITY, "opp": Kind.OPPORTUNITY,
                 "lesson": Kind.LESSON}
 # A tag is #word; "&#39;" (an HTML entity) and "<#C123|name>" (a channel link) are not.
-TAG_PATTERN = re.compile(r"(?<![\w&<])#([\w][\w-]{0,78})")
+# A tag is as long as its word: never cut off.
+TAG_PATTERN = re.compile(r"(?<![\w&<])#([\w][\w-]*)")
 
 
 class EntryError(UserError):
@@ -53,10 +54,22 @@ class NewEntry:
     card_id: int | None = None
 
 
+def storable(text: str) -> bool:
+    """Whether a database can keep `text` as it is: PostgreSQL refuses the NUL character."""
+    return "\x00" not in text
+
+
+NOT_STORABLE = ("Your text holds a NUL character (\\0), which cannot be stored. Nothing "
+                "was saved: take it out and try again.")
+
+
 def validate_text(text: str) -> str:
-    """Return the text as typed, or raise EntryError if it is empty or too long."""
+    """Return the text as typed, or raise EntryError if it is empty, too long, or holds
+    what no database can keep."""
     if not text or not text.strip():
         raise EntryError("There is nothing to log: tell me what happened.")
+    if not storable(text):
+        raise EntryError(NOT_STORABLE)
     if len(text) > MAX_TEXT:
         raise EntryError(
             f"That is {len(text):,} characters; an entry holds at most {MAX_TEXT:,}. "
@@ -89,7 +102,8 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     if _may_share_turn(entry) and fastpath.peek(db, _OPEN_TURN, {
             **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
             "turn_to": entry.created_at + turns.SHARE_WINDOW}):
-        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at)
+        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at,
+                          entry.channel_id)
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         cards.changed(db, entry.team_id, entry.card_id)
     actions = _outbox_actions(entry, confirm)
@@ -146,6 +160,7 @@ _INSERT_ENTRY = sql_insert(Entry).values(
 # Whether the author may have a turn to mark shared (turns.mark_shared decides).
 _OPEN_TURN = select(exists().where(
     Turn.team_id == bindparam("team_id"), Turn.user_id == bindparam("author_id"),
+    Turn.channel_id == bindparam("channel_id"),
     Turn.meeting_at.between(bindparam("turn_from", type_=Turn.meeting_at.type),
                             bindparam("turn_to", type_=Turn.meeting_at.type)),
     or_(*(Turn.status == str(status) for status in turns.OPEN))))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
 from bot.ids import OutboxAction
+from bot.services import applause as applause_service
 from bot.services import outbox, reflections, rotation
 
 OWN_ENTRIES = 10
@@ -96,10 +97,11 @@ def next_turns(db: Session, team_id: str, user_id: str) -> list[Turn]:
             for turn in rotation.upcoming_turns(db, team_id, user_id, limit=3)]
 
 
-def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str]) -> Home:
+def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str], *,
+             org: bool = True) -> Home:
     """Everything the person's Home shows. `channels` are the channels the person is in:
-    team-visible learnings come from those, org-visible ones from everywhere, private
-    ones of others never."""
+    team-visible learnings come from those, org-visible ones from everywhere (not for a
+    guest: `org` False), private ones of others never."""
     applause = (
         select(func.count()).where(Applause.team_id == team_id, Applause.entry_id == Entry.id)
         .correlate(Entry).scalar_subquery()
@@ -108,7 +110,7 @@ def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str])
         select(Entry, applause).where(Entry.team_id == team_id, Entry.author_id == user_id)
         .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(OWN_ENTRIES)
     ).all()
-    visible = [Entry.visibility == Visibility.ORG]
+    visible = [Entry.visibility == Visibility.ORG] if org else []
     if channels:
         visible.append(and_(Entry.visibility == Visibility.TEAM,
                             Entry.channel_id.in_(list(channels))))
@@ -118,11 +120,11 @@ def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str])
         select(Entry, applause).where(Entry.team_id == team_id, Entry.author_id != user_id,
                                       or_(*visible))
         .order_by(Entry.created_at.desc(), Entry.id.desc()).limit(TEAM_LEARNINGS)
-    ).all()
+    ).all() if visible else []
     received = db.scalar(select(func.count()).where(
-        Applause.team_id == team_id, Applause.author_id == user_id)) or 0
+        Applause.team_id == team_id, *applause_service.received_by(user_id))) or 0
     given = db.scalar(select(func.count()).where(
-        Applause.team_id == team_id, Applause.reactor_id == user_id)) or 0
+        Applause.team_id == team_id, *applause_service.given_by(user_id))) or 0
     return Home(
         user_id=user_id,
         own_entries=[_line(entry, count, user_id) for entry, count in own],

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, ChannelSettings, Entry, Visibility, utcnow
-from bot.services import nearmiss
+from bot.services import applause, nearmiss
 from bot.services.errors import UserError
 
 PERIODS: dict[str, timedelta | None] = {
@@ -66,14 +66,14 @@ def kudos(db: Session, team_id: str, channel_id: str, user_id: str, period: str,
         where = [Applause.team_id == team_id, Applause.channel_id == channel_id, *extra]
         return where + ([Applause.created_at >= start] if start else [])
 
-    mine = applause_in_channel(Applause.author_id == user_id)
+    mine = applause_in_channel(*applause.received_by(user_id))
     received = db.scalar(select(func.count()).where(*mine)) or 0
     by_emoji = db.execute(
         select(Applause.emoji, func.count()).where(*mine).group_by(Applause.emoji)
         .order_by(func.count().desc(), Applause.emoji).limit(10)
     ).all()
     given = db.scalar(select(func.count()).where(
-        *applause_in_channel(Applause.reactor_id == user_id))) or 0
+        *applause_in_channel(*applause.given_by(user_id)))) or 0
 
     shared = [Entry.team_id == team_id, Entry.channel_id == channel_id,
               Entry.visibility != Visibility.PRIVATE]

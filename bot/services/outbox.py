@@ -20,8 +20,10 @@ PACED = frozenset({OutboxAction.POST_ENTRY, OutboxAction.NOTIFY_USER,
                    OutboxAction.ROTATION_REMINDER, OutboxAction.ROTATION_DM,
                    OutboxAction.POST_CARD, OutboxAction.POST_CARD_DEBRIEF,
                    OutboxAction.POST_DIGEST,
-                   # chat.delete is Tier 3: forget-me may queue hundreds.
-                   OutboxAction.DELETE_MESSAGE})
+                   # chat.delete and chat.update are Tier 3: forget-me may queue hundreds.
+                   OutboxAction.DELETE_MESSAGE, OutboxAction.UPDATE_ENTRY,
+                   OutboxAction.UPDATE_CARD_DEBRIEF, OutboxAction.REDRAW_DIGEST,
+                   OutboxAction.DELETE_FILE, OutboxAction.SWEEP_DUPLICATES})
 
 
 def enqueue(

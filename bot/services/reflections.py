@@ -52,6 +52,8 @@ def prompt_problem(prompt: str) -> str | None:
     """What is wrong with one prompt, or None."""
     if not prompt.strip():
         return "A prompt cannot be empty."
+    if "\x00" in prompt:
+        return "A prompt cannot hold a NUL character (\\0)."
     if len(prompt.strip()) > MAX_PROMPT:
         return f"That is {len(prompt.strip())} characters; a prompt holds at most {MAX_PROMPT}."
     return None
@@ -82,6 +84,8 @@ def answer_problems(answers: list[str]) -> dict[int, str]:
     """Per answer (0-based), what is wrong with it; {} when the reflection can be kept."""
     problems = {i: f"That is {len(a):,} characters; an answer holds at most {MAX_ANSWER:,}."
                 for i, a in enumerate(answers) if len(a) > MAX_ANSWER}
+    problems |= {i: "This answer holds a NUL character (\\0), which cannot be stored."
+                 for i, a in enumerate(answers) if "\x00" in a and i not in problems}
     if not any(a.strip() for a in answers):
         problems.setdefault(0, "Write something for at least one of the prompts.")
     return problems

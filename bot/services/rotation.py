@@ -7,7 +7,7 @@ Who is up at each meeting lives in `bot.services.turns`; parsing times in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import Rotation, RotationMember, Turn, utcnow
-from bot.services import schedule, turns
+from bot.services import access, schedule, turns
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
 
@@ -37,6 +37,17 @@ def mentioned(text: str) -> list[str]:
         raise UserError(f"I can't tell who `{bad}` is: @-mention people, picking them from "
                         "Slack's suggestions, e.g. `/debrief rotation add @ana @ben`.")
     return ids
+
+
+def may_change(person: access.Person, channels: Collection[str] | None = None,
+               channel_id: str | None = None) -> None:
+    """A rotation's roster, schedule, holidays and pause are changed by members of its
+    channel who are not guests (PRODUCT.md §7). `channels`: where Slack says the person
+    is, when the channel is not the one they are typing in (a form, submitted later)."""
+    access.require_full_member(person, turns.GUESTS_REFUSED)
+    if channel_id is not None:
+        access.require_in_channel(channels, channel_id, "You are no longer in that channel, "
+                                                        "so its rotation was not changed.")
 
 
 def get(db: Session, team_id: str, channel_id: str) -> Rotation | None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays
 
 from bot.services.errors import UserError
+from bot.services.numbers import whole_number
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -27,7 +28,7 @@ _DAY_WORDS = {
     "weekdays": [0, 1, 2, 3, 4],
     "daily": [0, 1, 2, 3, 4, 5, 6],
 }
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 DEFAULT_LEAD = 10
 MAX_LEAD = 24 * 60
 # Far enough to cross any run of holidays; a schedule with no meeting in it has none.
@@ -100,9 +101,11 @@ def _zone_names() -> frozenset[str]:
 
 def parse_lead(word: str) -> int:
     # At least a minute: a reminder is never sent once the meeting has begun.
-    if not word.isdigit() or not 1 <= int(word) <= MAX_LEAD:
-        raise UserError(f"`lead {word}`: give the minutes before the meeting, 1 to {MAX_LEAD}.")
-    return int(word)
+    minutes = whole_number(word)
+    if minutes is None or not 1 <= minutes <= MAX_LEAD:
+        raise UserError(f"`lead {word[:20]}`: give the minutes before the meeting as plain "
+                        f"digits, 1 to {MAX_LEAD}.")
+    return minutes
 
 
 def parse_schedule(text: str) -> Schedule:

@@ -6,12 +6,13 @@ matching entries of the workspace the caller may see, so a query costs about the
 a young workspace and on a database with a million entries; within those, best match
 first, newest first on ties. Every word must match (`search`); any word may (`related`).
 
-Who may see what (PRODUCT.md §7), decided from the database alone, without Slack:
+Who may see what (PRODUCT.md §7) follows Slack, now (the `Viewer` carries Slack's answer,
+bot/directory.py):
 - their own entries, whatever the visibility;
-- org-visible entries of the workspace;
-- team-visible entries from a channel the caller is known to be in: the channel where
-  they run the command, and channels where they logged an entry or applauded one. Slack
-  would have to be asked for anything more, and that is not done on the ack path.
+- org-visible entries of the workspace, unless they are a guest;
+- team-visible entries from the channels they are in now: someone removed from a private
+  channel no longer finds its entries. When Slack did not say, only the channel they are
+  searching from (Slack just saw them there).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_, select, union
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import fulltext
-from bot.db.models import Applause, Entry, Kind, Visibility
+from bot.db.models import Entry, Kind, Visibility
 from bot.services.errors import UserError
 
 POOL = 200
@@ -44,11 +45,20 @@ _ID = re.compile(r"[A-Za-z0-9_]+")
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking, and from which channel."""
+    """Who is looking, from which channel, and what Slack says they may read: the
+    channels they are in (None: Slack did not say) and whether they are a guest (None:
+    Slack did not say, so treated as one)."""
 
     team_id: str
     user_id: str
     channel_id: str
+    channels: frozenset[str] | None = None
+    guest: bool | None = False
+
+    @property
+    def sees_org(self) -> bool:
+        """Guests never see organisation-wide entries (nor anyone Slack did not vouch for)."""
+        return self.guest is False
 
 
 def terms(query: str, limit: int = MAX_TERMS) -> list[str]:
@@ -64,27 +74,18 @@ def terms(query: str, limit: int = MAX_TERMS) -> list[str]:
     return list(seen)[:limit]
 
 
-def known_channels(db: Session, viewer: Viewer) -> list[str]:
-    """Channels the viewer is known to be in: here, and where they logged or applauded."""
-    rows = db.scalars(union(
-        select(Entry.channel_id).where(Entry.team_id == viewer.team_id,
-                                       Entry.author_id == viewer.user_id),
-        select(Applause.channel_id).where(Applause.team_id == viewer.team_id,
-                                          Applause.reactor_id == viewer.user_id),
-    )).all()
-    return sorted({viewer.channel_id, *rows})
+def readable_channels(viewer: Viewer) -> list[str]:
+    """The channels whose team entries the viewer may read: where they are, now."""
+    return sorted({viewer.channel_id, *(viewer.channels or ())})
 
 
 def visible_to(viewer: Viewer, channels: list[str]) -> ColumnElement[bool]:
     """The rule of who may see an entry, as a WHERE clause."""
-    return and_(
-        Entry.team_id == viewer.team_id,
-        or_(
-            Entry.author_id == viewer.user_id,
-            Entry.visibility == Visibility.ORG,
-            and_(Entry.visibility == Visibility.TEAM, Entry.channel_id.in_(channels)),
-        ),
-    )
+    readable = [Entry.author_id == viewer.user_id,
+                and_(Entry.visibility == Visibility.TEAM, Entry.channel_id.in_(channels))]
+    if viewer.sees_org:
+        readable.append(Entry.visibility == Visibility.ORG)
+    return and_(Entry.team_id == viewer.team_id, or_(*readable))
 
 
 def search(db: Session, viewer: Viewer, query: str, limit: int = 10) -> list[Entry]:
@@ -95,8 +96,10 @@ def search(db: Session, viewer: Viewer, query: str, limit: int = 10) -> list[Ent
     return _run(db, viewer, words, match_all=True, limit=limit)
 
 
-def related(db: Session, entry: Entry, limit: int = 3) -> list[Entry]:
-    """Up to `limit` earlier entries that look like `entry`, among what its author may see.
+def related(db: Session, entry: Entry, limit: int = 3, *,
+            channels: frozenset[str] | None = None, guest: bool | None = False) -> list[Entry]:
+    """Up to `limit` earlier entries that look like `entry`, among what its author may see
+    (`channels` and `guest`: Slack's account of them, as for `Viewer`).
 
     Any shared word counts; more and rarer shared words rank higher. Tags come first.
     Only opportunities and lessons ask "have we learned this before?"; wins get none."""
@@ -109,7 +112,7 @@ def related(db: Session, entry: Entry, limit: int = 3) -> list[Entry]:
     words = [w for w in words if len(w) >= 3][:MAX_TERMS]
     if not words:
         return []
-    viewer = Viewer(entry.team_id, entry.author_id, entry.channel_id)
+    viewer = Viewer(entry.team_id, entry.author_id, entry.channel_id, channels, guest)
     return _run(db, viewer, words, match_all=False, limit=limit, before_id=entry.id)
 
 
@@ -118,7 +121,7 @@ def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limi
     # Slack's ids are [A-Z0-9]: the indexed lexemes and FTS5 strings rely on it.
     if not (_ID.fullmatch(viewer.team_id) and _ID.fullmatch(viewer.user_id)):
         return []
-    channels = [c for c in known_channels(db, viewer) if _ID.fullmatch(c)]
+    channels = [c for c in readable_channels(viewer) if _ID.fullmatch(c)]
     where = [visible_to(viewer, channels)]
     if before_id is not None:
         where.append(Entry.id < before_id)

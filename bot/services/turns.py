@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Kind, Rotation, RotationMember, Turn, TurnStatus, utcnow
 from bot.ids import OutboxAction
-from bot.services import outbox, schedule
+from bot.services import access, outbox, schedule
 from bot.services.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ OPEN = (TurnStatus.REMINDED, TurnStatus.CONFIRMED)
 # How many of their own entries the person who is up gets as ideas.
 IDEAS = 3
 _NEVER = datetime.min.replace(tzinfo=UTC)
+GUESTS_REFUSED = ("Guests cannot change a channel's rotation: ask a member of the channel "
+                  "who is not a guest.")
 
 
 def reschedule(rotation: Rotation, after: datetime) -> None:
@@ -205,12 +207,16 @@ def _still_open(turn: Turn, now: datetime) -> None:
 
 
 def pass_turn(db: Session, team_id: str, turn_id: int, by: str,
-              now: datetime | None = None) -> Turn:
+              now: datetime | None = None, *, admin: bool | None = False) -> Turn:
     """Move the turn to the next available person now; the one who passed keeps their
-    place in line. With nobody left the turn ends as passed."""
+    place in line. With nobody left the turn ends as passed. Only the person whose turn
+    it is may pass it, or a workspace admin for them (`admin`: Slack's answer)."""
     now = now or utcnow()
     turn, rotation = open_turn(db, team_id, turn_id)
     _still_open(turn, now)
+    access.owner_or_admin(access.Person(by, admin=admin), turn.user_id,
+                          f"It is <@{turn.user_id}>'s turn: only they, or a workspace admin, "
+                          "can pass it on.")
     passed = [*turn.passed_by, *([turn.user_id] if turn.user_id else [])]
     turn.passed_by = passed
     turn.user_id = choose(db, rotation, turn.meeting_date, exclude=passed)
@@ -224,9 +230,15 @@ def pass_turn(db: Session, team_id: str, turn_id: int, by: str,
     return turn
 
 
-def skip_meeting(db: Session, team_id: str, turn_id: int, now: datetime | None = None) -> Turn:
-    """No share at this meeting: whoever was up stays first in line."""
+def skip_meeting(db: Session, team_id: str, turn_id: int, now: datetime | None = None, *,
+                 by: access.Person, channel_id: str) -> Turn:
+    """No share at this meeting: whoever was up stays first in line. Like a pause, for
+    the members of the rotation's channel who are not guests (`channel_id`: where they
+    pressed the button)."""
     turn, _ = open_turn(db, team_id, turn_id)
+    if channel_id != turn.channel_id:
+        raise UserError("That button belongs to another channel's rotation.")
+    access.require_full_member(by, GUESTS_REFUSED)
     _still_open(turn, now or utcnow())
     turn.status = TurnStatus.SKIPPED
     _update_reminder(db, turn)
@@ -234,6 +246,7 @@ def skip_meeting(db: Session, team_id: str, turn_id: int, now: datetime | None =
 
 
 def confirm(db: Session, team_id: str, turn_id: int, by: str, now: datetime | None = None) -> Turn:
+    """"I'll share": only the person whose turn it is."""
     turn, _ = open_turn(db, team_id, turn_id)
     _still_open(turn, now or utcnow())
     if turn.user_id != by:
@@ -247,11 +260,15 @@ def confirm(db: Session, team_id: str, turn_id: int, by: str, now: datetime | No
 SHARE_WINDOW = timedelta(days=2)
 
 
-def mark_shared(db: Session, team_id: str, user_id: str, now: datetime) -> int:
-    """The person logged a lesson or an opportunity: their turn of that local day is shared."""
+def mark_shared(db: Session, team_id: str, user_id: str, now: datetime,
+                channel_id: str) -> int:
+    """The person logged a lesson or an opportunity in `channel_id`: their turn of that
+    local day in that channel's rotation is shared. Only there: the reminder says
+    "shared" to the channel, which must learn nothing of channels it cannot see."""
     rows = db.execute(
         select(Turn, Rotation.tz_name).join(Rotation, Rotation.id == Turn.rotation_id)
         .where(Turn.team_id == team_id, Turn.user_id == user_id,
+               Turn.channel_id == channel_id,
                Turn.meeting_at.between(now - SHARE_WINDOW, now + SHARE_WINDOW),
                Turn.status.in_([str(s) for s in OPEN]))
     ).all()

@@ -44,15 +44,17 @@ def tally_line(tally: Tally) -> str:
 def card_message(card: Card, tally: Tally) -> dict:
     """The card's channel message: title, tallies and, while open, one button per kind."""
     closed = card.status == CardStatus.CLOSED
-    state = (f"Closed by <@{card.closed_by}>: the debrief is in the thread" if closed else
+    closer = f" by <@{card.closed_by}>" if card.closed_by else ""
+    opener = f"opened by <@{card.opened_by}>" if card.opened_by else "opened"
+    state = (f"Closed{closer}: the debrief is in the thread" if closed else
              "Add to it with the buttons, or pick it in `/debrief`; entries gather in the "
              "thread")
     blocks: list[SlackBlock] = [
         SectionBlock(block_id=Block.CARD, text=MarkdownTextObject(
-            text=f":card_index: *{safe(card.title)}*")),
+            text=f":card_index: *{safe(card.title)}*", verbatim=True)),
         SectionBlock(text=MarkdownTextObject(text=tally_line(tally))),
         ContextBlock(elements=[MarkdownTextObject(
-            text=f"Card {card.id} · opened by <@{card.opened_by}> · {state}")]),
+            text=f"Card {card.id} · {opener} · {state}")]),
     ]
     if not closed:
         blocks.append(ActionsBlock(block_id=Block.CARD_ADD, elements=[
@@ -92,14 +94,16 @@ def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> di
                 continue
             lines.append(line)
             room -= width(line) + 1
-    blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(text=title))]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=text))
+    # Verbatim: Slack never turns a name, channel or address people wrote into a link.
+    blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(text=title,
+                                                                     verbatim=True))]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=text, verbatim=True))
                for text in pack(lines, SECTION_TEXT)]
     if not items:
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="Nothing was logged on this card. Next time, add wins, opportunities and "
                  "lessons as the work goes.")))
-    notes = [f"Card {card.id} closed by <@{card.closed_by}>"]
+    notes = [f"Card {card.id} closed" + (f" by <@{card.closed_by}>" if card.closed_by else "")]
     if card_applause:
         notes.append(f":clap: {card_applause} on the card itself")
     if left_out:

@@ -77,7 +77,9 @@ def digest_message(run: DigestRun, items: Sequence[Highlight]) -> dict:
             text="No org-visible learnings were applauded this week. Share one with "
                  "`/debrief` and choose *Organisation*.")))
     for rank, item in enumerate(items, 1):
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_highlight(rank, item))))
+        # Verbatim: Slack never turns a name, channel or address people wrote into a link.
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_highlight(rank, item),
+                                                           verbatim=True)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Most applauded since {since} · only entries shared with the organisation")]))
     fallback = f"This week's learnings across the organisation: {len(items)} highlight(s)"

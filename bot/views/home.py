@@ -48,7 +48,7 @@ def home_view(home: Home) -> View:
     blocks += [DividerBlock(), HeaderBlock(text="Your reflections")]
     if home.reflections:
         blocks += [_note(f":lock: {line.created_at:%Y-%m-%d} — {safe(clip(line.preview, 200))}"
-                         + (" · _shared_" if line.shared else ""))
+                         + (" · _shared_" if line.shared else ""), verbatim=True)
                    for line in home.reflections]
         blocks.append(_note(f"{home.reflections_total} in all, only you can read them: "
                             "`/hope history` to read or share one."))
@@ -86,8 +86,8 @@ def _entry(line: EntryLine, *, own: bool) -> SectionBlock:
         text=f"{head}\n{safe(clip(line.text, PREVIEW))}", verbatim=True))
 
 
-def _note(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+def _note(text: str, verbatim: bool = False) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text, verbatim=verbatim)])
 
 
 def _fit(blocks: list[Block]) -> list[Block]:

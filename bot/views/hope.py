@@ -98,7 +98,7 @@ def history(page: Page, shared: dict[int, Entry]) -> dict:
                    if a.strip()]
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=clip(f"*{_when(reflection)}*\n" + "\n".join(preview), 3000))))
+            text=clip(f"*{_when(reflection)}*\n" + "\n".join(preview), 3000), verbatim=True)))
         buttons = [ButtonElement(text="Read", action_id=HopeAction.READ,
                                  value=str(reflection.id))]
         entry = shared.get(reflection.id)

@@ -87,7 +87,9 @@ def idea_dm(turn: Turn, ideas: Sequence[Entry]) -> dict:
     lines.append("Can't make it? Press *Pass to next* on the reminder in the channel: it costs "
                  "you nothing, you stay first in line.")
     text = "\n".join(lines)
-    return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+    # Verbatim: Slack never turns a name, channel or address they wrote into a link.
+    return {"text": text, "blocks": [
+        SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)).to_dict()]}
 
 
 def status_text(rotation: Rotation, roster: Sequence[str], ahead: Sequence[Upcoming]) -> str:

@@ -69,15 +69,22 @@ def hit_line(entry: Entry, viewer_id: str) -> str:
             f"{where} · {when}\n> {preview}")
 
 
-def results(query: str, hits: Sequence[Entry], viewer_id: str) -> str:
-    """The answer to `/debrief search QUERY`."""
+NARROWED = ("_Slack did not tell me just now which channels you are in, so I searched only "
+            "your own entries and this channel's._")
+
+
+def results(query: str, hits: Sequence[Entry], viewer_id: str, *,
+            narrowed: bool = False) -> str:
+    """The answer to `/debrief search QUERY`; `narrowed`: Slack did not say what else the
+    viewer may read, so only their own and this channel's entries were searched."""
     shown = safe(clip(query.strip(), 100))
+    note = f"\n{NARROWED}" if narrowed else ""
     if not hits:
         return (f":mag: Nothing found for *{shown}* among the entries you can see. "
-                "Try fewer or other words.")
+                f"Try fewer or other words.{note}")
     lines = [f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for *{shown}*:"]
     lines += [hit_line(entry, viewer_id) for entry in hits]
-    return "\n".join(lines)
+    return "\n".join(lines) + note
 
 
 def search_modal(query: str = "", hits: Sequence[Entry] | None = None,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
+import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -19,7 +23,10 @@ BOT_TOKEN = "xoxb-test-token"
 def bot_settings(database_url: str, slack_api_url: str, **overrides: Any) -> Settings:
     settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                         database_url=database_url, slack_api_url=slack_api_url,
-                        outbox_retry_base=0.05)
+                        outbox_retry_base=0.05,
+                        # Made only when an event is kept; BotServer.stop removes it.
+                        spool_dir=str(Path(tempfile.gettempdir())
+                                      / f"debrief-spool-{uuid.uuid4().hex}"))
     return replace(settings, **overrides)
 
 
@@ -46,3 +53,4 @@ class BotServer:
         self.server.shutdown()
         self.server.server_close()
         self.runtime.close()
+        shutil.rmtree(self.settings.spool_dir, ignore_errors=True)

@@ -60,8 +60,12 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # users.conversations: the channel ids each user is a member of.
+    # users.conversations: the channel ids each user is a member of; someone not listed
+    # is in `everyone_in` (the kit's own channel) only. users.info answers a plain member
+    # (not an admin, not a guest) for anyone not in `users`, unless they are `gone`.
     memberships: dict[str, list[str]] = field(default_factory=dict)
+    everyone_in: tuple[str, ...] = ("C_TEAM",)
+    gone: set[str] = field(default_factory=set)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _gates: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -88,6 +92,7 @@ class FakeSlack:
             "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "files.delete": lambda body: {},
             "conversations.join": lambda body: {"channel": {"id": body.get("channel")}},
             "views.open": lambda body: {"view": {"id": "V" + self._next_ts()}},
             "views.publish": lambda body: {"view": {"id": "V" + self._next_ts()}},
@@ -204,6 +209,7 @@ class FakeSlack:
             self.calls.clear()
             self.users.clear()
             self.memberships.clear()
+            self.gone.clear()
             self.files.clear()
             self.messages.clear()
             self._losses.clear()
@@ -352,14 +358,18 @@ class FakeSlack:
         request.wfile.write(answer.encode())
 
     def _user_info(self, body: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(body.get("user", ""))
+        user_id = body.get("user", "")
+        user = self.users.get(user_id)
         if user is None:
-            raise _SlackError("user_not_found")
+            if user_id in self.gone or not user_id.startswith(("U", "W")):
+                raise _SlackError("user_not_found")
+            user = {"id": user_id, "name": user_id.lower(), "deleted": False}
         return {"user": user}
 
     def _user_conversations(self, body: dict[str, Any]) -> dict[str, Any]:
         # Two pages, as Slack paginates: the bot must follow next_cursor.
-        channels = self.memberships.get(body.get("user", ""), [])
+        user_id = body.get("user", "")
+        channels = self.memberships.get(user_id, list(self.everyone_in))
         half = len(channels) // 2
         page, rest = (channels[half:], "") if body.get("cursor") else (channels[:half], "next")
         if not half:

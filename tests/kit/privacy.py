@@ -11,7 +11,10 @@ Adding a read path (App Home, search, export, digest, kudos…)? Register a prob
     def search(look: Look) -> list[str]:
         return [look.command("search runbook").text]
 
-and `tests/test_privacy.py` walks it, as a member and as a workspace admin, on both DBs.
+and `tests/test_privacy.py` walks it, as a member and as a workspace admin, on both DBs;
+and as people Slack says may read less: someone removed from a private channel, and a
+guest (`Walk.seen_by`). Slack's answers come from the fake: `fake_slack.memberships`
+(users.conversations) and `fake_slack.users` (users.info: is_admin, is_restricted…).
 """
 
 from __future__ import annotations
@@ -87,6 +90,12 @@ class Walk:
 
     def find(self, needle: str) -> list[Sighting]:
         return [s for s in self.sightings if needle.lower() in s.text.lower()]
+
+    def seen_by(self, viewer: str, needle: str, *, besides: tuple[str, ...] = ()) -> list[str]:
+        """Where `viewer` was shown `needle` through a read path of their own (not the
+        channel posts everyone there sees), leaving out the probes named in `besides`."""
+        return [s.where for s in self.find(needle)
+                if s.viewer == viewer and not s.where.startswith(besides)]
 
 
 def seen_by_others(call: Call, author: str) -> bool:
@@ -219,7 +228,7 @@ def kudos(look: Look) -> list[str]:
 
 @probe("the App Home")
 def app_home(look: Look) -> list[str]:
-    look.fake_slack.memberships[look.viewer] = [look.channel]
+    look.fake_slack.memberships.setdefault(look.viewer, [look.channel])
     before = len(look.fake_slack.calls_to("views.publish"))
     look.bot.slack.event({"type": "app_home_opened", "user": look.viewer, "tab": "home",
                           "channel": f"D_{look.viewer}", "event_ts": "1700000000.000100"})
@@ -231,8 +240,9 @@ def app_home(look: Look) -> list[str]:
 def export(look: Look) -> list[str]:
     before = len(look.fake_slack.uploaded())
     answers = [body_of(look.command("export csv")), body_of(look.command("export md"))]
-    look.fake_slack.wait_until(lambda: len(look.fake_slack.uploaded()) >= before + 2,
-                               what="two exports")
+    coming = sum("Exporting" in answer for answer in answers)  # none when nothing may go
+    look.fake_slack.wait_until(lambda: len(look.fake_slack.uploaded()) >= before + coming,
+                               what="the exports")
     files = look.fake_slack.uploaded()[before:]
     return answers + [str(f.get("content", b""), "utf-8", "replace") for f in files]
 

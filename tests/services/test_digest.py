@@ -13,9 +13,12 @@ from sqlalchemy import select
 from bot.db.models import DigestRun, Visibility
 from bot.ids import OutboxAction
 from bot.services import digest
+from bot.services.access import Person
 from bot.services.digest import DigestError
 from bot.views.digest import digest_message
 from tests.services.kit import CH, CH2, CH3, OTHER_WS, WS, log, posted, queued, react, unit
+
+ADMIN = Person("U_ADMIN", admin=True)
 
 # The digest: Mondays 09:00 UTC; this week's run is due at RUN.
 SET_AT = datetime(2026, 6, 8, 10, 0, tzinfo=UTC)
@@ -27,7 +30,7 @@ def schedule_digest(db, text: str = "here weekly mon 09:00", at: datetime = SET_
                     team: str = WS) -> None:
     with unit(db) as session:
         digest.set_digest(session, team, "U_ADMIN", digest.parse_schedule(text, here=CH3),
-                          now=at)
+                          now=at, by=ADMIN)
 
 
 def claim_due(db, now: datetime) -> int:
@@ -141,6 +144,6 @@ def test_moving_the_digest_later_in_a_week_it_was_posted_does_not_post_it_again(
 def test_a_stopped_digest_is_not_posted(db):
     schedule_digest(db)
     with unit(db) as session:
-        assert digest.stop_digest(session, WS)
+        assert digest.stop_digest(session, WS, by=ADMIN)
     assert claim_due(db, RUN) == 0
     assert queued(db, OutboxAction.POST_DIGEST) == []

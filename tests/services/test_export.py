@@ -53,7 +53,8 @@ def test_an_export_is_queued_for_the_channel_with_the_chosen_format(db):
                                      fmt=export.parse_format("markdown"))
     assert held == 1
     [upload] = queued(db, OutboxAction.UPLOAD_EXPORT)
-    assert (upload.channel_id, upload.user_id, upload.payload) == (CH, "U_BEN", {"format": "md"})
+    assert (upload.channel_id, upload.user_id, upload.payload) == (
+        CH, "U_BEN", {"format": "md", "team_only": False})
 
 
 def test_with_nothing_the_team_may_see_there_is_nothing_to_export(db):

@@ -3,8 +3,6 @@ keeps: entries, reflections, applause, card titles; nobody else's, no other work
 
 from __future__ import annotations
 
-import pytest
-
 from bot.db.models import Applause, Card, Entry, Kind, Reflection, Visibility
 from bot.ids import OutboxAction
 from bot.services import cards, forget, reflections
@@ -90,8 +88,6 @@ def test_a_cards_tallies_and_debrief_drop_what_was_forgotten(db):
         assert row.revision > row.shown_revision  # Slack's copy is due a refresh
 
 
-@pytest.mark.xfail(strict=True, reason="forget.forget leaves the cards the person opened: "
-                   "their title and opened_by stay (PRODUCT §7: card titles too)")
 def test_forget_me_removes_the_persons_name_and_words_from_card_titles(db):
     with unit(db) as session:
         card = cards.open_card(session, team_id=WS, channel_id=CH, user_id="U_ANA",

@@ -12,7 +12,7 @@ from bot.db.models import Entry, Visibility
 from bot.services import search
 from bot.services.errors import UserError
 from bot.views.search import results
-from tests.services.kit import CH, CH2, CH3, OTHER_WS, WS, log, posted, react, unit
+from tests.services.kit import CH, CH2, CH3, OTHER_WS, WS, log, unit
 
 
 def find(db, user: str, query: str, channel: str = CH, team: str = WS) -> list[Entry]:
@@ -32,15 +32,23 @@ def test_the_caller_sees_their_own_org_wide_and_this_channels_team_entries(db):
     assert {e.id for e in find(db, "U_ANA", "runbook")} == visible
 
 
-def test_channels_where_the_caller_logged_or_applauded_are_known_to_be_theirs(db):
+def test_team_entries_come_from_the_channels_slack_says_the_caller_is_in_now(db):
     bens_in_c2 = log(db, "U_BEN", "runbook of the second channel", channel=CH2)
-    bens_in_c3 = log(db, "U_BEN", "runbook of the third channel", channel=CH3)
-    applauded = log(db, "U_CAM", "applause-worthy note", channel=CH3)
-    assert find(db, "U_ANA", "runbook") == []  # from C, neither channel is known to be hers
-    log(db, "U_ANA", "something else entirely", channel=CH2)
-    assert [e.id for e in find(db, "U_ANA", "runbook")] == [bens_in_c2.id]
-    react(db, "U_ANA", posted(db, applauded), channel=CH3)
-    assert {e.id for e in find(db, "U_ANA", "runbook")} == {bens_in_c2.id, bens_in_c3.id}
+    log(db, "U_BEN", "runbook of the third channel", channel=CH3)
+    log(db, "U_ANA", "my own words in the third channel", channel=CH3)  # she wrote there once
+    with unit(db) as session:
+        viewer = search.Viewer(WS, "U_ANA", CH, channels=frozenset({CH, CH2}))
+        assert [e.id for e in search.search(session, viewer, "runbook")] == [bens_in_c2.id]
+
+
+def test_a_guest_sees_their_channels_and_never_organisation_wide_entries(db):
+    here = log(db, "U_BEN", "runbook in this channel", channel=CH)
+    log(db, "U_BEN", "runbook for the org", channel=CH3, visibility=Visibility.ORG)
+    with unit(db) as session:
+        guest = search.Viewer(WS, "U_GUEST", CH, channels=frozenset({CH}), guest=True)
+        assert [e.id for e in search.search(session, guest, "runbook")] == [here.id]
+        unknown = search.Viewer(WS, "U_ANA", CH, channels=None, guest=None)  # Slack silent
+        assert [e.id for e in search.search(session, unknown, "runbook")] == [here.id]
 
 
 def test_someone_elses_private_entry_is_never_found_even_by_its_exact_words(db):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.db.models import Kind, RotationMember, Turn, TurnStatus, Visibility
 from bot.ids import OutboxAction
 from bot.services import rotation, schedule, turns
+from bot.services.access import Person
 from bot.services.errors import UserError
 from tests.services.kit import CH, WS, log, queued, rows, unit
 from tests.services.rotation_kit import (
@@ -25,6 +26,8 @@ from tests.services.rotation_kit import (
     the_rotation,
     turn_on,
 )
+
+MEMBER = Person("U_LEAD")  # a member of the rotation's channel, not a guest
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -106,7 +109,8 @@ def test_skipping_the_meeting_keeps_whoever_was_up_first_in_line(db):
     start_rotation(db, ["U_ANA", "U_BEN"])
     turn = hold_meeting(db)
     with unit(db) as session:
-        turns.skip_meeting(session, WS, turn.id, now=turn.meeting_at)
+        turns.skip_meeting(session, WS, turn.id, now=turn.meeting_at, by=MEMBER,
+                           channel_id=turn.channel_id)
     assert hold_meeting(db).user_id == "U_ANA"
 
 
@@ -144,7 +148,8 @@ def test_everybody_gets_turns_at_the_same_rate_passes_and_skips_included(db):
             turn = pass_turn(db, turn, "U_BEN")
         elif meeting % 7 == 6:
             with unit(db) as session:
-                turn = turns.skip_meeting(session, WS, turn.id, now=turn.meeting_at)
+                turn = turns.skip_meeting(session, WS, turn.id, now=turn.meeting_at,
+                                          by=MEMBER, channel_id=turn.channel_id)
         if turn.status in (TurnStatus.REMINDED, TurnStatus.CONFIRMED, TurnStatus.SHARED):
             kept[turn.user_id] += 1
     assert set(kept) == set(people)
@@ -161,8 +166,6 @@ def test_ill_share_is_pressed_by_the_person_whose_turn_it_is(db):
     assert turn_on(db, turn.meeting_date).status == TurnStatus.CONFIRMED
 
 
-@pytest.mark.xfail(strict=True, reason="turns.pass_turn ignores `by`: anyone may pass "
-                   "someone else's turn (PRODUCT §7: only they, or an admin for them)")
 def test_pass_to_next_is_pressed_by_the_person_whose_turn_it_is(db):
     start_rotation(db, ["U_ANA", "U_BEN", "U_CAM"])
     turn = hold_meeting(db)

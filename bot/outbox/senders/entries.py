@@ -5,16 +5,20 @@ drawn from the database when it is sent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
+from bot.directory import ask_channels, ask_user
 from bot.ids import OutboxAction
-from bot.outbox.posting import permalink, post_in_channel
+from bot.outbox.posting import EVENT_TYPE, permalink, post_in_channel
 from bot.outbox.retry import NotYet
 from bot.outbox.sender import Sender, Sent, Work, tell
-from bot.services import cards, entries, search
+from bot.services import access, cards, entries, search
 from bot.views.entries import confirmation, entry_message
 from bot.views.outbox import edit_not_shown, entry_not_posted
 from bot.views.search import related_lessons
@@ -23,7 +27,7 @@ from bot.views.search import related_lessons
 class EntrySender(Sender):
     actions = frozenset({OutboxAction.POST_ENTRY, OutboxAction.CONFIRM_ENTRY,
                          OutboxAction.RELATED_LESSONS, OutboxAction.DELETE_MESSAGE,
-                         OutboxAction.UPDATE_ENTRY})
+                         OutboxAction.UPDATE_ENTRY, OutboxAction.SWEEP_DUPLICATES})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.POST_ENTRY:
@@ -31,6 +35,8 @@ class EntrySender(Sender):
             return Sent(ts, link=permalink(slack, row.channel_id, ts) if ts else None)
         if row.action == OutboxAction.UPDATE_ENTRY:
             return Sent(self._update(slack, row, work))
+        if row.action == OutboxAction.SWEEP_DUPLICATES:
+            return Sent(str(sweep_duplicates(slack, row)))
         if row.action == OutboxAction.DELETE_MESSAGE:
             return Sent(self._delete(slack, row))
         self._tell_author(slack, row, work)
@@ -78,10 +84,21 @@ class EntrySender(Sender):
     def _tell_author(self, slack: WebClient, row: OutboxMessage, work: Work) -> None:
         """The confirmation (with related entries) or the related entries alone, found
         when sent: earlier entries that look like this one, among what its author sees."""
+        # What the author may read, as Slack says now (before any session: no lock is
+        # held while Slack answers); without an answer, their own and this channel's only.
+        author = row.user_id or ""
+        try:
+            channels: frozenset[str] | None = ask_channels(slack, author)
+            guest: bool | None = access.is_guest(ask_user(slack, author))
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            channels, guest = None, None
         work.index_pending()
         with work.read() as db:
             entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
-            earlier = search.related(db, entry) if entry is not None else []
+            earlier = search.related(db, entry, channels=channels, guest=guest) \
+                if entry is not None else []
         if entry is None:
             return
         if row.action == OutboxAction.CONFIRM_ENTRY:
@@ -113,5 +130,49 @@ class EntrySender(Sender):
         entry = entries.get_entry(db, row.team_id, row.entry_id)
         if entry is None:
             return
+        if row.action == OutboxAction.UPDATE_ENTRY and not row.user_id:
+            return  # drawn again for someone else's sake (forget-me): nobody to tell
         notice = entry_not_posted if row.action == OutboxAction.POST_ENTRY else edit_not_shown
         tell(db, row, entry.author_id, notice(entry.id, row.channel_id, error, gave_up=gave_up))
+
+
+# Pages of 200 messages read at most per channel or thread when sweeping.
+SWEEP_PAGES = 50
+
+
+def sweep_duplicates(slack: WebClient, row: OutboxMessage) -> int:
+    """Delete every message in the channel (and in the card threads named) whose metadata
+    names one of the entries: copies the bot posted but never learned of. How many."""
+    payload = row.payload or {}
+    wanted = set(payload.get("entry_ids") or [])
+    known = set(payload.get("known") or [])  # the copies the bot knows: deleted already
+    oldest = str(payload.get("oldest") or "0")
+    def history(cursor: str | None) -> SlackResponse:
+        return slack.conversations_history(channel=row.channel_id, oldest=oldest,
+                                           include_all_metadata=True, limit=200, cursor=cursor)
+
+    def replies(thread: str) -> Callable[[str | None], SlackResponse]:
+        return lambda cursor: slack.conversations_replies(
+            channel=row.channel_id, ts=thread, include_all_metadata=True, limit=200,
+            cursor=cursor)
+
+    reads = [history, *(replies(thread) for thread in payload.get("threads") or [])]
+    deleted = 0
+    for read in reads:
+        cursor = None
+        for _ in range(SWEEP_PAGES):
+            page = read(cursor)
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == EVENT_TYPE and message["ts"] not in known \
+                        and (metadata.get("event_payload") or {}).get("entry_id") in wanted:
+                    try:
+                        slack.chat_delete(channel=row.channel_id, ts=message["ts"])
+                        deleted += 1
+                    except SlackApiError as error:
+                        if error.response.get("error") != "message_not_found":
+                            raise
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    return deleted

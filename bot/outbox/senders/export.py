@@ -21,12 +21,20 @@ log = logging.getLogger(__name__)
 
 
 class ExportSender(Sender):
-    actions = frozenset({OutboxAction.UPLOAD_EXPORT})
+    actions = frozenset({OutboxAction.UPLOAD_EXPORT, OutboxAction.DELETE_FILE})
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
+        if row.action == OutboxAction.DELETE_FILE:  # an export that held someone forgotten
+            try:
+                slack.files_delete(file=row.target_ts or "")
+            except SlackApiError as error:
+                if error.response.get("error") not in ("file_not_found", "file_deleted"):
+                    raise
+            return Sent(row.target_ts)
         fmt = (row.payload or {}).get("format", "csv")
         with work.read() as db:
-            rows = export.channel_entries(db, row.team_id, row.channel_id)
+            rows = export.channel_entries(db, row.team_id, row.channel_id,
+                                          bool((row.payload or {}).get("team_only")))
         filename = file_name(row.channel_id, fmt, datetime.now(UTC).date())
         names = display_names(slack, {entry.author_id for entry in rows if entry.author_id})
         content = render(fmt, rows, row.channel_id, names).encode()
@@ -37,7 +45,7 @@ class ExportSender(Sender):
         return Sent(str(file.get("id") or "")[:32] or None)
 
     def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
-        if row.user_id:
+        if row.user_id and row.action == OutboxAction.UPLOAD_EXPORT:
             tell(db, row, row.user_id, export_not_shared(row.channel_id, error, gave_up=gave_up))
 
 

@@ -5,15 +5,15 @@ payload names the page)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.db.models import OutboxMessage
+from bot.directory import ask_channels, ask_user
 from bot.ids import OutboxAction
 from bot.outbox.sender import Sender, Sent, Work
-from bot.services import home, journal
+from bot.services import access, home, journal
 from bot.views.home import home_view, journal_view
 
 log = logging.getLogger(__name__)
@@ -31,32 +31,29 @@ class HomeSender(Sender):
                 view = journal_view(journal.journal(db, row.team_id, user_id, page))
             slack.views_publish(user_id=user_id, view=view.to_dict())
             return Sent()
+        # What the person may read, as Slack says now: the channels they are in, and
+        # whether they are a guest (guests never see organisation-wide learnings).
         try:
-            channels = member_channels(slack, user_id)
+            guest = access.is_guest(ask_user(slack, user_id))
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            log.warning("users.info failed (%s): Home shows no organisation learnings",
+                        error.response.get("error"))
+            guest = True  # without Slack's word, as for a guest
+        try:
+            channels: frozenset[str] = ask_channels(slack, user_id)
         except SlackApiError as error:
             if error.response.status_code == 429 or error.response.status_code >= 500:
                 raise
             # Say, an install from before the scope was added: a Home without the team's
             # channel learnings beats no Home at all.
-            log.warning("users.conversations failed (%s): Home shows org learnings only",
+            log.warning("users.conversations failed (%s): Home shows no team learnings",
                         error.response.get("error"))
-            channels = set()
+            channels = frozenset()
         with work.read() as db:
-            view = home_view(home.home_for(db, row.team_id, user_id, channels))
+            view = home_view(home.home_for(db, row.team_id, user_id, channels,
+                                           org=not guest))
         slack.views_publish(user_id=user_id, view=view.to_dict())
         return Sent()
 
-
-def member_channels(slack: WebClient, user_id: str) -> set[str]:
-    """The channels a person is in (public, and private ones the bot is in too)."""
-    channels: set[str] = set()
-    cursor = None
-    for _ in range(20):  # 20 pages of 1,000: more channels than anyone is in
-        page = slack.users_conversations(user=user_id, types="public_channel,private_channel",
-                                         exclude_archived=True, limit=1000, cursor=cursor)
-        listed: list[dict[str, Any]] = page.get("channels", [])
-        channels.update(channel["id"] for channel in listed)
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
-    return channels
