@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     runtime = Runtime.create(settings)
     if start_worker:
         runtime.worker.start()
-    bolt = build_app(settings, runtime.db, client=runtime.clients.default,
+    bolt = build_app(settings, runtime.db, clients=runtime.clients,
                      wake_outbox=runtime.worker.wake)
     slack = SlackRequestHandler(bolt)
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
         return slack.handle(request)
 
     if settings.oauth:
+        # "Add to Slack" and Slack's way back: Bolt's OAuth flow, with our pages (bot/app.py).
         @web.get("/slack/install")
         def install():  # type: ignore[no-untyped-def]
             return slack.handle(request)

@@ -21,6 +21,8 @@ class Deps:
     wake_outbox: Callable[..., None]  # OutboxWorker.wake
     # For Slack calls that must follow the ack at once (views.open: trigger_id lives 3 s).
     background: Executor
+    # After an uninstall: drop the tokens this process has cached (bot/identity.py).
+    forget_tokens: Callable[[], None] = lambda: None
 
     def after_ack(self, work: Callable[..., Any], *args: Any) -> None:
         """Run `work(*args)` on the background pool; a failure is logged, not lost."""

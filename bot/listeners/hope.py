@@ -13,6 +13,7 @@ from bot.ids import HOPE_COMMAND, HopeAction, HopeBlock, HopeCallback
 from bot.listeners import Deps, Listeners
 from bot.listeners.router import split
 from bot.listeners.settings import open_for_admins
+from bot.listeners.unit import workspace
 from bot.services import reflections
 from bot.services.entries import EntryError, validate_text
 from bot.services.reflections import DEFAULT_PROMPTS, ReflectionError
@@ -25,15 +26,11 @@ def open_view(client: WebClient, trigger_id: str, modal: dict) -> None:
     client.views_open(trigger_id=trigger_id, view=modal)
 
 
-def _team(context: BoltContext, body: dict) -> str:
-    return context.team_id or body.get("team_id") or body["user"]["team_id"]
-
-
 def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
     word, args = split(command.get("text", ""))
     deps: Deps = context["deps"]
     db = context["db"]
-    team_id, user_id = context.team_id or command["team_id"], command["user_id"]
+    team_id, user_id = workspace(context), command["user_id"]
     if not word:
         ack()
         modal = hope_views.reflection_modal(reflections.prompts_for(db, team_id)).to_dict()
@@ -75,7 +72,7 @@ def _text(values: dict, block: str, action: str) -> str:
 
 def submit_reflection(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     db = context["db"]
-    team_id = _team(context, body)
+    team_id = workspace(context)
     meta = json.loads(view.get("private_metadata") or "{}")
     prompts = meta.get("prompts") or reflections.prompts_for(db, team_id)
     values = view["state"]["values"]
@@ -103,7 +100,7 @@ def _own(context: BoltContext, body: dict, reflection_id: int | None):  # type: 
     if reflection_id is None:
         return None
     try:
-        return reflections.own(context["db"], _team(context, body), body["user"]["id"],
+        return reflections.own(context["db"], workspace(context), body["user"]["id"],
                                reflection_id)
     except ReflectionError:
         return None
@@ -183,7 +180,7 @@ def submit_prompts(ack: Ack, body: dict, view: dict, context: BoltContext) -> No
         if errors:
             ack(response_action="errors", errors=errors)
             return
-    reflections.set_prompts(context["db"], _team(context, body), body["user"]["id"],
+    reflections.set_prompts(context["db"], workspace(context), body["user"]["id"],
                             None if reset else prompts)
     done = "back to the defaults" if reset else "saved"
     ack(response_action="update", view=hope_views.notice(

@@ -17,6 +17,7 @@ from bot.listeners import Deps, Listeners, rotation_settings
 from bot.listeners.commands import Call
 from bot.listeners.router import split
 from bot.listeners.slack_text import typed_text
+from bot.listeners.unit import workspace
 from bot.services import outbox, rotation, schedule, turns
 from bot.services.errors import UserError
 from bot.views.rotation import schedule_confirmation, settings_modal, status_text
@@ -192,7 +193,7 @@ def on_button(ack: Ack, body: dict, context: BoltContext) -> None:
     """The reminder's buttons; a refusal is shown only to who pressed (listeners/unit.py)."""
     ack()
     db = context["db"]
-    team_id = context.team_id or body["team"]["id"]
+    team_id = workspace(context)
     user_id = body["user"]["id"]
     action = body["actions"][0]
     turn_id = int(action.get("value") or 0)

@@ -8,6 +8,7 @@ import json
 from slack_bolt import Ack, BoltContext
 
 from bot.ids import Action, Block, OutboxAction
+from bot.listeners.unit import workspace
 from bot.services import outbox, rotation, schedule
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
@@ -22,7 +23,7 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
 
     db = context["db"]
     user_id = body["user"]["id"]
-    team_id = context.team_id or body["user"]["team_id"]
+    team_id = workspace(context)
     channel_id = json.loads(view.get("private_metadata") or "{}").get("channel_id", "")
     errors: dict[str, str] = {}
     users = state(Block.ROTATION_MEMBERS).get("selected_users") or []

@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
+from bot.listeners.unit import workspace
 from bot.services import reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
@@ -82,11 +83,11 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext) -> N
             Block.APPLAUSE_EMOJI: "Open the settings with /debrief settings in a channel."})
         return
     settings_service.save(
-        context["db"], context.team_id or body["user"]["team_id"], channel_id,
+        context["db"], workspace(context), channel_id,
         body["user"]["id"], applause_emoji=emoji,
         leaderboard=any(o.get("value") == LEADERBOARD_ON for o in ticked),
     )
-    reflections.set_prompts(context["db"], context.team_id or body["user"]["team_id"],
+    reflections.set_prompts(context["db"], workspace(context),
                             body["user"]["id"], prompts)
     ack()
 

@@ -9,6 +9,7 @@ from slack_bolt import Ack, BoltContext
 from bot.db.models import Kind, Visibility
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps, Listeners
+from bot.listeners.unit import workspace
 from bot.services import cards, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
@@ -42,7 +43,7 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
         errors[Block.TEXT] = str(error)
     db = context["db"]
     user_id = body["user"]["id"]
-    team_id = context.team_id or body["user"]["team_id"]
+    team_id = workspace(context)
     if card_id is not None and channel_id:
         try:
             cards.check_open(db, team_id, channel_id, card_id)

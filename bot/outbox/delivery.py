@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
+from bot.identity import NotInstalled, TokenRefreshFailed
 from bot.outbox import retry, store
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.retry import Permanent, Retry
@@ -70,11 +71,14 @@ class Delivery:
         try:
             if sender is None:
                 raise Permanent(f"unknown action {message.action}")
-            try:
-                client = self.client_for(message.team_id)
-            except LookupError as missing:  # the workspace uninstalled us
-                raise Permanent(str(missing)) from missing
-            result = retry.attempt(lambda: sender.send(client, message, self.work))
+            # The token is picked when the row is sent, not when it was queued: a post
+            # that waited past its token's life goes out with the refreshed one.
+            result = retry.attempt(lambda: sender.send(self._client(message), message,
+                                                       self.work))
+        except NotInstalled as gone:
+            # Uninstalled (or never ours): dropped, and nobody is told through Slack.
+            log.warning("outbox %s (%s) dropped: %s", message.id, message.action, gone)
+            self._drop(message)
         except Retry as again:
             self._retry_later(sender, message, again)
         except Permanent as failure:
@@ -82,6 +86,16 @@ class Delivery:
             self._failed(sender, message, str(failure))
         else:
             self._sent(sender, message, result)
+
+    def _client(self, message: OutboxMessage) -> WebClient:
+        try:
+            return self.client_for(message.team_id)
+        except TokenRefreshFailed as error:
+            raise Retry(str(error)) from error
+
+    def _drop(self, message: OutboxMessage) -> None:
+        with self.work.write() as db:
+            store.drop(db, message.id)
 
     def _sent(self, sender: Sender, message: OutboxMessage, result: Sent) -> None:
         with self.work.write() as db:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, union_all, update
+from sqlalchemy import bindparam, delete, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -134,3 +134,9 @@ def mark_failed(message: OutboxMessage, error: str) -> None:
     message.attempts += 1
     message.last_error = error[:255]
     message.claimed_until = None
+
+
+def drop(db: Session, message_id: int) -> None:
+    """Delete a row that must never be sent: its workspace uninstalled the app."""
+    db.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id),
+               execution_options={"synchronize_session": False})
