@@ -32,7 +32,7 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.db import Database
 from bot.services import workspaces
-from bot.tokens import Installations
+from bot.tokens import Installations, TokenKeyMissing
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class InstalledBots(Authorize):
             return None  # no workspace to keep its data in (an org-level surface)
         try:
             bot = self.bot(enterprise_id, team_id, org_install=org_install)
-        except TokenRefreshFailed as error:
+        except (TokenRefreshFailed, TokenKeyMissing) as error:
             log.error("workspace %s: %s", team_id, error)
             return None
         if bot is None:

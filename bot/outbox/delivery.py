@@ -23,6 +23,7 @@ from bot.outbox.retry import Permanent, Retry
 from bot.outbox.sender import Sender, Sent, Work, dispatch
 from bot.outbox.senders import every_sender
 from bot.services.outbox import PACED
+from bot.tokens import TokenKeyMissing
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ class Delivery:
     def _client(self, message: OutboxMessage) -> WebClient:
         try:
             return self.client_for(message.team_id)
-        except TokenRefreshFailed as error:
+        except (TokenRefreshFailed, TokenKeyMissing) as error:
+            # Slack would not refresh it yet, or TOKEN_ENCRYPTION_KEY lacks the key that
+            # opens it: the post waits until that is put right.
             raise Retry(str(error)) from error
 
     def _drop(self, message: OutboxMessage) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -93,8 +93,11 @@ def uninstalled(db: Session, team_id: str | None, enterprise_id: str | None, *,
         workspace.erase_after = erase_after
         db.add(workspace)
     if teams:
+        # A post being sent this very moment is left to its sender: if it fails, its next
+        # try finds no token and drops it (bot/outbox/delivery.py).
         db.execute(delete(OutboxMessage).where(
-            OutboxMessage.team_id.in_(teams), OutboxMessage.status == OutboxStatus.PENDING))
+            OutboxMessage.team_id.in_(teams), OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)))
     db.flush()
     return teams
 
@@ -109,6 +112,8 @@ def _install_of(table: Table, team_id: str | None, enterprise_id: str | None) ->
 
 def _installed_since(db: Session, team_id: str | None, enterprise_id: str | None,
                      when: datetime) -> bool:
+    # Slack's event_time counts whole seconds: an install in that second came before.
+    when = when + timedelta(seconds=1)
     bots = Base.metadata.tables[BOTS_TABLE]
     newest = db.scalar(select(func.max(bots.c.installed_at))
                        .where(_install_of(bots, team_id, enterprise_id)))

@@ -157,6 +157,11 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 Failure(status=status, error=error, retry_after=retry_after, times=times))
 
+    def heal(self, method: str) -> None:
+        """Drop the failures still scripted for `method`: Slack is back."""
+        with self._lock:
+            self._failures.pop(method, None)
+
     def hold(self, method: str) -> threading.Event:
         """Keep every call of `method` waiting until the returned event is set."""
         gate = threading.Event()
