@@ -84,36 +84,19 @@ class SlackSender:
     def command(self, text: str, *, user: str = "U_ALICE", channel: str = "C_TEAM",
                 team: str = TEAM_ID, command: str = "/debrief", enterprise: str | None = None,
                 org_install: bool = False, **kwargs: Any) -> Response:
-        n = next(_ids)
-        fields = {
-            "token": "legacy-token", "team_id": team, "team_domain": "test",
-            "channel_id": channel, "channel_name": "team", "user_id": user,
-            "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": APP_ID, "is_enterprise_install": str(org_install).lower(),
-            "response_url": f"{self.hooks_url}commands/{team}/{n}/x",
-            "trigger_id": f"{n}.{n}.trigger",
-        }
-        if enterprise:
-            fields.update(enterprise_id=enterprise, enterprise_name="Grid org")
-        return self.form(fields, **kwargs)
+        return self.form(command_fields(text, user=user, channel=channel, team=team,
+                                        command=command, enterprise=enterprise,
+                                        org_install=org_install, hooks_url=self.hooks_url),
+                         **kwargs)
 
     def view_submission(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *,
                         user: str = "U_ALICE", team: str = TEAM_ID,
                         enterprise: str | None = None,
                         org_install: bool = False) -> Response:
         """Submit `view` (as the bot opened it) with `values` as state.values."""
-        submitted = {**view, "id": "V" + str(next(_ids)), "team_id": team,
-                     "state": {"values": values}, "hash": "1.abc",
-                     "app_id": APP_ID, "bot_id": "BBOT0001"}
-        return self.interaction({
-            "type": "view_submission", "team": {"id": team, "domain": "test"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(),
-                     "team_id": team},
-            "api_app_id": APP_ID, "token": "legacy-token",
-            "trigger_id": f"{next(_ids)}.trigger", "view": submitted,
-            "response_urls": [], "is_enterprise_install": org_install,
-            "enterprise": {"id": enterprise, "name": "Grid org"} if enterprise else None,
-        })
+        return self.interaction(view_submission(view, values, user=user, team=team,
+                                                enterprise=enterprise,
+                                                org_install=org_install))
 
     def block_action(self, action: dict[str, Any], *, user: str = "U_ALICE",
                      channel: str = "C_TEAM", team: str = TEAM_ID,
@@ -156,6 +139,43 @@ class SlackSender:
             headers = {"X-Slack-Retry-Num": str(retry_num),
                        "X-Slack-Retry-Reason": "http_timeout"}
         return self.post(body, "application/json", extra_headers=headers)
+
+
+def command_fields(text: str, *, user: str = "U_ALICE", channel: str = "C_TEAM",
+                   team: str = TEAM_ID, command: str = "/debrief",
+                   enterprise: str | None = None, org_install: bool = False,
+                   hooks_url: str = "https://hooks.slack.com/") -> dict[str, Any]:
+    """A slash command's fields, as Slack sends them (a form over HTTP, a dict in Socket
+    Mode)."""
+    n = next(_ids)
+    fields = {
+        "token": "legacy-token", "team_id": team, "team_domain": "test",
+        "channel_id": channel, "channel_name": "team", "user_id": user,
+        "user_name": user.lower(), "command": command, "text": text,
+        "api_app_id": APP_ID, "is_enterprise_install": str(org_install).lower(),
+        "response_url": f"{hooks_url}commands/{team}/{n}/x",
+        "trigger_id": f"{n}.{n}.trigger",
+    }
+    if enterprise:
+        fields.update(enterprise_id=enterprise, enterprise_name="Grid org")
+    return fields
+
+
+def view_submission(view: dict[str, Any], values: dict[str, dict[str, Any]], *,
+                    user: str = "U_ALICE", team: str = TEAM_ID, enterprise: str | None = None,
+                    org_install: bool = False) -> dict[str, Any]:
+    """The view_submission payload for `view` (as the bot opened it) filled with `values`."""
+    submitted = {**view, "id": "V" + str(next(_ids)), "team_id": team,
+                 "state": {"values": values}, "hash": "1.abc",
+                 "app_id": APP_ID, "bot_id": "BBOT0001"}
+    return {
+        "type": "view_submission", "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "api_app_id": APP_ID, "token": "legacy-token",
+        "trigger_id": f"{next(_ids)}.trigger", "view": submitted,
+        "response_urls": [], "is_enterprise_install": org_install,
+        "enterprise": {"id": enterprise, "name": "Grid org"} if enterprise else None,
+    }
 
 
 def event_callback(event: dict[str, Any], *, event_id: str | None = None,
