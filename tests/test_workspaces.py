@@ -191,3 +191,17 @@ def test_a_post_that_waited_past_its_tokens_life_goes_out_with_a_fresh_one(
         up.stop()
     assert post.ok and post.token == token_of(db, "T_ROT") != old
     assert old not in fake_slack.tokens_used("chat.postMessage")
+
+
+def test_the_manifest_subscribes_to_the_events_the_app_answers(oauth_bot, fake_slack):
+    """Bolt answers 404 to an event nobody listens to (and Slack retries it)."""
+    from tests.test_running import manifest
+
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(events)
+    install(oauth_bot, fake_slack, "T_A")
+    for name in sorted(events, key=lambda e: e in ("app_uninstalled", "tokens_revoked")):
+        event = {"type": name, "user": "U_ALICE", "tab": "home", "reaction": "tada",
+                 "item": {"type": "message", "channel": "C1", "ts": "1.1"},
+                 "tokens": {"bot": []}, "event_ts": "1.000001"}
+        assert oauth_bot.slack.event(event, team="T_A").status == 200, name
