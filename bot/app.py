@@ -6,9 +6,10 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import cast
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_bolt.authorization.authorize import Authorize
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -115,17 +116,18 @@ def build_app(
     identity = clients.identity
     # Token-less: Bolt gives each request a client with the token authorize found.
     client = WebClient(base_url=settings.slack_api_url, timeout=clients.default.timeout)
+    # Bolt's hint says an AuthorizeResult; None (refused) is what Bolt expects for "no".
+    authorize = cast(Callable[..., AuthorizeResult], identity if settings.oauth else
+                     lambda context, enterprise_id, team_id:
+                         identity.authorize(context, enterprise_id, team_id))
     if settings.oauth:
-        assert isinstance(identity, Authorize)
         app = App(signing_secret=settings.signing_secret, client=client,
-                  process_before_response=True, authorize=identity,
+                  process_before_response=True, authorize=authorize,
                   before_authorize=org_workspace, oauth_flow=InstallFlow(settings, db, clients),
                   user_facing_authorize_error_message=NOT_INSTALLED)
     else:
         app = App(signing_secret=settings.signing_secret, client=client,
-                  process_before_response=True,
-                  authorize=lambda context, enterprise_id, team_id:
-                      identity.authorize(context, enterprise_id, team_id),
+                  process_before_response=True, authorize=authorize,
                   user_facing_authorize_error_message=NOT_INSTALLED)
 
     @app.error

@@ -100,6 +100,7 @@ class BotIdentity:
         self.team_id: str | None = None
         self.enterprise_id: str | None = None
         self._lock = threading.Lock()
+        self._learning = threading.Lock()
         self._last_try = 0.0
 
     def learn(self) -> None:
@@ -122,14 +123,17 @@ class BotIdentity:
         """Ask Slack who the token belongs to, now; the workspace's id."""
         if self.team_id:
             return self.team_id
-        answer = self.client.auth_test()
-        self.user_id, self.bot_id = answer.get("user_id"), answer.get("bot_id")
-        self.enterprise_id = answer.get("enterprise_id")
-        team_id = str(answer["team_id"])
-        # A token that answers is an installed app: a reinstall after an uninstall counts.
-        _record(self.db, team_id, self.enterprise_id, org_install=False)
-        self.team_id = team_id
-        return team_id
+        with self._learning:  # the outbox and the background thread may ask at once
+            if self.team_id:
+                return self.team_id
+            answer = self.client.auth_test()
+            self.user_id, self.bot_id = answer.get("user_id"), answer.get("bot_id")
+            self.enterprise_id = answer.get("enterprise_id")
+            team_id = str(answer["team_id"])
+            # A token that answers is installed: a reinstall after an uninstall counts.
+            _record(self.db, team_id, self.enterprise_id, org_install=False)
+            self.team_id = team_id
+            return team_id
 
     def authorize(self, context: BoltContext, enterprise_id: str | None,
                   team_id: str | None) -> AuthorizeResult | None:

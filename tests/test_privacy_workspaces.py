@@ -84,7 +84,8 @@ def snapshot(db, team: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with db.session() as session:
         for model in models:
-            rows = session.scalars(select(model).where(model.team_id == team)).all()
+            rows = session.scalars(select(model).where(
+                model.__table__.c.team_id == team)).all()
             found[model.__tablename__] = sorted(
                 tuple(sorted((k, repr(v)) for k, v in vars(row).items()
                               if not k.startswith("_"))) for row in rows)

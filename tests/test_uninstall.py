@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -35,7 +36,7 @@ def oauth_bot(database_url, fake_slack):
 
 def uninstall(bot, team: str | None, *, kind: str = "app_uninstalled", when: float | None = None,
               **org) -> None:
-    event = {"type": kind, "event_ts": f"{time.time():.6f}"}
+    event: dict[str, Any] = {"type": kind, "event_ts": f"{time.time():.6f}"}
     if kind == "tokens_revoked":
         event["tokens"] = {"oauth": [], "bot": ["UBOT0001"]}
     assert bot.slack.event(event, team=team, event_time=int(when or time.time()),

@@ -124,7 +124,7 @@ def test_the_installation_lookup_is_cached(oauth_bot, fake_slack, db):
     install(oauth_bot, fake_slack, "T_A")
     lookups: list[str] = []
 
-    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+    def seen(conn, cursor, statement, *args):
         if BOTS_TABLE in statement:
             lookups.append(statement)
 
@@ -205,3 +205,31 @@ def test_the_manifest_subscribes_to_the_events_the_app_answers(oauth_bot, fake_s
                  "item": {"type": "message", "channel": "C1", "ts": "1.1"},
                  "tokens": {"bot": []}, "event_ts": "1.000001"}
         assert oauth_bot.slack.event(event, team="T_A").status == 200, name
+
+
+def test_one_workspaces_refused_token_never_holds_back_another(oauth_bot, fake_slack, db):
+    for team in ("T_A", "T_B"):
+        install(oauth_bot, fake_slack, team)
+    fake_slack.revoke(token_of(db, "T_B"))  # B's token stopped working (no event yet)
+    oauth_bot.slack.command("win of B", team="T_B", channel="C_B")
+    oauth_bot.slack.command("win of A", team="T_A", channel="C_A")
+    oauth_bot.settle()
+    [a_post] = posts(fake_slack, "of A")
+    assert a_post.ok and a_post.token == token_of(db, "T_A")
+    assert [p.ok for p in posts(fake_slack, "of B")] == [False]  # refused for good, once
+
+
+def test_listeners_take_the_workspace_from_the_authorization_only():
+    """Never a payload field a client could choose (a person's home team in a shared
+    channel, private_metadata…): `workspace(context)` (bot/listeners/unit.py)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "bot" / "listeners"
+    forbidden = re.compile(r'body\["team"\]|body\.get\("team"\)|command\["team_id"\]|'
+                           r'body\.get\("team_id"|\["user"\]\["team_id"\]|'
+                           r'context\.team_id or')
+    found = [f"{path.name}:{n}" for path in root.glob("*.py")
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if forbidden.search(line)]
+    assert found == []

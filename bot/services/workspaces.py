@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Table, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -35,16 +36,21 @@ def installed(db: Session, team_id: str, enterprise_id: str | None, *,
     now = now or utcnow()
     workspace = db.get(Workspace, team_id)
     if workspace is None:
-        workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id,
-                              org_install=org_install, installed_at=now)
-        db.add(workspace)
-    else:
-        if workspace.uninstalled_at is not None:
-            workspace.installed_at = now
-        workspace.enterprise_id = enterprise_id
-        workspace.org_install = org_install
-        workspace.uninstalled_at = None
-        workspace.erase_after = None
+        try:
+            with db.begin_nested():  # another process may record it at the same moment
+                workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id,
+                                      org_install=org_install, installed_at=now)
+                db.add(workspace)
+            return workspace
+        except IntegrityError:
+            workspace = db.get(Workspace, team_id)
+            assert workspace is not None
+    if workspace.uninstalled_at is not None:
+        workspace.installed_at = now
+    workspace.enterprise_id = enterprise_id
+    workspace.org_install = org_install
+    workspace.uninstalled_at = None
+    workspace.erase_after = None
     db.flush()
     return workspace
 
@@ -140,10 +146,10 @@ def erase(db: Session, team_id: str, now: datetime) -> bool:
     """Erase everything of an uninstalled workspace whose time has come; False when it
     was reinstalled, or another clock erased it first. The claim is the UPDATE: on
     PostgreSQL a second clock waits for the first to commit, then finds no row."""
-    claimed = db.execute(
+    claimed = cast(CursorResult[Any], db.execute(
         update(Workspace).where(Workspace.team_id == team_id, Workspace.erase_after <= now,
                                 Workspace.uninstalled_at.is_not(None))
-        .values(erase_after=None).execution_options(synchronize_session=False))
+        .values(erase_after=None).execution_options(synchronize_session=False)))
     if (claimed.rowcount or 0) != 1:
         return False
     for table in _workspace_tables():

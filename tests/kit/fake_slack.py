@@ -253,7 +253,8 @@ class FakeSlack:
 
     def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         grant = self._grant_of(body.get("token"))
-        answer = {"user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": grant.team_id,
+        answer: dict[str, Any] = {"user_id": BOT_USER_ID, "bot_id": BOT_ID,
+                                  "team_id": grant.team_id,
                   "user": "debrief", "team": "Test team", "url": "https://test.slack.com/"}
         if grant.enterprise_id:
             answer.update(enterprise_id=grant.enterprise_id,
