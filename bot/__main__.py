@@ -1,11 +1,17 @@
 """`python -m bot`: migrate, then serve Slack (HTTP under gunicorn, or Socket Mode) with the
 scheduler in the same process. `python -m bot migrate` only migrates (the Procfile's release).
+
+Tokens at rest: `python -m bot new-token-key` prints a key for TOKEN_ENCRYPTION_KEY;
+`python -m bot rotate-token-key` re-encrypts every stored token with the first of its keys
+(put the new key first, keep the old one after it until this has run).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
@@ -46,20 +52,55 @@ class _Server(BaseApplication):
 
 
 def serve_socket_mode(settings: Settings) -> None:
+    """Socket Mode until SIGTERM (or Ctrl-C): then the socket is closed, the worker and the
+    scheduler stop, and the process exits 0."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import build_app, replay_into
     from bot.clock import build_scheduler
     from bot.runtime import Runtime
 
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     runtime = Runtime.create(settings)
     runtime.worker.start()
-    build_scheduler(runtime, blocking=False).start()
-    bolt = build_app(settings, runtime.db, client=runtime.clients.default,
+    scheduler = build_scheduler(runtime, blocking=False)
+    scheduler.start()
+    bolt = build_app(settings, runtime.db, clients=runtime.clients,
                      wake_outbox=runtime.worker.wake, directory=runtime.directory,
                      spool=runtime.spool)
     runtime.spool.start(replay_into(bolt))
-    SocketModeHandler(bolt, settings.app_token, logger=slack_logger()).start()
+    # slack_sdk's built-in client (no dependency); it reconnects when Slack drops the socket.
+    handler = SocketModeHandler(bolt, settings.app_token, logger=slack_logger())
+    try:
+        handler.connect()
+        stop.wait()
+        log.info("stopping: closing the socket")
+    finally:
+        handler.close()
+        scheduler.shutdown(wait=False)
+        runtime.close()
+
+
+def rotate_token_key(settings: Settings) -> int:
+    from bot.db import make_engine
+    from bot.tokens import Installations, TokenKeyMissing
+
+    engine = make_engine(settings.database_url)
+    try:
+        changed = Installations(settings, engine).rotate_key()
+    except TokenKeyMissing as error:
+        print(f"rotate-token-key: {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"Re-encrypted {changed} stored token(s) with the first key of TOKEN_ENCRYPTION_KEY;"
+          " the keys after it may now be removed.")
+    return 0
+
+
+USAGE = "usage: python -m bot [migrate | new-token-key | rotate-token-key]"
 
 
 def main(argv: list[str]) -> int:
@@ -68,15 +109,22 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["migrate"]:
         upgrade(settings.database_url)
         return 0
-    if argv:
-        print("usage: python -m bot [migrate]", file=sys.stderr)
+    if argv[:1] == ["new-token-key"]:
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode())
+        return 0
+    if argv and argv[:1] != ["rotate-token-key"]:
+        print(USAGE, file=sys.stderr)
         return 2
     try:
-        settings.require_credentials()
+        settings.require_credentials(serving=not argv)
     except MissingCredentials as error:
         print(error, file=sys.stderr)
         return 2
     upgrade(settings.database_url)
+    if argv:
+        return rotate_token_key(settings)
     if settings.socket_mode:
         log.info("Debrief starting in Socket Mode")
         serve_socket_mode(settings)

@@ -6,26 +6,32 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import cast
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth import OAuthFlow
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from bot import listeners
 from bot.config import Settings
 from bot.db import Database
-from bot.db.models import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.directory import Directory
-from bot.identity import BotIdentity
+from bot.identity import org_workspace
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import first_input
 from bot.logs import slack_logger
+from bot.runtime import SlackClients
+from bot.services import workspaces
 from bot.spool import EventSpool
+from bot.tokens import STATE_SECONDS, OAuthStates
+from bot.views import pages
 from bot.views.text import safe
 
 log = logging.getLogger(__name__)
@@ -48,55 +54,92 @@ BOT_SCOPES = [
 ]
 
 
-def installation_store(settings: Settings, db: Database) -> SQLAlchemyInstallationStore:
-    return SQLAlchemyInstallationStore(
-        client_id=settings.client_id or "",
-        engine=db.engine,
-        bots_table_name=BOTS_TABLE,
-        installations_table_name=INSTALLATIONS_TABLE,
-    )
+# What a person sees when their workspace has no Debrief (Bolt answers with it).
+NOT_INSTALLED = (":no_entry: Debrief is not installed in this workspace, so nothing was saved. "
+                 "Ask a workspace admin to add it to Slack.")
+
+
+class InstallFlow(OAuthFlow):
+    """Bolt's OAuth flow with our pages, and the workspace recorded when it is installed
+    (a reinstall within the retention finds its data again)."""
+
+    def __init__(self, settings: Settings, db: Database, clients: SlackClients):
+        assert clients.store is not None
+        self.db = db
+        super().__init__(client=clients.default, settings=OAuthSettings(
+            client_id=settings.client_id, client_secret=settings.client_secret,
+            scopes=BOT_SCOPES, installation_store=clients.store,
+            state_store=OAuthStates(db.engine), state_expiration_seconds=STATE_SECONDS,
+            callback_options=CallbackOptions(success=self.installed, failure=self.failed)))
+
+    def build_install_page_html(self, url: str, request: BoltRequest) -> str:
+        return pages.install_page(url)
+
+    def store_installation(self, request: BoltRequest, installation: Installation) -> None:
+        super().store_installation(request, installation)
+        with self.db.session() as db:
+            if installation.is_enterprise_install and installation.enterprise_id:
+                workspaces.org_installed(db, installation.enterprise_id)
+            elif installation.team_id:
+                workspaces.installed(db, installation.team_id, installation.enterprise_id)
+            db.commit()
+
+    def installed(self, args: SuccessArgs) -> BoltResponse:
+        found = args.installation
+        log.info("installed in workspace %s (enterprise %s)", found.team_id,
+                 found.enterprise_id)
+        html = pages.installed_page(app_id=found.app_id, team_id=found.team_id,
+                                    team_name=found.enterprise_name
+                                    if found.is_enterprise_install else found.team_name,
+                                    org_wide=bool(found.is_enterprise_install),
+                                    enterprise_url=found.enterprise_url)
+        return self._page(200, html)
+
+    def failed(self, args: FailureArgs) -> BoltResponse:
+        log.warning("an install failed: %s", args.reason)
+        page = pages.install_failed_page(args.reason, self.install_path)
+        return self._page(page.status, page.html)
+
+    def _page(self, status: int, html: str) -> BoltResponse:
+        # The state's cookie is spent either way: a reload starts again.
+        return BoltResponse(status=status, body=html, headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Set-Cookie": self.settings.state_utils.build_set_cookie_for_deletion()})
 
 
 def build_app(
     settings: Settings,
     db: Database,
     *,
-    client: WebClient,
+    clients: SlackClients,
     wake_outbox: Callable[..., None] = lambda paced_channel=None: None,
     background: Executor | None = None,
     directory: Directory | None = None,
     spool: EventSpool | None = None,
 ) -> App:
     """The Bolt app. Listeners run before the response (`process_before_response`) and
-    only do fast local work; Slack calls go through the outbox or `background`."""
+    only do fast local work; Slack calls go through the outbox or `background`.
+
+    Which workspace a request belongs to, and its token, come from `clients.identity`
+    (bot/identity.py): the installed workspace's (OAuth), or the one bot token's own
+    workspace, refusing any other (single-workspace mode)."""
     background = background or ThreadPoolExecutor(4, thread_name_prefix="after-ack")
+    identity = clients.identity
+    # Token-less: Bolt gives each request a client with the token authorize found.
+    client = WebClient(base_url=settings.slack_api_url, timeout=clients.default.timeout)
+    # Bolt's hint says an AuthorizeResult; None (refused) is what Bolt expects for "no".
+    authorize = cast(Callable[..., AuthorizeResult], identity if settings.oauth else
+                     lambda context, enterprise_id, team_id:
+                         identity.authorize(context, enterprise_id, team_id))
     if settings.oauth:
-        app = App(
-            signing_secret=settings.signing_secret,
-            client=client,
-            logger=slack_logger(),
-            process_before_response=True,
-            oauth_settings=OAuthSettings(
-                client_id=settings.client_id,
-                client_secret=settings.client_secret,
-                scopes=BOT_SCOPES,
-                installation_store=installation_store(settings, db),
-                state_store=SQLAlchemyOAuthStateStore(
-                    expiration_seconds=600, engine=db.engine, table_name=OAUTH_STATES_TABLE
-                ),
-            ),
-        )
+        app = App(signing_secret=settings.signing_secret, client=client,
+                  logger=slack_logger(), process_before_response=True, authorize=authorize,
+                  before_authorize=org_workspace, oauth_flow=InstallFlow(settings, db, clients),
+                  user_facing_authorize_error_message=NOT_INSTALLED)
     else:
-        identity = BotIdentity(client)
-        identity.learn()
-        app = App(
-            signing_secret=settings.signing_secret,
-            # Token-less: Bolt gives each request a client with the token from authorize.
-            client=WebClient(base_url=client.base_url, timeout=client.timeout),
-            logger=slack_logger(),
-            process_before_response=True,
-            authorize=lambda enterprise_id, team_id: identity.authorize(enterprise_id, team_id),
-        )
+        app = App(signing_secret=settings.signing_secret, client=client,
+                  logger=slack_logger(), process_before_response=True, authorize=authorize,
+                  user_facing_authorize_error_message=NOT_INSTALLED)
 
     @app.error
     def on_error(error: Exception, request: BoltRequest, logger: logging.Logger) -> BoltResponse:
@@ -115,7 +158,8 @@ def build_app(
 
     listeners.register(app, listeners.Deps(database=db, settings=settings,
                                            wake_outbox=wake_outbox, background=background,
-                                           directory=directory or Directory()))
+                                           directory=directory or Directory(),
+                                           forget_tokens=identity.forget))
     return app
 
 

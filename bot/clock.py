@@ -24,7 +24,8 @@ from bot.db import Database
 from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.services import digest, turns
+from bot.services import digest, turns, workspaces
+from bot.tokens import OAuthStates
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,24 @@ def post_due_digests(runtime: Runtime) -> int:
     return won
 
 
+def erase_uninstalled(runtime: Runtime, now: datetime | None = None) -> int:
+    """Erase the data of every workspace whose retention after an uninstall is over; how
+    many this caller erased. Each is claimed in the database (services/workspaces.py):
+    with several clocks, one erases it, once."""
+    now = now or utcnow()
+    with runtime.db.session() as db:
+        due = workspaces.due_for_erasure(db, now)
+    erased = 0
+    for team_id in due:
+        with unit_of_work(runtime.db) as db:  # one workspace at a time, all or nothing
+            if workspaces.erase(db, team_id, now):
+                log.info("erased the data of workspace %s (uninstalled)", team_id)
+                erased += 1
+    if runtime.clients.store is not None:
+        OAuthStates(runtime.db.engine).forget_expired()  # "Add to Slack" links not followed
+    return erased
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
@@ -123,6 +142,10 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     # Each week is claimed in the database: two clocks never post a digest twice.
     scheduler.add_job(post_due_digests, "interval", seconds=30, args=[runtime],
                       id="post_due_digests", coalesce=True, max_instances=1)
+    # Uninstalled workspaces whose retention is over: at start, then hourly.
+    scheduler.add_job(erase_uninstalled, "interval", hours=1, args=[runtime],
+                      id="erase_uninstalled", coalesce=True, max_instances=1,
+                      next_run_time=utcnow())
     return scheduler
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 DEFAULT_DATABASE_URL = "sqlite:///debrief.db"
@@ -27,6 +28,14 @@ class MissingCredentials(Exception):
         )
 
 
+class BadSetting(MissingCredentials):
+    """A variable is set to something the bot cannot use."""
+
+    def __init__(self, message: str):
+        self.missing = []
+        Exception.__init__(self, message)
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str | None = None
@@ -42,6 +51,10 @@ class Settings:
     outbox_retry_base: float = 2.0
     # Where events wait while the database is down (bot/spool.py).
     spool_dir: str = "debrief-spool"
+    # Days an uninstalled workspace's data is kept, so a reinstall finds it again.
+    uninstall_retention_days: int = 30
+    # Fernet keys for the tokens at rest, newest first; empty: stored as Slack gave them.
+    token_encryption_keys: tuple[str, ...] = ()
 
     @property
     def socket_mode(self) -> bool:
@@ -68,6 +81,14 @@ class Settings:
         missing = self.missing(serving=serving, http=http)
         if missing:
             raise MissingCredentials(missing)
+        for key in self.token_encryption_keys:
+            try:
+                Fernet(key)
+            except ValueError:
+                raise BadSetting(
+                    "Debrief cannot start: TOKEN_ENCRYPTION_KEY holds something that is not a"
+                    " Fernet key.\nMake one with `python -m bot new-token-key`; several keys"
+                    " are separated by commas, the newest first. See README.md.") from None
 
 
 def normalise_database_url(url: str) -> str:
@@ -105,4 +126,7 @@ def load_settings(
         client_secret=get("SLACK_CLIENT_SECRET"),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
         spool_dir=get("SPOOL_DIR") or "debrief-spool",
+        uninstall_retention_days=int(get("UNINSTALL_RETENTION_DAYS") or 30),
+        token_encryption_keys=tuple(
+            key.strip() for key in (get("TOKEN_ENCRYPTION_KEY") or "").split(",") if key.strip()),
     )

@@ -1,8 +1,16 @@
-"""Who the bot is in Slack, learned from `auth.test` once, off the request path.
+"""Who the bot is in each workspace, and with which token it speaks there.
 
-Bolt's single-workspace mode calls `auth.test` on the first request and fails the request
-when Slack is unreachable; that would lose what a person just wrote. We authorize from
-the token we already have and learn the bot's user id in the background.
+Two kinds, one shape (`Identity`): `authorize` decides which workspace a request belongs to
+and hands Bolt that workspace's token; `client_for` gives the outbox a client for a
+workspace's waiting post, or raises `NotInstalled` (the post is dropped, never sent with
+another workspace's token).
+
+- `BotIdentity`, single-workspace mode (SLACK_BOT_TOKEN): serves its own workspace only,
+  learned from `auth.test` off the request path (Bolt's own single-workspace mode asks on
+  the first request and fails it when Slack is unreachable, losing what a person wrote).
+- `InstalledBots`, OAuth: the token installed in the workspace, found by team AND
+  enterprise (an org-wide install by its enterprise), cached briefly, and refreshed before
+  it expires when Slack rotates it, for requests and for posts that waited alike.
 """
 
 from __future__ import annotations
@@ -10,49 +18,281 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from slack_bolt import BoltContext
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackTokenRotationError
+from slack_sdk.oauth.installation_store import Bot
+from slack_sdk.oauth.token_rotation import TokenRotator
+
+from bot.db import Database
+from bot.services import workspaces
+from bot.tokens import Installations, TokenKeyMissing
 
 log = logging.getLogger(__name__)
 
 
+class NotInstalled(LookupError):
+    """The bot has no token for this workspace (never installed, or uninstalled)."""
+
+
+class TokenRefreshFailed(RuntimeError):
+    """Slack would not refresh an expired rotating token: try again later."""
+
+
+class Identity(Protocol):
+    def authorize(self, context: BoltContext, enterprise_id: str | None,
+                  team_id: str | None) -> AuthorizeResult | None: ...
+
+    def client_for(self, team_id: str) -> WebClient: ...
+
+    def forget(self) -> None: ...
+
+
+def org_workspace(context: BoltContext, body: dict, next: Callable[[], Any]) -> Any:
+    """Bolt's `before_authorize`: an org-wide install's request has no workspace in its
+    `authorizations` (the install is the org's), so Bolt finds none (or, for a button,
+    the person's home team). The workspace is the one Slack names in the signed payload
+    (`team_id`, `team.id`, `view.team_id`): never a field the person could choose."""
+    if context.is_enterprise_install:
+        team = body.get("team")
+        named = body.get("team_id") or (team.get("id") if isinstance(team, dict) else None) \
+            or (body.get("view") or {}).get("app_installed_team_id") \
+            or (body.get("view") or {}).get("team_id")
+        if named and str(named).startswith("T"):
+            context["team_id"] = named
+            # An org's token needs the workspace named on some calls (users.conversations…).
+            context.client.default_params["team_id"] = named
+        else:
+            context.pop("team_id", None)  # an org-level surface: no workspace to act in
+    return next()
+
+
+def _check_installed(db: Database, team_id: str) -> None:
+    """One primary-key read per post: an uninstall seen by any process stops the sends of
+    every process at once."""
+    with db.session() as session:
+        if workspaces.is_uninstalled(session, team_id):
+            raise NotInstalled(f"workspace {team_id} uninstalled the app")
+
+
+def _record(db: Database, team_id: str, enterprise_id: str | None, org_install: bool) -> None:
+    with db.session() as session:
+        workspaces.installed(session, team_id, enterprise_id, org_install=org_install)
+        session.commit()
+
+
 class BotIdentity:
+    """Single-workspace mode: the one bot token, for its own workspace only."""
+
     RETRY_SECONDS = 30.0
 
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, db: Database):
         self.client = client
+        self.db = db
         self.user_id: str | None = None
         self.bot_id: str | None = None
+        self.team_id: str | None = None
+        self.enterprise_id: str | None = None
         self._lock = threading.Lock()
+        self._learning = threading.Lock()
         self._last_try = 0.0
 
     def learn(self) -> None:
         """Ask Slack once (or again, after a failure and a pause), in a thread."""
         with self._lock:
-            if self.user_id or time.monotonic() - self._last_try < self.RETRY_SECONDS:
+            if self.team_id or time.monotonic() - self._last_try < self.RETRY_SECONDS:
                 return
             self._last_try = time.monotonic()
         threading.Thread(target=self._ask, name="auth.test", daemon=True).start()
 
     def _ask(self) -> None:
         try:
-            answer = self.client.auth_test()
+            self.learn_now()
         except Exception as error:  # Slack down: we will ask again later
             log.warning("auth.test failed, will retry: %r", error)
             with self._lock:
                 self._last_try = time.monotonic()
-            return
-        self.user_id = answer.get("user_id")
-        self.bot_id = answer.get("bot_id")
 
-    def authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        if self.user_id is None:
+    def learn_now(self) -> str:
+        """Ask Slack who the token belongs to, now; the workspace's id."""
+        if self.team_id:
+            return self.team_id
+        with self._learning:  # the outbox and the background thread may ask at once
+            if self.team_id:
+                return self.team_id
+            answer = self.client.auth_test()
+            self.user_id, self.bot_id = answer.get("user_id"), answer.get("bot_id")
+            self.enterprise_id = answer.get("enterprise_id")
+            team_id = str(answer["team_id"])
+            # A token that answers is installed: a reinstall after an uninstall counts.
+            _record(self.db, team_id, self.enterprise_id, org_install=False)
+            self.team_id = team_id
+            return team_id
+
+    def authorize(self, context: BoltContext, enterprise_id: str | None,
+                  team_id: str | None) -> AuthorizeResult | None:
+        if self.team_id is None:
             self.learn()
-        return AuthorizeResult(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            bot_token=self.client.token,
-            bot_user_id=self.user_id,
-            bot_id=self.bot_id,
-        )
+        elif team_id != self.team_id:
+            # Another workspace (the app is installed there too): not ours to answer.
+            log.warning("refused a request from workspace %s: this bot serves %s only",
+                        team_id, self.team_id)
+            return None
+        # Until Slack has told us who we are (it is unreachable), what people write is
+        # kept; the outbox sends nothing for a workspace that turns out not to be ours.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id,
+                               bot_token=self.client.token, bot_user_id=self.user_id,
+                               bot_id=self.bot_id)
+
+    def client_for(self, team_id: str) -> WebClient:
+        if self.learn_now() != team_id:
+            raise NotInstalled(f"this bot serves {self.team_id}, not {team_id}")
+        _check_installed(self.db, team_id)
+        return self.client
+
+    def forget(self) -> None:
+        pass
+
+
+@dataclass
+class _Found:
+    bot: Bot
+    until: float  # monotonic: when to look in the database again
+
+
+class InstalledBots(Authorize):
+    """OAuth: each workspace's installed bot token (Bolt's `authorize` for requests, and
+    the outbox's `client_for`)."""
+
+    # How long a found installation is trusted before it is read again.
+    CACHE_SECONDS = 30.0
+    # A rotating token is refreshed this long before it expires (Bolt's default).
+    REFRESH_MINUTES = 120
+
+    def __init__(self, store: Installations, db: Database, *, client_id: str,
+                 client_secret: str, api_url: str,
+                 clock: Callable[[], float] = time.monotonic):
+        self.store = store
+        self.db = db
+        self.api_url = api_url
+        self.rotator = TokenRotator(client_id=client_id, client_secret=client_secret,
+                                    client=WebClient(base_url=api_url, timeout=10))
+        self._clock = clock
+        self._found: dict[tuple[str | None, str | None], _Found] = {}
+        self._recorded: set[str] = set()
+        self._lock = threading.Lock()  # the cache
+        self._refreshing = threading.Lock()  # one refresh at a time, lookups go on
+
+    # --- Bolt's authorize ---
+
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None,
+                 team_id: str | None, user_id: str | None = None,
+                 **actor: Any) -> AuthorizeResult | None:
+        return self.authorize(context, enterprise_id, team_id)
+
+    def authorize(self, context: BoltContext, enterprise_id: str | None,
+                  team_id: str | None) -> AuthorizeResult | None:
+        org_install = bool(context.is_enterprise_install)
+        if not team_id:
+            return None  # no workspace to keep its data in (an org-level surface)
+        try:
+            bot = self.bot(enterprise_id, team_id, org_install=org_install)
+        except (TokenRefreshFailed, TokenKeyMissing) as error:
+            log.error("workspace %s: %s", team_id, error)
+            return None
+        if bot is None:
+            log.warning("no installation for workspace %s (enterprise %s)", team_id,
+                        enterprise_id)
+            return None
+        if team_id not in self._recorded:
+            # First sight in this process: note its enterprise, so its waiting posts
+            # find this token again (an org-wide install's workspaces are learned so).
+            _record(self.db, team_id, enterprise_id, org_install)
+            self._recorded.add(team_id)
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id,
+                               bot_token=bot.bot_token, bot_id=bot.bot_id,
+                               bot_user_id=bot.bot_user_id, bot_scopes=bot.bot_scopes)
+
+    # --- the outbox ---
+
+    def client_for(self, team_id: str) -> WebClient:
+        with self.db.session() as session:
+            workspace = workspaces.find(session, team_id)
+        if workspace is not None and workspace.uninstalled_at is not None:
+            raise NotInstalled(f"workspace {team_id} uninstalled the app")
+        enterprise_id, org_install = (workspace.enterprise_id, workspace.org_install) \
+            if workspace is not None else (None, False)
+        bot = self.bot(enterprise_id, team_id, org_install=org_install)
+        if bot is None:
+            raise NotInstalled(f"no installation for workspace {team_id}")
+        # An org-wide install's token serves many workspaces: some calls must name one.
+        return WebClient(token=bot.bot_token, base_url=self.api_url, timeout=10,
+                         team_id=team_id if org_install else None)
+
+    # --- finding, caching, refreshing ---
+
+    def bot(self, enterprise_id: str | None, team_id: str | None, *,
+            org_install: bool = False) -> Bot | None:
+        found = self._find(enterprise_id, team_id, org_install=org_install)
+        return found.bot if found is not None else None
+
+    def forget(self) -> None:
+        """Drop what is cached (after an uninstall): read the database again."""
+        with self._lock:
+            self._found.clear()
+            self._recorded.clear()
+
+    def _find(self, enterprise_id: str | None, team_id: str | None, *,
+              org_install: bool) -> _Found | None:
+        key = (enterprise_id, None if org_install else team_id)
+        with self._lock:
+            found = self._found.get(key)
+        if found is None or found.until <= self._clock():
+            bot = self.store.find_bot(enterprise_id=enterprise_id, team_id=team_id,
+                                      is_enterprise_install=org_install)
+            if bot is None:
+                with self._lock:
+                    self._found.pop(key, None)
+                return None
+            found = self._remember(key, bot)
+        if self._expiring(found.bot):
+            found = self._refresh(key, found.bot)
+        return found
+
+    def _remember(self, key: tuple[str | None, str | None], bot: Bot) -> _Found:
+        found = _Found(bot, self._clock() + self.CACHE_SECONDS)
+        with self._lock:
+            self._found[key] = found
+        return found
+
+    def _expiring(self, bot: Bot) -> bool:
+        expires = bot.bot_token_expires_at
+        return bot.bot_refresh_token is not None and expires is not None and \
+            expires <= time.time() + self.REFRESH_MINUTES * 60
+
+    def _refresh(self, key: tuple[str | None, str | None], bot: Bot) -> _Found:
+        """Refresh the rotating token (slack_sdk's TokenRotator, at SLACK_API_URL) and
+        store it; one refresh at a time in this process."""
+        with self._refreshing:
+            with self._lock:
+                current = self._found.get(key)
+            if current is not None and not self._expiring(current.bot):
+                return current  # another thread just refreshed it
+            try:
+                fresh = self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=self.REFRESH_MINUTES)
+            except SlackTokenRotationError as error:
+                fresh = None
+                if (bot.bot_token_expires_at or 0) <= time.time():
+                    raise TokenRefreshFailed(f"could not refresh its token: {error}") from error
+                log.warning("could not refresh a token yet (it still works): %s", error)
+            if fresh is not None:
+                self.store.save_bot(fresh)
+                bot = fresh
+        return self._remember(key, bot)

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
     runtime = Runtime.create(settings)
     if start_worker:
         runtime.worker.start()
-    bolt = build_app(settings, runtime.db, client=runtime.clients.default,
+    bolt = build_app(settings, runtime.db, clients=runtime.clients,
                      wake_outbox=runtime.worker.wake, directory=runtime.directory,
                      spool=runtime.spool)
     runtime.spool.start(replay_into(bolt))
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
         return slack.handle(request)
 
     if settings.oauth:
+        # "Add to Slack" and Slack's way back: Bolt's OAuth flow, with our pages (bot/app.py).
         @web.get("/slack/install")
         def install() -> Response:
             return slack.handle(request)

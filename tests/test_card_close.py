@@ -116,8 +116,11 @@ def test_closing_an_unknown_card_changes_nothing(bot, fake_slack, db, typed, say
 
 def test_a_card_from_another_workspace_cannot_be_closed(bot, fake_slack, db):
     open_card(bot, fake_slack, db)
+    # Single-workspace mode serves its own workspace only: the request is refused.
     answer = bot.slack.command("close 1", team="T_OTHER", user="U_EVE")
-    assert "no card with that ID" in answer.text
+    assert answer.status == 200 and "Debrief of" not in answer.text
+    [told] = fake_slack.wait_for("response_url")
+    assert "not installed in this workspace" in told.body["text"]
     assert card_row(db).status == "open"
 
 

@@ -114,13 +114,20 @@ def test_links_and_channels_are_stored_as_they_were_typed(bot, db):
     assert entries(db)[0].text == "read docs.example/runbook in #ops before paging @oncall"
 
 
-def test_commands_from_another_workspace_are_kept_apart(bot, fake_slack, db):
+def test_another_workspace_is_refused_in_single_workspace_mode(bot, fake_slack, db):
+    """SLACK_BOT_TOKEN belongs to one workspace: a request from another (the app is
+    installed there too) is refused, never answered with this workspace's token."""
     bot.slack.command("win ours")
-    bot.slack.command("win theirs", team="T_OTHER", user="U_BOB")
-    assert bot.slack.command("delete 2").text.startswith(":warning:")  # not Alice's, not hers
+    answer = bot.slack.command("win theirs", team="T_OTHER", user="U_BOB")
+    assert "Saved" not in answer.text
+    [told] = fake_slack.wait_for("response_url")
+    assert "not installed in this workspace" in told.body["text"]
+    assert "nothing was saved" in told.body["text"]
+    bot.settle()
     with db.session() as session:
         teams = dict(session.execute(select(Entry.text, Entry.team_id)).all())
-    assert teams == {"ours": "T0001", "theirs": "T_OTHER"}
+    assert teams == {"ours": "T0001"}
+    assert ["ours" in c.blocks_text() for c in fake_slack.calls_to("chat.postMessage")] == [True]
 
 
 def test_concurrent_commands_never_see_a_locked_database(bot, fake_slack, db):

@@ -142,7 +142,8 @@ def test_manifest_enables_the_home_tab_and_every_subscribed_event_is_handled(bot
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(events) == ["app_home_opened", "reaction_added", "reaction_removed"]
+    assert sorted(events) == ["app_home_opened", "app_uninstalled", "reaction_added",
+                              "reaction_removed", "tokens_revoked"]
     for event in events:
         # A subscribed event no listener matches would get a 404, and Slack would retry.
         answer = bot.slack.event({"type": event, "user": "U_X", "event_ts": "1.1",

@@ -453,12 +453,40 @@ class ProcessedEvent(Base):
     __table_args__ = (Index(None, "received_at"),)
 
 
+class Workspace(Base):
+    """A workspace the bot serves, and how to find its token: by team AND enterprise (an
+    Enterprise Grid install is stored under both; an org-wide one under the enterprise
+    alone). Once uninstalled it keeps its data until `erase_after`; a reinstall before
+    then clears both dates."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    # Served by an org-wide install (`is_enterprise_install`): the token is the org's.
+    org_install: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its data is erased (the clock claims it); NULL while installed.
+    erase_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "erase_after"), Index(None, "enterprise_id"))
+
+
 # Multi-workspace installs (OAuth): slack_sdk's own tables, owned by our migrations.
 INSTALLATIONS_TABLE = "slack_installations"
 BOTS_TABLE = "slack_bots"
 OAUTH_STATES_TABLE = "slack_oauth_states"
-SQLAlchemyInstallationStore.build_installations_table(Base.metadata, INSTALLATIONS_TABLE)
-SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE)
+# Room for a token sealed with Fernet (TOKEN_ENCRYPTION_KEY): a rotating token of about
+# 150 characters is about 300 once encrypted, past slack_sdk's 200.
+TOKEN_LENGTH = 1000
+for _table in (
+    SQLAlchemyInstallationStore.build_installations_table(Base.metadata, INSTALLATIONS_TABLE),
+    SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE),
+):
+    for _column in _table.columns:
+        if _column.name.endswith(("_token", "_refresh_token")):
+            _column.type = String(TOKEN_LENGTH)
 SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, OAUTH_STATES_TABLE)
 
 __all__ = [
@@ -470,6 +498,7 @@ __all__ = [
     "ChannelSettings",
     "Digest",
     "DigestRun",
+    "Workspace",
     "WorkspaceSettings",
     "Entry",
     "Kind",

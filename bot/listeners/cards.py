@@ -11,6 +11,7 @@ from bot.db.models import CardStatus, Kind
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call, open_modal
 from bot.listeners.slack_text import typed_text
+from bot.listeners.unit import workspace
 from bot.services import cards
 from bot.services.cards import CardError
 from bot.services.numbers import whole_number
@@ -50,7 +51,7 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
     kind: Kind = KIND_FROM_ACTION[action["action_id"]]
     channel_id = (body.get("channel") or {}).get("id") or \
         (body.get("container") or {}).get("channel_id", "")
-    team_id = context.team_id or body["team"]["id"]
+    team_id = workspace(context)
     db = context["db"]
     value = str(action.get("value", ""))
     card_id = whole_number(value)

@@ -15,7 +15,7 @@ from bot.listeners import Listeners
 from bot.listeners.deps import Deps
 from bot.listeners.router import Router, split
 from bot.listeners.slack_text import typed_text
-from bot.listeners.unit import Listener
+from bot.listeners.unit import Listener, workspace
 from bot.services import cards, entries
 from bot.services.access import Person
 from bot.services.entries import EntryError, NewEntry
@@ -80,7 +80,7 @@ def handler(router: Router) -> Listener:
     def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
         word, args = split(command.get("text", ""))
         deps: Deps = context["deps"]
-        team_id = context.team_id or command["team_id"]
+        team_id = workspace(context)
         if not word:
             ack()
             view = entry_modal(command["channel_id"], cards=cards.open_cards(

@@ -24,6 +24,8 @@ class Deps:
     background: Executor
     # Who people are in Slack now (admins, guests, channels), kept briefly.
     directory: Directory = field(default_factory=Directory)
+    # After an uninstall: drop the tokens this process has cached (bot/identity.py).
+    forget_tokens: Callable[[], None] = lambda: None
 
     def after_ack(self, work: Callable[..., Any], *args: Any) -> None:
         """Run `work(*args)` on the background pool; a failure is logged, not lost."""

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps, Listeners
+from bot.listeners.unit import workspace
 from bot.services import entries
 from bot.services.entries import EntryError
 from bot.services.errors import UserError
@@ -22,7 +23,7 @@ from bot.views.entries import MENU_DELETE, MENU_EDIT
 
 
 def _team(context: BoltContext, body: dict) -> str:
-    return context.team_id or (body.get("team") or {}).get("id") or body["user"]["team_id"]
+    return workspace(context)
 
 
 def open_view(client: WebClient, trigger_id: str, view: dict) -> None:

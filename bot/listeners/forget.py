@@ -8,6 +8,7 @@ from bot.ids import HopeCallback
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
 from bot.listeners.hope import open_view
+from bot.listeners.unit import workspace
 from bot.services import forget
 from bot.views import forget as forget_views
 
@@ -22,7 +23,7 @@ def forget_me(call: Call) -> str | None:
 
 
 def submit_forget(ack: Ack, body: dict, context: BoltContext) -> None:
-    team_id = context.team_id or body["user"]["team_id"]
+    team_id = workspace(context)
     erased = forget.forget(context["db"], team_id, body["user"]["id"])
     ack(response_action="update", view=forget_views.done(erased).to_dict())
 

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps, Listeners
+from bot.listeners.unit import workspace
 from bot.services import cards, home
 from bot.services import search as search_service
 from bot.services.search import Viewer
@@ -19,7 +20,7 @@ from bot.views.search import search_modal
 
 
 def _team(context: BoltContext, body: dict) -> str:
-    return context.team_id or (body.get("team") or {}).get("id") or body["user"]["team_id"]
+    return workspace(context)
 
 
 def open_view(client: WebClient, trigger_id: str, view: dict) -> None:

@@ -13,6 +13,7 @@ from bot.ids import HOPE_COMMAND, HopeAction, HopeBlock, HopeCallback
 from bot.listeners import Deps, Listeners
 from bot.listeners.router import split
 from bot.listeners.settings import open_for_admins, recheck_admin
+from bot.listeners.unit import workspace
 from bot.services import access, nearmiss, reflections
 from bot.services.entries import EntryError, validate_text
 from bot.services.numbers import whole_number
@@ -26,15 +27,11 @@ def open_view(client: WebClient, trigger_id: str, modal: dict) -> None:
     client.views_open(trigger_id=trigger_id, view=modal)
 
 
-def _team(context: BoltContext, body: dict) -> str:
-    return context.team_id or body.get("team_id") or body["user"]["team_id"]
-
-
 def handle(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
     word, args = split(command.get("text", ""))
     deps: Deps = context["deps"]
     db = context["db"]
-    team_id, user_id = context.team_id or command["team_id"], command["user_id"]
+    team_id, user_id = workspace(context), command["user_id"]
     if not word:
         ack()
         modal = hope_views.reflection_modal(reflections.prompts_for(db, team_id)).to_dict()
@@ -61,7 +58,7 @@ def on_open(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> No
     """"Reflect" (help, the App Home): the HOPE modal, as `/hope` opens it."""
     ack()
     modal = hope_views.reflection_modal(
-        reflections.prompts_for(context["db"], _team(context, body))).to_dict()
+        reflections.prompts_for(context["db"], workspace(context))).to_dict()
     context["deps"].after_ack(open_view, client, body["trigger_id"], modal)
 
 
@@ -86,7 +83,7 @@ def _text(values: dict, block: str, action: str) -> str:
 
 def submit_reflection(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     db = context["db"]
-    team_id = _team(context, body)
+    team_id = workspace(context)
     meta = json.loads(view.get("private_metadata") or "{}")
     prompts = meta.get("prompts") or reflections.prompts_for(db, team_id)
     values = view["state"]["values"]
@@ -116,7 +113,7 @@ def _own(context: BoltContext, body: dict,
     if reflection_id is None:
         return None
     try:
-        return reflections.own(context["db"], _team(context, body), body["user"]["id"],
+        return reflections.own(context["db"], workspace(context), body["user"]["id"],
                                reflection_id)
     except ReflectionError:
         return None
@@ -156,7 +153,7 @@ def submit_share(ack: Ack, body: dict, view: dict, context: BoltContext,
     # The lesson goes to the channel the form was opened in: still theirs? Asked of Slack
     # before the database is touched.
     if meta.get("channel_id"):
-        channels = context["deps"].directory.channels(client, _team(context, body),
+        channels = context["deps"].directory.channels(client, workspace(context),
                                                       body["user"]["id"])
         access.require_in_channel(channels, str(meta["channel_id"]),
                                   "You are no longer in that channel: share it from "
@@ -207,7 +204,7 @@ def submit_prompts(ack: Ack, body: dict, view: dict, context: BoltContext,
         if errors:
             ack(response_action="errors", errors=errors)
             return
-    reflections.set_prompts(context["db"], _team(context, body), body["user"]["id"],
+    reflections.set_prompts(context["db"], workspace(context), body["user"]["id"],
                             None if reset else prompts)
     done = "back to the defaults" if reset else "saved"
     ack(response_action="update", view=hope_views.notice(

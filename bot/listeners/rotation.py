@@ -19,6 +19,7 @@ from bot.listeners import Deps, Listeners, rotation_settings
 from bot.listeners.commands import Call
 from bot.listeners.router import split
 from bot.listeners.slack_text import typed_text
+from bot.listeners.unit import workspace
 from bot.services import access, nearmiss, outbox, rotation, schedule, turns
 from bot.services.errors import UserError
 from bot.services.numbers import whole_number
@@ -216,7 +217,7 @@ def on_button(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> 
     The turn named in the button is checked against who pressed it, and where."""
     ack()
     db = context["db"]
-    team_id = context.team_id or body["team"]["id"]
+    team_id = workspace(context)
     user_id = body["user"]["id"]
     action = body["actions"][0]
     value = str(action.get("value") or "")

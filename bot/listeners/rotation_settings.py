@@ -10,6 +10,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.ids import Action, Block, OutboxAction
+from bot.listeners.unit import workspace
 from bot.services import outbox, places, rotation, schedule
 from bot.services.errors import UserError
 from bot.services.schedule import Schedule
@@ -31,7 +32,7 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
 
     db = context["db"]
     user_id = body["user"]["id"]
-    team_id = context.team_id or body["user"]["team_id"]
+    team_id = workspace(context)
     channel_id = str(json.loads(view.get("private_metadata") or "{}").get("channel_id", ""))
     # The channel the form was opened in, checked against who submits it, now: a member
     # of it who is not a guest. Asked of Slack before the database is touched.

@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
+from bot.listeners.unit import workspace
 from bot.services import access, reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
@@ -62,7 +63,7 @@ def open_for_admins(client: WebClient, trigger_id: str, user_id: str, checking: 
 def recheck_admin(context: BoltContext, body: dict, client: WebClient) -> None:
     """Admin rights are asked of Slack again when the form is submitted: they may have
     been taken away since it opened. Before the database is touched."""
-    team_id = context.team_id or body["user"]["team_id"]
+    team_id = workspace(context)
     person = context["deps"].directory.person(client, team_id, body["user"]["id"])
     access.require_admin(person, "Only workspace admins and owners can change these "
                                  "settings, and Slack says you are not one (any more). "
@@ -94,11 +95,11 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
             Block.APPLAUSE_EMOJI: "Open the settings with /debrief settings in a channel."})
         return
     settings_service.save(
-        context["db"], context.team_id or body["user"]["team_id"], channel_id,
+        context["db"], workspace(context), channel_id,
         body["user"]["id"], applause_emoji=emoji,
         leaderboard=any(o.get("value") == LEADERBOARD_ON for o in ticked),
     )
-    reflections.set_prompts(context["db"], context.team_id or body["user"]["team_id"],
+    reflections.set_prompts(context["db"], workspace(context),
                             body["user"]["id"], prompts)
     ack()
 

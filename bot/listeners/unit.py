@@ -62,13 +62,24 @@ def unit_of_work(deps: Deps, listener: Listener, *, dedupe: bool = True) -> List
     return run
 
 
+def workspace(context: BoltContext) -> str:
+    """The workspace this request acts in: the one Slack's authorization found the bot
+    installed in (bot/identity.py), never a field of the payload a client could choose
+    (a person's home team, private_metadata…). Every read and write is scoped to it."""
+    result = context.authorize_result
+    team_id = result.team_id if result is not None else None
+    if not team_id:
+        raise LookupError("a request reached a listener without an authorized workspace")
+    return team_id
+
+
 def _first_delivery(db: Any, context: BoltContext, body: dict) -> bool:
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if not event_id:
         return True
     db.connection()  # begin: the "seen" row commits with the listener's writes
     return fastpath.run(db, seen_events.SEEN, {
-        "team_id": context.team_id or body.get("team_id", ""), "event_id": event_id,
+        "team_id": workspace(context), "event_id": event_id,
         "now": utcnow()}) is not None
 
 
@@ -90,9 +101,8 @@ def refuse(db: Any, args: Args, error: UserError) -> None:
         channel = (body.get("channel") or {}).get("id") or \
             (body.get("container") or {}).get("channel_id")
         user = (body.get("user") or {}).get("id")
-        team = args.context.team_id or (body.get("team") or {}).get("id")
-        if channel and user and team:
-            outbox.enqueue(db, team_id=team, action=OutboxAction.EPHEMERAL,
+        if channel and user:
+            outbox.enqueue(db, team_id=workspace(args.context), action=OutboxAction.EPHEMERAL,
                            channel_id=channel, user_id=user, payload={"text": message})
     else:
         ack()

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.db.models import Kind, Visibility
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps, Listeners
+from bot.listeners.unit import workspace
 from bot.services import cards, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
@@ -36,7 +37,7 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext,
 
     errors: dict[str, str] = {}
     user_id = body["user"]["id"]
-    team_id = context.team_id or body["user"]["team_id"]
+    team_id = workspace(context)
     if channel_id and not still_in(context, client, team_id, user_id, str(channel_id)):
         errors[Block.TEXT] = ("You are no longer in the channel this form was opened in, so "
                               "nothing was saved. Copy your text and log it where you are.")

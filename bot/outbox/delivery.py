@@ -25,12 +25,14 @@ from slack_sdk import WebClient
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
+from bot.identity import NotInstalled, TokenRefreshFailed
 from bot.outbox import retry, store
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.retry import Failure, Kind, Permanent
 from bot.outbox.sender import Sender, Sent, Work, dispatch
 from bot.outbox.senders import every_sender
 from bot.services.outbox import PACED
+from bot.tokens import TokenKeyMissing
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,11 @@ class Delivery:
         try:
             with self._lease_kept(message.id, claim):
                 result = self._send(sender, message)
+        except NotInstalled as gone:
+            # Uninstalled (or never ours): dropped, and nobody is told through Slack.
+            log.warning("outbox %s (%s) dropped: %s", message.id, message.action, gone)
+            self._record(message, lambda: self._drop(message))
+            return
         except Exception as error:
             failure = retry.judge(error)
             if failure.kind == Kind.FAULT:  # for developers: it may quote people's words
@@ -101,11 +108,19 @@ class Delivery:
     def _send(self, sender: Sender | None, message: OutboxMessage) -> Sent:
         if sender is None:
             raise Permanent(f"unknown action {message.action}")
+        # The token is picked when the row is sent, not when it was queued: a post that
+        # waited past its token's life goes out with the refreshed one.
         try:
             client = self.client_for(message.team_id)
-        except LookupError as missing:  # the workspace uninstalled us
-            raise Permanent(str(missing)) from missing
+        except (TokenRefreshFailed, TokenKeyMissing) as error:
+            # Slack would not refresh it yet, or TOKEN_ENCRYPTION_KEY lacks the key that
+            # opens it: the post waits until that is put right.
+            raise retry.Unavailable(str(error)) from error
         return sender.send(_once(client), message, self.work)
+
+    def _drop(self, message: OutboxMessage) -> None:
+        with self.work.write() as db:
+            store.drop(db, message.id)
 
     @staticmethod
     def _record(message: OutboxMessage, record: Callable[[], None]) -> None:

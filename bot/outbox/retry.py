@@ -46,6 +46,11 @@ class Permanent(Exception):
     """This will never work: the row fails for good."""
 
 
+class Unavailable(Exception):
+    """Something the send needs is not to be had now (a token Slack would not refresh
+    yet, a key that opens it): the row waits, as through an outage."""
+
+
 class NotYet(Exception):
     """The row needs a message that is still on its way (an entry's, a debrief's): it waits,
     as through an outage, and gives nothing up."""
@@ -73,6 +78,8 @@ def judge(error: BaseException) -> Failure:
     """Sort any exception raised while sending a row."""
     if isinstance(error, Permanent):
         return Failure(Kind.REFUSED, str(error), unsure=False)
+    if isinstance(error, Unavailable):
+        return Failure(Kind.OUTAGE, str(error)[:255], unsure=False)
     if isinstance(error, NotYet | cards.NotPostedYet):
         # Its card's own post is still on its way (it waits out outages too) or has just
         # failed, and then the entry goes to the channel: either way, not long.

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, or_, select, union_all, update
+from sqlalchemy import bindparam, delete, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -174,3 +174,9 @@ def mark_failed(message: OutboxMessage, error: str) -> None:
 def _unclaim(message: OutboxMessage) -> None:
     message.claimed_until = None
     message.claim = None
+
+
+def drop(db: Session, message_id: int) -> None:
+    """Delete a row that must never be sent: its workspace uninstalled the app."""
+    db.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id),
+               execution_options={"synchronize_session": False})

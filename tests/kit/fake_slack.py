@@ -5,6 +5,13 @@ or Slack does the call and its reply is lost (`lose_reply`). The messages the bo
 are kept as Slack keeps them (`posts`): updated, deleted, with their metadata, and found
 again through conversations.history / conversations.replies. Block Kit's limits are
 checked as Slack checks them, so a message Slack would refuse is refused here too.
+
+Many workspaces: `grant` a token to a workspace (auth.test then answers for it, and every
+call records the token it came with), `install_code` scripts what `oauth.v2.access` hands
+out for a code (rotating tokens too, refreshed with grant_type=refresh_token), `revoke`
+makes a token fail as Slack's do after an uninstall. A token nobody granted is the test
+workspace's (T0001), so single-workspace tests need none of this. What the bot posts to a
+`response_url` (…/hooks/…) is recorded as calls to "response_url".
 """
 
 from __future__ import annotations
@@ -38,6 +45,12 @@ class Call:
     ok: bool = False  # what Slack answered: True only for a successful call
     response: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def token(self) -> str | None:
+        """The token the call was made with (Bearer), if any."""
+        auth = self.headers.get("Authorization") or self.headers.get("authorization") or ""
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
     def blocks_text(self) -> str:
         """All the text a person would read in the call's message, blocks and fallback."""
         blocks = self.body.get("blocks") or []
@@ -52,6 +65,30 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+
+
+@dataclass
+class Grant:
+    """A bot token Slack handed out: whose it is, and until when it works."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+    org_install: bool = False
+    expires_at: float | None = None  # time.time(); None: never expires
+    revoked: bool = False
+
+
+@dataclass
+class Install:
+    """What oauth.v2.access answers for one code."""
+
+    team_id: str | None
+    team_name: str = "Acme"
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+    org_install: bool = False
+    rotating: bool = False
+    expires_in: int = 43200  # Slack's rotating tokens live 12 hours
 
 
 @dataclass
@@ -78,13 +115,18 @@ class FakeSlack:
     _losses: dict[str, int] = field(default_factory=dict)
     _observers: list[Callable[[Call], None]] = field(default_factory=list)
     _last_ts: tuple[int, int] = (0, 0)
+    grants: dict[str, Grant] = field(default_factory=dict)
+    codes: dict[str, Install] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh -> access token
+    # apps.connections.open answers this (the Socket Mode double's address).
+    socket_url: str | None = None
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-            "auth.test": lambda body: {"user_id": BOT_USER_ID, "bot_id": BOT_ID,
-                                       "team_id": TEAM_ID, "user": "debrief",
-                                       "team": "Test team", "url": "https://test.slack.com/"},
+            "auth.test": self._auth_test,
+            "oauth.v2.access": self._oauth_access,
+            "apps.connections.open": self._connections_open,
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
             "chat.delete": self._delete_message,
@@ -143,9 +185,14 @@ class FakeSlack:
         with self._lock:
             self._losses[method] = self._losses.get(method, 0) + times
 
-    def heal(self) -> None:
-        """Slack is healthy again: scripted failures and lost replies still queued are dropped."""
+    def heal(self, method: str | None = None) -> None:
+        """Slack is healthy again (for `method`, or for everything): scripted failures
+        and lost replies still queued are dropped."""
         with self._lock:
+            if method is not None:
+                self._failures.pop(method, None)
+                self._losses.pop(method, None)
+                return
             self._failures.clear()
             self._losses.clear()
 
@@ -168,6 +215,29 @@ class FakeSlack:
         with self._lock:
             self._gates[method] = gate
         return gate
+
+    # --- workspaces and tokens ---
+
+    def grant(self, token: str, team_id: str | None, *, enterprise_id: str | None = None,
+              org_install: bool = False, expires_in: float | None = None) -> str:
+        """`token` works for this workspace (or org) from now on (for `expires_in` s)."""
+        with self._lock:
+            self.grants[token] = Grant(team_id, enterprise_id, org_install,
+                                       time.time() + expires_in if expires_in else None)
+        return token
+
+    def revoke(self, token: str) -> None:
+        """The token is revoked, as Slack does when the app is uninstalled."""
+        with self._lock:
+            self.grants.setdefault(token, Grant(TEAM_ID)).revoked = True
+
+    def install_code(self, code: str, team_id: str | None, **install: Any) -> None:
+        """oauth.v2.access with this code installs the app in the workspace (or org)."""
+        with self._lock:
+            self.codes[code] = Install(team_id, **install)
+
+    def tokens_used(self, method: str) -> list[str | None]:
+        return [call.token for call in self.calls_to(method)]
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -206,6 +276,10 @@ class FakeSlack:
 
     def reset(self) -> None:
         with self._lock:
+            self.grants.clear()
+            self.codes.clear()
+            self.refresh_tokens.clear()
+            self.socket_url = None
             self.calls.clear()
             self.users.clear()
             self.memberships.clear()
@@ -228,6 +302,65 @@ class FakeSlack:
             now = int(time.time())
             self._last_ts = (now, 1) if now > seconds else (seconds, n + 1)
             return f"{self._last_ts[0]}.{self._last_ts[1]:06d}"
+
+    def _grant_of(self, token: str | None) -> Grant:
+        grant = self.grants.get(token or "")
+        return grant if grant is not None else Grant(TEAM_ID)
+
+    def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
+        grant = self._grant_of(body.get("token"))
+        answer: dict[str, Any] = {"user_id": BOT_USER_ID, "bot_id": BOT_ID,
+                                  "team_id": grant.team_id,
+                  "user": "debrief", "team": "Test team", "url": "https://test.slack.com/"}
+        if grant.enterprise_id:
+            answer.update(enterprise_id=grant.enterprise_id,
+                          is_enterprise_install=grant.org_install)
+        return answer
+
+    def _oauth_access(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("grant_type") == "refresh_token":
+            return self._refresh(body.get("refresh_token") or "")
+        install = self.codes.pop(body.get("code") or "", None)  # a code works once
+        if install is None:
+            raise _SlackError("invalid_code")
+        token = f"xoxb-{install.team_id or install.enterprise_id}-{next(self._ts)}"
+        if install.rotating:
+            token = "xoxe.xoxb-1-" + token.removeprefix("xoxb-") + "-" + "r" * 100
+        self.grant(token, install.team_id, enterprise_id=install.enterprise_id,
+                   org_install=install.org_install,
+                   expires_in=install.expires_in if install.rotating else None)
+        answer: dict[str, Any] = {
+            "app_id": "A0001", "authed_user": {"id": "U_INSTALLER"}, "scope": body.get(
+                "scope", "chat:write,commands"), "token_type": "bot", "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": install.team_id, "name": install.team_name}
+            if install.team_id else None,
+            "enterprise": {"id": install.enterprise_id, "name": install.enterprise_name}
+            if install.enterprise_id else None,
+            "is_enterprise_install": install.org_install,
+        }
+        if install.rotating:
+            refresh = f"xoxe-1-refresh-{next(self._ts)}"
+            self.refresh_tokens[refresh] = token
+            answer.update(refresh_token=refresh, expires_in=install.expires_in)
+        return answer
+
+    def _refresh(self, refresh_token: str) -> dict[str, Any]:
+        old = self.refresh_tokens.get(refresh_token)
+        if old is None:
+            raise _SlackError("invalid_refresh_token")
+        grant = self.grants[old]
+        token = f"xoxe.xoxb-1-refreshed-{next(self._ts)}-" + "r" * 100
+        self.grant(token, grant.team_id, enterprise_id=grant.enterprise_id,
+                   org_install=grant.org_install, expires_in=43200)
+        self.refresh_tokens[refresh_token] = token
+        return {"token_type": "bot", "access_token": token, "refresh_token": refresh_token,
+                "expires_in": 43200, "team": {"id": grant.team_id}}
+
+    def _connections_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not self.socket_url:
+            raise _SlackError("no_socket_server")
+        return {"url": self.socket_url}
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
         _check_blocks(body)
@@ -377,9 +510,25 @@ class FakeSlack:
         return {"channels": [{"id": c, "is_channel": True, "is_member": True} for c in page],
                 "response_metadata": {"next_cursor": rest}}
 
+    def _receive_response_url(self, request: BaseHTTPRequestHandler) -> None:
+        """What the bot (or Bolt) posts to a command's response_url: shown to the person."""
+        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0)).decode()
+        with self._changed:
+            self.calls.append(Call("response_url", request.path, json.loads(raw or "{}"),
+                                   dict(request.headers.items()), ok=True))
+            self._changed.notify_all()
+        request.send_response(200)
+        request.send_header("Content-Type", "text/plain")
+        request.send_header("Content-Length", "2")
+        request.end_headers()
+        request.wfile.write(b"ok")
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         if request.path.startswith("/upload/"):
             self._receive_upload(request)
+            return
+        if request.path.startswith("/hooks/"):
+            self._receive_response_url(request)
             return
         method = request.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
@@ -392,9 +541,11 @@ class FakeSlack:
             if isinstance(body.get(key), str):
                 body[key] = json.loads(body[key])
         call = Call(method, request.path, body, dict(request.headers.items()))
+        if call.token and method == "auth.test":
+            body.setdefault("token", call.token)
         with self._changed:
             self.calls.append(call)
-            failure = self._take_failure(method)
+            failure = self._take_failure(method) or self._token_failure(call)
             lost = self._losses.get(method, 0) > 0
             if lost:
                 self._losses[method] -= 1
@@ -419,6 +570,17 @@ class FakeSlack:
             request.send_header(name, value)
         request.end_headers()
         request.wfile.write(data)
+
+    def _token_failure(self, call: Call) -> Failure | None:
+        """A revoked or expired token fails as Slack's do."""
+        grant = self.grants.get(call.token or "")
+        if grant is None:
+            return None
+        if grant.revoked:
+            return Failure(error="token_revoked")
+        if grant.expires_at is not None and grant.expires_at <= time.time():
+            return Failure(error="token_expired")
+        return None
 
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method)

@@ -15,6 +15,8 @@ and `tests/test_privacy.py` walks it, as a member and as a workspace admin, on b
 and as people Slack says may read less: someone removed from a private channel, and a
 guest (`Walk.seen_by`). Slack's answers come from the fake: `fake_slack.memberships`
 (users.conversations) and `fake_slack.users` (users.info: is_admin, is_restricted…).
+`tests/test_privacy_workspaces.py` walks it from other workspaces of the same database
+(same user and channel ids), where nothing of the first may be seen or changed at all.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db.models import Entry, Reflection
-from tests.kit.fake_slack import Call
+from bot.db.models import Card, Entry, Reflection, Turn
+from tests.kit.fake_slack import TEAM_ID, Call
 
 
 @dataclass
@@ -39,14 +41,19 @@ class Look:
     db: Any
     viewer: str
     channel: str = "C_TEAM"
+    team: str = TEAM_ID  # the workspace the viewer is in
 
     def command(self, text: str, command: str = "/debrief") -> Any:
         return self.bot.slack.command(text, user=self.viewer, channel=self.channel,
-                                      command=command)
+                                      command=command, team=self.team)
 
     def click(self, action_id: str, value: str) -> Any:
         return self.bot.slack.block_action({"action_id": action_id, "value": value},
-                                           user=self.viewer, channel=self.channel)
+                                           user=self.viewer, channel=self.channel,
+                                           team=self.team)
+
+    def event(self, event: dict[str, Any]) -> Any:
+        return self.bot.slack.event(event, team=self.team)
 
     def opened(self, before: int, count: int = 1) -> list[str]:
         """The modals opened for this person since `before` views.open calls."""
@@ -56,7 +63,7 @@ class Look:
     def views_open_count(self) -> int:
         return len(self.fake_slack.calls_to("views.open"))
 
-    def ids(self, model: type[Entry] | type[Reflection]) -> list[int]:
+    def ids(self, model: type[Entry] | type[Reflection] | type[Card] | type[Turn]) -> list[int]:
         with self.db.session() as session:
             return list(session.scalars(select(model.id)))
 
@@ -87,6 +94,7 @@ class Sighting:
 @dataclass
 class Walk:
     sightings: list[Sighting] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # every Slack call made during the walk
 
     def find(self, needle: str) -> list[Sighting]:
         return [s for s in self.sightings if needle.lower() in s.text.lower()]
@@ -110,24 +118,31 @@ def seen_by_others(call: Call, author: str) -> bool:
     return False  # modals: attributed to whoever's request opened them, by the probes
 
 
-def walk(bot: Any, fake_slack: Any, db: Any, *, author: str, viewers: list[str]) -> Walk:
-    """Run every probe as every viewer; collect all they could see, and every message
-    posted where others can read it."""
+def walk(bot: Any, fake_slack: Any, db: Any, *, author: str, viewers: list[str],
+         team: str = TEAM_ID) -> Walk:
+    """Run every probe as every viewer (of workspace `team`); collect all they could see,
+    and every message posted where others can read it.
+
+    From another workspace than the author's, everything the bot did during the walk
+    counts as seen (the author is not there): `calls` holds those Slack calls."""
     result = Walk()
     bot.settle()  # the author's own sends are done before anyone looks
+    first = len(fake_slack.calls)
+    elsewhere = team != TEAM_ID
     for viewer in viewers:
         for name, run in PROBES.items():
             start = len(fake_slack.calls)
-            look = Look(bot, fake_slack, db, viewer)
+            look = Look(bot, fake_slack, db, viewer, team=team)
             result.sightings += [Sighting(viewer, name, text) for text in run(look)]
             # Anything the probe made the bot do, unless it went to the author alone.
             for call in fake_slack.calls[start:]:
-                if call.method == "views.open" or seen_by_others(call, author):
+                if elsewhere or call.method == "views.open" or seen_by_others(call, author):
                     result.sightings.append(
                         Sighting(viewer, f"{name} → {call.method}", json.dumps(call.body)))
     bot.settle()  # whatever was queued has been sent
-    for call in fake_slack.calls:
-        if seen_by_others(call, author):
+    result.calls = list(fake_slack.calls[first:])
+    for call in fake_slack.calls[first if elsewhere else 0:]:
+        if elsewhere or seen_by_others(call, author):
             result.sightings.append(Sighting("channel", call.method, json.dumps(call.body)))
     return result
 
@@ -202,7 +217,8 @@ def forged_share(look: Look) -> list[str]:
                       "type": "plain_text_input", "value": "forged"}},
                   "hope_share_with": {"hope_share_with_choice": {
                       "type": "radio_buttons", "selected_option": {"value": "team"}}}}
-        answers.append(body_of(look.bot.slack.view_submission(form, values, user=look.viewer)))
+        answers.append(body_of(look.bot.slack.view_submission(form, values, user=look.viewer,
+                                                              team=look.team)))
     return answers
 
 
@@ -221,8 +237,8 @@ def kudos(look: Look) -> list[str]:
 
     for call in look.fake_slack.succeeded("chat.postMessage"):
         if "ts" in call.response and str(call.body.get("channel", "")).startswith("C"):
-            look.bot.slack.event(reaction("reaction_added", user=look.viewer,
-                                          channel=call.body["channel"], ts=call.response["ts"]))
+            look.event(reaction("reaction_added", user=look.viewer,
+                                channel=call.body["channel"], ts=call.response["ts"]))
     return [body_of(look.command(f"kudos {period}")) for period in ("week", "month", "all")]
 
 
@@ -230,8 +246,8 @@ def kudos(look: Look) -> list[str]:
 def app_home(look: Look) -> list[str]:
     look.fake_slack.memberships.setdefault(look.viewer, [look.channel])
     before = len(look.fake_slack.calls_to("views.publish"))
-    look.bot.slack.event({"type": "app_home_opened", "user": look.viewer, "tab": "home",
-                          "channel": f"D_{look.viewer}", "event_ts": "1700000000.000100"})
+    look.event({"type": "app_home_opened", "user": look.viewer, "tab": "home",
+                "channel": f"D_{look.viewer}", "event_ts": "1700000000.000100"})
     publish = look.fake_slack.wait_for("views.publish", before + 1)[before]
     return [json.dumps(publish.body)]
 
@@ -258,10 +274,51 @@ def digest(look: Look) -> list[str]:
 
     answer = look.command("digest here weekly mon 09:00")
     with look.db.session() as session:  # make it due now, and let the clock post it
-        session.execute(update(Digest).values(next_run_at=utcnow() - timedelta(minutes=1)))
+        session.execute(update(Digest).where(Digest.team_id == look.team)
+                        .values(next_run_at=utcnow() - timedelta(minutes=1)))
         session.commit()
     before = len(look.fake_slack.calls_to("chat.postMessage"))
     post_due_digests(look.bot.runtime)  # the week's digest, once: a second viewer sees none
     look.bot.settle()  # whatever it queued has been sent
     posted = look.fake_slack.calls_to("chat.postMessage")[before:]
     return [body_of(answer)] + [json.dumps(call.body) for call in posted]
+
+
+# --- what changes things, aimed at every row there is (of any workspace) ---
+
+@probe("/debrief close on every card")
+def close_cards(look: Look) -> list[str]:
+    from bot.db.models import Card
+
+    return [body_of(look.command(f"close {card_id}")) for card_id in look.ids(Card)]
+
+
+@probe("a card's Add buttons on every card")
+def card_buttons(look: Look) -> list[str]:
+    from bot.db.models import Card
+
+    ids = look.ids(Card)
+    before = look.views_open_count()
+    answers = [body_of(look.click("card_add_lesson", str(card_id))) for card_id in ids]
+    return answers + look.opened(before, len(ids))
+
+
+@probe("the rotation reminder's buttons on every turn")
+def turn_buttons(look: Look) -> list[str]:
+    from bot.db.models import Turn
+
+    return [body_of(look.click(action, str(turn_id))) for turn_id in look.ids(Turn)
+            for action in ("rotation_share", "rotation_pass", "rotation_skip")]
+
+
+@probe("/debrief rotation next, the rotation and digest settings")
+def rotation_and_digest(look: Look) -> list[str]:
+    return [body_of(look.command("rotation next")), body_of(look.command("digest"))]
+
+
+@probe("related lessons after logging a lesson")
+def related(look: Look) -> list[str]:
+    before = len(look.fake_slack.calls)
+    answer = look.command("lesson retro outage ask mistakes demo flaky backups named cried")
+    look.bot.settle()  # the "have we learned this before?" message
+    return [body_of(answer)] + [json.dumps(c.body) for c in look.fake_slack.calls[before:]]

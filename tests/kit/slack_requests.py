@@ -47,11 +47,17 @@ def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
 
 
 class SlackSender:
-    """Plays Slack's side of the Events/Interactivity/Commands HTTP calls."""
+    """Plays Slack's side of the Events/Interactivity/Commands HTTP calls.
 
-    def __init__(self, base_url: str, secret: str = SIGNING_SECRET):
+    `hooks_url`: where response_urls point (the fake Slack records what is posted there).
+    `enterprise` / `org_install` on a request: it comes from a workspace of an Enterprise
+    Grid org, through an org-wide install or not."""
+
+    def __init__(self, base_url: str, secret: str = SIGNING_SECRET,
+                 hooks_url: str = "https://hooks.slack.com/"):
         self.url = base_url.rstrip("/") + "/slack/events"
         self.secret = secret
+        self.hooks_url = hooks_url
 
     # --- the low level ---
 
@@ -78,43 +84,34 @@ class SlackSender:
     # --- Slack's shapes ---
 
     def command(self, text: str, *, user: str = "U_ALICE", channel: str = "C_TEAM",
-                team: str = TEAM_ID, command: str = "/debrief", **kwargs: Any) -> Response:
-        n = next(_ids)
-        return self.form({
-            "token": "legacy-token", "team_id": team, "team_domain": "test",
-            "channel_id": channel, "channel_name": "team", "user_id": user,
-            "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": APP_ID, "is_enterprise_install": "false",
-            "response_url": f"https://hooks.slack.com/commands/{team}/{n}/x",
-            "trigger_id": f"{n}.{n}.trigger",
-        }, **kwargs)
+                team: str = TEAM_ID, command: str = "/debrief", enterprise: str | None = None,
+                org_install: bool = False, **kwargs: Any) -> Response:
+        return self.form(command_fields(text, user=user, channel=channel, team=team,
+                                        command=command, enterprise=enterprise,
+                                        org_install=org_install, hooks_url=self.hooks_url),
+                         **kwargs)
 
     def view_submission(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *,
-                        user: str = "U_ALICE", team: str = TEAM_ID) -> Response:
+                        user: str = "U_ALICE", team: str = TEAM_ID,
+                        enterprise: str | None = None,
+                        org_install: bool = False) -> Response:
         """Submit `view` (as the bot opened it) with `values` as state.values."""
-        submitted = {**view, "id": "V" + str(next(_ids)), "team_id": team,
-                     "state": {"values": values}, "hash": "1.abc",
-                     "app_id": APP_ID, "bot_id": "BBOT0001"}
-        return self.interaction({
-            "type": "view_submission", "team": {"id": team, "domain": "test"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(),
-                     "team_id": team},
-            "api_app_id": APP_ID, "token": "legacy-token",
-            "trigger_id": f"{next(_ids)}.trigger", "view": submitted,
-            "response_urls": [], "is_enterprise_install": False, "enterprise": None,
-        })
+        return self.interaction(view_submission(view, values, user=user, team=team,
+                                                enterprise=enterprise,
+                                                org_install=org_install))
 
     def block_action(self, action: dict[str, Any], *, user: str = "U_ALICE",
                      channel: str = "C_TEAM", team: str = TEAM_ID,
                      message: dict[str, Any] | None = None,
-                     view: dict[str, Any] | None = None) -> Response:
+                     view: dict[str, Any] | None = None, enterprise: str | None = None,
+                     org_install: bool = False) -> Response:
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": team, "domain": "test"},
             "user": {"id": user, "username": user.lower(), "name": user.lower(),
                      "team_id": team},
             "api_app_id": APP_ID, "token": "legacy-token",
-            "trigger_id": f"{next(_ids)}.trigger", "is_enterprise_install": False,
-            "enterprise": None,
+            "trigger_id": f"{next(_ids)}.trigger", "is_enterprise_install": org_install,
+            "enterprise": {"id": enterprise, "name": "Grid org"} if enterprise else None,
             "actions": [{"type": "button", "action_ts": f"{time.time():.6f}", **action}],
         }
         if view is not None:
@@ -126,7 +123,7 @@ class SlackSender:
                                     "channel_id": channel, "is_ephemeral": False}
             payload["channel"] = {"id": channel, "name": "team"}
             payload["message"] = msg
-            payload["response_url"] = f"https://hooks.slack.com/actions/{team}/1/x"
+            payload["response_url"] = f"{self.hooks_url}actions/{team}/1/x"
         return self.interaction(payload)
 
     def overflow(self, action_id: str, value: str, *, message: dict[str, Any],
@@ -158,23 +155,77 @@ class SlackSender:
         return self.form({"payload": json.dumps(payload)}, **kwargs)
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None,
-              team: str = TEAM_ID, retry_num: int | None = None) -> Response:
-        event_id = event_id or f"Ev{next(_ids):08d}"
-        body = json.dumps({
-            "token": "legacy-token", "team_id": team, "api_app_id": APP_ID,
-            "event": event, "type": "event_callback", "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": team,
-                                "user_id": BOT_USER_ID, "is_bot": True,
-                                "is_enterprise_install": False}],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{event_id}",
-        })
+              team: str | None = TEAM_ID, retry_num: int | None = None,
+              enterprise: str | None = None, org_install: bool = False,
+              event_time: int | None = None) -> Response:
+        body = json.dumps(event_callback(event, event_id=event_id, team=team,
+                                         enterprise=enterprise, org_install=org_install,
+                                         event_time=event_time))
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num),
                        "X-Slack-Retry-Reason": "http_timeout"}
         return self.post(body, "application/json", extra_headers=headers)
+
+
+def command_fields(text: str, *, user: str = "U_ALICE", channel: str = "C_TEAM",
+                   team: str = TEAM_ID, command: str = "/debrief",
+                   enterprise: str | None = None, org_install: bool = False,
+                   hooks_url: str = "https://hooks.slack.com/") -> dict[str, Any]:
+    """A slash command's fields, as Slack sends them (a form over HTTP, a dict in Socket
+    Mode)."""
+    n = next(_ids)
+    fields = {
+        "token": "legacy-token", "team_id": team, "team_domain": "test",
+        "channel_id": channel, "channel_name": "team", "user_id": user,
+        "user_name": user.lower(), "command": command, "text": text,
+        "api_app_id": APP_ID, "is_enterprise_install": str(org_install).lower(),
+        "response_url": f"{hooks_url}commands/{team}/{n}/x",
+        "trigger_id": f"{n}.{n}.trigger",
+    }
+    if enterprise:
+        fields.update(enterprise_id=enterprise, enterprise_name="Grid org")
+    return fields
+
+
+def view_submission(view: dict[str, Any], values: dict[str, dict[str, Any]], *,
+                    user: str = "U_ALICE", team: str = TEAM_ID, enterprise: str | None = None,
+                    org_install: bool = False) -> dict[str, Any]:
+    """The view_submission payload for `view` (as the bot opened it) filled with `values`."""
+    submitted = {**view, "id": "V" + str(next(_ids)), "team_id": team,
+                 "state": {"values": values}, "hash": "1.abc",
+                 "app_id": APP_ID, "bot_id": "BBOT0001"}
+    return {
+        "type": "view_submission", "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "api_app_id": APP_ID, "token": "legacy-token",
+        "trigger_id": f"{next(_ids)}.trigger", "view": submitted,
+        "response_urls": [], "is_enterprise_install": org_install,
+        "enterprise": {"id": enterprise, "name": "Grid org"} if enterprise else None,
+    }
+
+
+def event_callback(event: dict[str, Any], *, event_id: str | None = None,
+                   team: str | None = TEAM_ID, enterprise: str | None = None,
+                   org_install: bool = False, event_time: int | None = None) -> dict[str, Any]:
+    """The Events API envelope Slack sends (over HTTP, or inside a Socket Mode envelope)."""
+    event_id = event_id or f"Ev{next(_ids):08d}"
+    body: dict[str, Any] = {
+        "token": "legacy-token", "team_id": team or enterprise, "api_app_id": APP_ID,
+        "event": event, "type": "event_callback", "event_id": event_id,
+        "event_time": event_time or int(time.time()),
+        "authorizations": [{"enterprise_id": enterprise,
+                            "team_id": None if org_install else team,
+                            "user_id": BOT_USER_ID, "is_bot": True,
+                            "is_enterprise_install": org_install}],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-{event_id}",
+    }
+    if enterprise:
+        body.update(enterprise_id=enterprise, is_enterprise_install=org_install)
+    if org_install and team:
+        body["context_team_id"] = team
+    return body
 
 
 def reaction(kind: str, *, user: str, channel: str, ts: str, emoji: str = "tada",
