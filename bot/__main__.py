@@ -1,11 +1,16 @@
 """`python -m bot`: migrate, then serve Slack (HTTP under gunicorn, or Socket Mode) with the
 scheduler in the same process. `python -m bot migrate` only migrates (the Procfile's release).
+
+SIGTERM stops it cleanly either way: no new requests or claims, the outbox's send in flight
+finishes and its other claims go back, exit status 0 within 10 seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
@@ -15,27 +20,40 @@ from bot.logs import configure_logging
 
 log = logging.getLogger("bot")
 
+# Socket Mode: how long the outbox's send in flight may take to finish on SIGTERM.
+STOP_SECONDS = 7.0
+
 
 class _Server(BaseApplication):
-    """gunicorn in-process: one worker with threads, the scheduler inside it."""
+    """gunicorn in-process, set up as the Procfile's web (bot/serving.py): one worker
+    with threads, the scheduler inside it."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         super().__init__()
 
     def load_config(self) -> None:
+        # Imported here, in the master before the worker is forked: it chooses
+        # prometheus_client's multiprocess directory for the worker.
+        from bot import serving
+
+        for name, value in serving.settings().items():
+            if name in self.cfg.settings:  # an older gunicorn lacks a few
+                self.cfg.set(name, value)
         self.cfg.set("bind", f"0.0.0.0:{self.settings.port}")
         self.cfg.set("workers", 1)
         self.cfg.set("worker_class", "gthread")
         self.cfg.set("threads", 8)
-        self.cfg.set("accesslog", None)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Any:
         from bot.clock import build_scheduler
         from bot.web import create_app
 
         web = create_app(self.settings)
-        build_scheduler(web.extensions["debrief"], blocking=False).start()
+        runtime = web.extensions["debrief"]
+        # Shut down with the worker (bot/serving.py's worker_exit closes the runtime).
+        runtime.scheduler = build_scheduler(runtime, blocking=False)
+        runtime.scheduler.start()
         return web
 
 
@@ -44,19 +62,35 @@ def serve_socket_mode(settings: Settings) -> None:
 
     from bot.app import build_app
     from bot.clock import build_scheduler
+    from bot.metrics import instrument
     from bot.runtime import Runtime
 
     runtime = Runtime.create(settings)
     runtime.worker.start()
-    build_scheduler(runtime, blocking=False).start()
+    runtime.scheduler = build_scheduler(runtime, blocking=False)
+    runtime.scheduler.start()
     bolt = build_app(settings, runtime.db, client=runtime.clients.default,
                      wake_outbox=runtime.worker.wake)
-    SocketModeHandler(bolt, settings.app_token).start()
+    instrument(bolt)
+    handler = SocketModeHandler(bolt, settings.app_token)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # out of the handler's wait, into the finally below
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        handler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()  # no new requests
+        runtime.close(STOP_SECONDS)
+        log.info("Debrief stopped cleanly")
 
 
 def main(argv: list[str]) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if argv[:1] == ["migrate"]:
         upgrade(settings.database_url)
         return 0

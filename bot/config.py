@@ -38,6 +38,8 @@ class Settings:
     client_id: str | None = None
     client_secret: str | None = None
     log_level: str = "INFO"
+    # "json": one JSON object a line (bot/logs.py); anything else: plain text.
+    log_format: str = "text"
     # Seconds between outbox retries grow from this base (tests make it small).
     outbox_retry_base: float = 2.0
 
@@ -100,4 +102,5 @@ def load_settings(
         client_id=get("SLACK_CLIENT_ID"),
         client_secret=get("SLACK_CLIENT_SECRET"),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        log_format=(get("LOG_FORMAT") or "text").lower(),
     )

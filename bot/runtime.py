@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
 
 from bot.app import installation_store
 from bot.config import Settings
 from bot.db import Database
+from bot.metrics import MeteredWebClient
 from bot.outbox.delivery import Delivery
 from bot.outbox.worker import OutboxWorker
 
@@ -21,8 +23,9 @@ class SlackClients:
 
     def __init__(self, settings: Settings, db: Database):
         self.settings = settings
-        self.default = WebClient(token=settings.bot_token, base_url=settings.slack_api_url,
-                                 timeout=10)
+        # Metered: every Web API call is counted by method and result (bot/metrics.py).
+        self.default = MeteredWebClient(token=settings.bot_token,
+                                        base_url=settings.slack_api_url, timeout=10)
         self._store = installation_store(settings, db) if settings.oauth else None
 
     def for_team(self, team_id: str) -> WebClient:
@@ -31,7 +34,8 @@ class SlackClients:
         bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
         if bot is None:
             raise LookupError(f"no installation for workspace {team_id}")
-        return WebClient(token=bot.bot_token, base_url=self.settings.slack_api_url, timeout=10)
+        return MeteredWebClient(token=bot.bot_token, base_url=self.settings.slack_api_url,
+                                timeout=10)
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Runtime:
     db: Database
     clients: SlackClients
     worker: OutboxWorker = field(init=False)
+    # The scheduler, in a process that runs one beside serving (`python -m bot`).
+    scheduler: BaseScheduler | None = None
 
     def __post_init__(self) -> None:
         delivery = Delivery(self.db, self.clients.for_team, self.settings.outbox_retry_base)
@@ -50,6 +56,11 @@ class Runtime:
         db = Database(settings.database_url)
         return cls(settings, db, SlackClients(settings, db))
 
-    def close(self) -> None:
-        self.worker.stop()
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop taking work and hand back what is held: the scheduler claims nothing
+        more, the outbox worker finishes its send in flight (waiting up to `timeout`
+        seconds) and releases the rows it claimed but did not send."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.worker.stop(timeout)
         self.db.dispose()

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
+from bot.logs import working_on
 from bot.outbox import retry, store
-from bot.outbox.pacing import ChannelPacer
+from bot.outbox.pacing import Pacer, paced_by, pacer_for
 from bot.outbox.retry import Permanent, Retry
 from bot.outbox.sender import Sender, Sent, Work, dispatch
 from bot.outbox.senders import every_sender
-from bot.services.outbox import PACED
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +37,63 @@ class Delivery:
         self.db = db
         self.client_for = client_for
         self.retry_base = retry_base
-        self.pacer = ChannelPacer()
+        self.pacer: Pacer = pacer_for(db.shares_pace)
         self.work = Work(db)
         self.senders = dispatch(every_sender())
 
-    def run_once(self) -> int:
-        """Deliver every row that is due now; return how many were attempted."""
+    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Deliver every row that is due now; return how many were attempted. Once
+        `stopping()`, the rows not yet sent go back to the outbox untouched."""
         with self.work.write() as db:
-            due = store.claim_due(db, limit=100, busy=self.pacer.busy(),
+            due = store.claim_due(db, limit=100, busy=self.pacer.busy(db),
                                   per_channel=self.pacer.burst)
-            # Rows beyond a channel's free send slots go back as they were, for a later
-            # pass: waiting for Slack's pace is not a failed attempt.
-            held = [message.id for message in due
-                    if message.action in PACED and not self.pacer.take(message.channel_id)]
-            if held:
-                store.release(db, held)
-        now = [message for message in due if message.id not in held]
-        for message in now:
-            self._deliver(message)
+            waiting = self._pace(db, due)
+        now = [message for message in due if message.id not in waiting]
+        for place, message in enumerate(now):
+            if stopping():
+                self._hand_back([later.id for later in now[place:]])
+                return place
+            with working_on(f"outbox {message.action}", message.team_id):  # for the logs
+                self._deliver(message)
         return len(now)
+
+    def _hand_back(self, ids: list[int]) -> None:
+        """Release claims this process will not send (it is stopping): another process,
+        or this one restarted, takes them at once instead of after the lease."""
+        with self.work.write() as db:
+            store.release(db, ids)
+        log.info("outbox: handed back %d claimed row(s)", len(ids))
+
+    def _pace(self, db: Session, due: list[OutboxMessage]) -> set[int]:
+        """Take a send slot for each paced row (in key order: on PostgreSQL two claimers
+        never deadlock on the shared pace); the ids of the rows that must wait. Rows
+        beyond a channel's free slots go back as they were, for a later pass; rows over
+        a workspace's method limit are put off until a call is free. Waiting for Slack's
+        pace is not a failed attempt."""
+        paced = sorted(((on, message.id) for message in due
+                        if (on := paced_by(message, self.pacer)) is not None),
+                       key=lambda item: (item[0].key, item[1]))
+        held: list[int] = []
+        put_off: dict[float, list[int]] = {}
+        for on, message_id in paced:
+            if self.pacer.take(on.key, db, on.limit):
+                continue
+            if on.channel:
+                held.append(message_id)
+            else:
+                wait = self.pacer.free_in(on.key, db, on.limit)
+                put_off.setdefault(wait, []).append(message_id)
+        if held:
+            store.release(db, held)
+        for wait, ids in put_off.items():
+            store.put_off(db, ids, utcnow() + timedelta(seconds=wait))
+        return set(held) | {i for ids in put_off.values() for i in ids}
 
     def seconds_until_due(self) -> float | None:
         """Until the next row falls due, or a busy channel's rows may go again."""
         with self.work.read() as db:
-            when = store.next_due(db, busy=self.pacer.busy())
-        free = self.pacer.next_free()
+            when = store.next_due(db, busy=self.pacer.busy(db))
+            free = self.pacer.next_free(db)
         waits = [] if free is None else [free]
         if when is not None:
             waits.append((when - utcnow()).total_seconds())

@@ -84,6 +84,14 @@ def release(db: Session, ids: Collection[int]) -> None:
                .values(claimed_until=None), execution_options={"synchronize_session": False})
 
 
+def put_off(db: Session, ids: Collection[int], until: datetime) -> None:
+    """Hand claimed rows back, due again at `until` (a workspace's method limit): not a
+    failed attempt."""
+    db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)))
+               .values(claimed_until=None, next_attempt_at=until),
+               execution_options={"synchronize_session": False})
+
+
 def next_due(db: Session, *, busy: Collection[str] = ()) -> datetime | None:
     """When the earliest pending row falls due, leaving out PACED rows of `busy`
     channels (they wait for the pacer, not the clock)."""
@@ -134,3 +142,17 @@ def mark_failed(message: OutboxMessage, error: str) -> None:
     message.attempts += 1
     message.last_error = error[:255]
     message.claimed_until = None
+
+
+def figures(db: Session, now: datetime | None = None) -> dict[str, float]:
+    """What an operator watches (GET /metrics): rows waiting to be sent, the age of the
+    oldest of them in seconds, and rows given up on. One query, on the status index."""
+    now = now or utcnow()
+    pending = OutboxMessage.status == OutboxStatus.PENDING
+    waiting, oldest, failed = db.execute(select(
+        func.count().filter(pending),
+        func.min(OutboxMessage.created_at).filter(pending),
+        func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
+    ).where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))).one()
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return {"pending": float(waiting), "oldest_pending_seconds": age, "failed": float(failed)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ class Call:
     headers: dict[str, str]
     ok: bool = False  # what Slack answered: True only for a successful call
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     def blocks_text(self) -> str:
         """All the text a person would read in the call's message, blocks and fallback."""
@@ -60,6 +62,9 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     # files_upload_v2: file id -> what getUploadURLExternal was told, and the bytes sent.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # chaos(): the share of calls answered with a 5xx, and with a 429.
+    _chaos: tuple[float, float] = (0.0, 0.0)
+    _random: random.Random = field(default_factory=lambda: random.Random(13))
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -115,6 +120,19 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 Failure(status=status, error=error, retry_after=retry_after, times=times))
 
+    def heal(self) -> None:
+        """Slack is healthy again: scripted failures and chaos are forgotten."""
+        with self._lock:
+            self._failures.clear()
+            self._chaos = (0.0, 0.0)
+
+    def chaos(self, server_errors: float, rate_limits: float, seed: int = 13) -> None:
+        """Answer a share of all calls (auth.test aside) with a 5xx and another with a
+        429 (Retry-After: 1), at random: a Slack having a bad day."""
+        with self._lock:
+            self._chaos = (server_errors, rate_limits)
+            self._random = random.Random(seed)
+
     def hold(self, method: str) -> threading.Event:
         """Keep every call of `method` waiting until the returned event is set."""
         gate = threading.Event()
@@ -164,6 +182,7 @@ class FakeSlack:
             self.memberships.clear()
             self.files.clear()
             self._failures.clear()
+            self._chaos = (0.0, 0.0)
             for gate in self._gates.values():
                 gate.set()
             self._gates.clear()
@@ -277,12 +296,23 @@ class FakeSlack:
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method)
         if not queue:
-            return None
+            return self._chaotic(method)
         failure = queue[0]
         failure.times -= 1
         if failure.times <= 0:
             queue.pop(0)
         return failure
+
+    def _chaotic(self, method: str) -> Failure | None:
+        server_errors, rate_limits = self._chaos
+        if method == "auth.test" or not (server_errors or rate_limits):
+            return None
+        draw = self._random.random()
+        if draw < server_errors:
+            return Failure(status=503)
+        if draw < server_errors + rate_limits:
+            return Failure(status=429, retry_after=1)
+        return None
 
     def _answer(self, method: str, body: dict[str, Any],
                 failure: Failure | None) -> tuple[int, dict[str, str], dict[str, Any]]:

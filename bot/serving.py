@@ -1,0 +1,104 @@
+"""gunicorn's settings and hooks: `gunicorn --config python:bot.serving ...` (the Procfile's
+web process and the Dockerfile's CMD); `python -m bot` serves with the same ones.
+
+- It binds to $PORT (Settings), logs each request without its query string (an OAuth
+  redirect's carries a code), and in JSON when LOG_FORMAT=json.
+- On SIGTERM a worker stops accepting, answers what it holds, then hands the outbox back
+  (Runtime.close): the whole stop fits in Docker's and Heroku's grace.
+- The workers' metrics are added up by prometheus_client's multiprocess mode, in a
+  directory emptied when the server starts.
+
+This module must not import prometheus_client (nor anything that does): it picks its
+mode when first imported, and the workers, forked from here, inherit it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from gunicorn import glogging
+
+from bot.config import load_settings
+from bot.logs import json_formatter
+
+_settings = load_settings()
+
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+# Set here, in the master, so that every worker imports prometheus_client in
+# multiprocess mode; a directory of our own choosing is removed on exit.
+_OWN_METRICS_DIR = not os.environ.get(METRICS_DIR_VARIABLE)
+if _OWN_METRICS_DIR:
+    os.environ[METRICS_DIR_VARIABLE] = os.path.join(
+        tempfile.gettempdir(), f"debrief-metrics-{os.getpid()}")
+
+bind = f"0.0.0.0:{_settings.port}"
+# Heroku and Docker send SIGKILL 30 s and 10 s after SIGTERM: all of a worker's stop
+# (in-flight requests, kept-alive connections, the outbox's send in flight) fits in 9.
+graceful_timeout = 9
+# The outbox worker waits this long for a send in flight to Slack when stopping.
+OUTBOX_STOP_SECONDS = 5.0
+loglevel = _settings.log_level.lower()
+# No control socket: nothing uses it, and servers on one host would share its path.
+control_socket_disable = True
+accesslog = "-"
+# The path only: a query string may carry a secret (OAuth's code) or words.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, writing JSON lines when LOG_FORMAT=json."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if _settings.log_format == "json":
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(json_formatter())
+
+
+logger_class = Logger
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before any worker: an empty metrics directory (counters left by
+    an earlier run must not be added to this one's)."""
+    directory = os.environ[METRICS_DIR_VARIABLE]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def on_exit(server: Any) -> None:
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ[METRICS_DIR_VARIABLE], ignore_errors=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master: a worker is gone; its live gauges go with it."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, once it answered what it held: stop the scheduler (if it runs
+    one) and the outbox worker, whose send in flight finishes and whose other claims
+    go back to the outbox for whichever process is up next."""
+    app = getattr(worker, "wsgi", None)
+    runtime = getattr(app, "extensions", {}).get("debrief") if app is not None else None
+    if runtime is not None:
+        runtime.close(OUTBOX_STOP_SECONDS)
+        logging.getLogger("bot").info("worker %s stopped cleanly", worker.pid)
+
+
+def settings() -> dict[str, Any]:
+    """This module's gunicorn settings, for an in-process server (`python -m bot`)."""
+    names = ("bind", "graceful_timeout", "loglevel", "control_socket_disable", "accesslog",
+             "access_log_format",
+             "logger_class", "on_starting", "on_exit", "child_exit", "worker_exit")
+    return {name: globals()[name] for name in names}
