@@ -25,4 +25,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '3000') + '/healthz', timeout=4)"]
 
 # The Procfile's web line, word for word (tests/test_deploy.py checks).
-CMD ["gunicorn", "--config", "python:bot.serving", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "bot.web:create_app()"]
+CMD ["gunicorn", "--config", "python:bot.serving", "--workers", "2", "--threads", "8", "bot.web:create_app()"]

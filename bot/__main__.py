@@ -42,7 +42,6 @@ class _Server(BaseApplication):
                 self.cfg.set(name, value)
         self.cfg.set("bind", f"0.0.0.0:{self.settings.port}")
         self.cfg.set("workers", 1)
-        self.cfg.set("worker_class", "gthread")
         self.cfg.set("threads", 8)
 
     def load(self) -> Any:

@@ -142,6 +142,7 @@ def main() -> int:
         # SIGTERM (Heroku, Docker): claim nothing more; start() returns, and the outbox
         # is handed back below.
         if scheduler.running:
+            log.info("clock stopping: no new work")
             scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

@@ -56,11 +56,18 @@ class Runtime:
         db = Database(settings.database_url)
         return cls(settings, db, SlackClients(settings, db))
 
+    def stopping(self) -> None:
+        """Take no new work (a signal came): the scheduler claims nothing more and the
+        outbox worker sends nothing after the row in flight. Safe in a signal handler;
+        `close` then waits for the row in flight."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.worker.stopping()
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop taking work and hand back what is held: the scheduler claims nothing
         more, the outbox worker finishes its send in flight (waiting up to `timeout`
         seconds) and releases the rows it claimed but did not send."""
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.stopping()
         self.worker.stop(timeout)
         self.db.dispose()

@@ -21,6 +21,7 @@ import tempfile
 from typing import Any
 
 from gunicorn import glogging
+from gunicorn.workers.gthread import ThreadWorker
 
 from bot.config import load_settings
 from bot.logs import json_formatter
@@ -38,6 +39,7 @@ if _OWN_METRICS_DIR:
         tempfile.gettempdir(), f"debrief-metrics-{os.getpid()}")
 
 bind = f"0.0.0.0:{_settings.port}"
+worker_class = "bot.serving.Worker"
 # Heroku and Docker send SIGKILL 30 s and 10 s after SIGTERM: all of a worker's stop
 # (in-flight requests, kept-alive connections, the outbox's send in flight) fits in 9.
 graceful_timeout = 9
@@ -65,6 +67,20 @@ class Logger(glogging.Logger):
 logger_class = Logger
 
 
+class Worker(ThreadWorker):
+    """gunicorn's threaded worker (gthread), which on SIGTERM also tells the bot at once:
+    the outbox sends nothing more after the row in flight, and the scheduler claims
+    nothing more, while the worker answers the requests it holds."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        first = self.alive  # Heroku signals the worker, and the master signals it again
+        super().handle_exit(sig, frame)
+        runtime = _runtime(self)
+        if first and runtime is not None:
+            runtime.stopping()
+            self.log.info("worker %s stopping: no new work", self.pid)
+
+
 def on_starting(server: Any) -> None:
     """In the master, before any worker: an empty metrics directory (counters left by
     an earlier run must not be added to this one's)."""
@@ -89,16 +105,21 @@ def worker_exit(server: Any, worker: Any) -> None:
     """In the worker, once it answered what it held: stop the scheduler (if it runs
     one) and the outbox worker, whose send in flight finishes and whose other claims
     go back to the outbox for whichever process is up next."""
-    app = getattr(worker, "wsgi", None)
-    runtime = getattr(app, "extensions", {}).get("debrief") if app is not None else None
+    runtime = _runtime(worker)
     if runtime is not None:
         runtime.close(OUTBOX_STOP_SECONDS)
         logging.getLogger("bot").info("worker %s stopped cleanly", worker.pid)
 
 
+def _runtime(worker: Any) -> Any:
+    """The bot's Runtime in a worker, once its app is loaded (bot/web.py)."""
+    app = getattr(worker, "wsgi", None)
+    return getattr(app, "extensions", {}).get("debrief") if app is not None else None
+
+
 def settings() -> dict[str, Any]:
     """This module's gunicorn settings, for an in-process server (`python -m bot`)."""
-    names = ("bind", "graceful_timeout", "loglevel", "control_socket_disable", "accesslog",
-             "access_log_format",
-             "logger_class", "on_starting", "on_exit", "child_exit", "worker_exit")
+    names = ("bind", "worker_class", "graceful_timeout", "loglevel", "control_socket_disable",
+             "accesslog", "access_log_format", "logger_class", "on_starting", "on_exit",
+             "child_exit", "worker_exit")
     return {name: globals()[name] for name in names}

@@ -63,13 +63,18 @@ class OutboxWorker:
                                "call that did not answer, a row that kept falling due, or a "
                                "pass that kept failing (see the log)")
 
+    def stopping(self) -> None:
+        """Send nothing after the row in flight; hand the rest of the pass back. Returns
+        at once (a signal handler calls it); `stop` waits for the thread."""
+        self._stop.set()
+        self._wake.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread: the row it is sending, if any, is sent and recorded; the rows
         it claimed for later in the pass go back to the outbox at once, for any process.
         A send still in flight after `timeout` seconds keeps its lease (it may have
         reached Slack): the row comes back when the lease runs out."""
-        self._stop.set()
-        self._wake.set()
+        self.stopping()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
