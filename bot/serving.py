@@ -101,6 +101,11 @@ def child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
+def post_worker_init(worker: Any) -> None:
+    """In the worker, once its app is loaded: it can serve, and stop cleanly."""
+    worker.log.info("worker %s ready", worker.pid)
+
+
 def worker_exit(server: Any, worker: Any) -> None:
     """In the worker, once it answered what it held: stop the scheduler (if it runs
     one) and the outbox worker, whose send in flight finishes and whose other claims
@@ -121,5 +126,5 @@ def settings() -> dict[str, Any]:
     """This module's gunicorn settings, for an in-process server (`python -m bot`)."""
     names = ("bind", "worker_class", "graceful_timeout", "loglevel", "control_socket_disable",
              "accesslog", "access_log_format", "logger_class", "on_starting", "on_exit",
-             "child_exit", "worker_exit")
+             "child_exit", "post_worker_init", "worker_exit")
     return {name: globals()[name] for name in names}

@@ -62,6 +62,8 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     # files_upload_v2: file id -> what getUploadURLExternal was told, and the bytes sent.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Seconds each call takes to answer (Slack's own round trip is 0.1 s or more).
+    latency: float = 0.0
     # chaos(): the share of calls answered with a 5xx, and with a 429.
     _chaos: tuple[float, float] = (0.0, 0.0)
     _random: random.Random = field(default_factory=lambda: random.Random(13))
@@ -281,6 +283,8 @@ class FakeSlack:
             self._changed.notify_all()
         if gate is not None:
             gate.wait(timeout=30)
+        if self.latency:
+            time.sleep(self.latency)
         status, headers, payload = self._answer(method, body, failure)
         call.ok = status == 200 and payload.get("ok") is True
         call.response = payload

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -86,10 +87,14 @@ class Process:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        """Until /readyz says ready and every gunicorn worker has loaded the app."""
+        args = command(self.kind, self.port)
+        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if get(self.url + "/readyz")[0] == 200:
+                if get(self.url + "/readyz")[0] == 200 and \
+                        len(re.findall(r"worker \d+ ready", self.output())) >= workers:
                     return
             except OSError:
                 pass
