@@ -4,8 +4,8 @@
 Taking a slot is one INSERT … ON CONFLICT DO UPDATE … RETURNING on the key's own row:
 processes sending to the same channel queue on that row for a moment, and nothing else
 does, so unrelated channels never wait for each other. Times are the database's clock
-(seconds), so processes on hosts whose clocks disagree still keep one pace. A caller that
-takes several slots in one transaction takes them in key order, so two never deadlock.
+(seconds), so processes on hosts whose clocks disagree still keep one pace. The outbox
+takes each slot in a transaction of its own, just before the call it is for.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class Taken:
 
 def take(db: Session, key: str, *, interval: float, tolerance: float,
          now: float | None = None) -> Taken:
-    """Take a slot for `key` in the caller's transaction, if one is free now."""
+    """Take a slot for `key` in the caller's transaction, if one is free now. (A caller
+    that takes several in one transaction must take them in key order: two such callers
+    could otherwise deadlock.)"""
     row = db.execute(_TAKE, {"key": key, "interval": interval, "tolerance": tolerance,
                              "now": now}).one()
     if row.taken is not None:

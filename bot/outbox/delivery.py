@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -47,15 +46,17 @@ class Delivery:
         with self.work.write() as db:
             due = store.claim_due(db, limit=100, busy=self.pacer.busy(db),
                                   per_channel=self.pacer.burst)
-            waiting = self._pace(db, due)
-        now = [message for message in due if message.id not in waiting]
-        for place, message in enumerate(now):
+        sent = 0
+        for place, message in enumerate(due):
             if stopping():
-                self._hand_back([later.id for later in now[place:]])
-                return place
+                self._hand_back([later.id for later in due[place:]])
+                break
+            if not self._take_slot(message):
+                continue
             with working_on(f"outbox {message.action}", message.team_id):  # for the logs
                 self._deliver(message)
-        return len(now)
+            sent += 1
+        return sent
 
     def _hand_back(self, ids: list[int]) -> None:
         """Release claims this process will not send (it is stopping): another process,
@@ -64,30 +65,24 @@ class Delivery:
             store.release(db, ids)
         log.info("outbox: handed back %d claimed row(s)", len(ids))
 
-    def _pace(self, db: Session, due: list[OutboxMessage]) -> set[int]:
-        """Take a send slot for each paced row (in key order: on PostgreSQL two claimers
-        never deadlock on the shared pace); the ids of the rows that must wait. Rows
-        beyond a channel's free slots go back as they were, for a later pass; rows over
-        a workspace's method limit are put off until a call is free. Waiting for Slack's
-        pace is not a failed attempt."""
-        paced = sorted(((on, message.id) for message in due
-                        if (on := paced_by(message, self.pacer)) is not None),
-                       key=lambda item: (item[0].key, item[1]))
-        held: list[int] = []
-        put_off: dict[float, list[int]] = {}
-        for on, message_id in paced:
+    def _take_slot(self, message: OutboxMessage) -> bool:
+        """Take the row's send slot in its pace, just before it is sent (a slot taken at
+        the claim would be spent late behind the pass's other sends, and Slack would see
+        a channel's posts bunched). No slot: a channel's row goes back as it was, for a
+        later pass; a row over a workspace's method limit is put off until a call is
+        free. Waiting for Slack's pace is not a failed attempt."""
+        on = paced_by(message, self.pacer)
+        if on is None:
+            return True
+        with self.work.write() as db:  # on PostgreSQL the pace's row; else nothing
             if self.pacer.take(on.key, db, on.limit):
-                continue
+                return True
             if on.channel:
-                held.append(message_id)
+                store.release(db, [message.id])
             else:
                 wait = self.pacer.free_in(on.key, db, on.limit)
-                put_off.setdefault(wait, []).append(message_id)
-        if held:
-            store.release(db, held)
-        for wait, ids in put_off.items():
-            store.put_off(db, ids, utcnow() + timedelta(seconds=wait))
-        return set(held) | {i for ids in put_off.values() for i in ids}
+                store.put_off(db, [message.id], utcnow() + timedelta(seconds=wait))
+        return False
 
     def seconds_until_due(self) -> float | None:
         """Until the next row falls due, or a busy channel's rows may go again."""

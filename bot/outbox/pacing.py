@@ -116,8 +116,8 @@ class ChannelPacer:
 
 class SharedPacer:
     """The pace kept in the database, shared by every process that sends (PostgreSQL).
-    The same calls as ChannelPacer; `take` and `free_in` run in the caller's
-    transaction (the outbox's claim). `clock`, when given, stands in for the database's
+    The same calls as ChannelPacer; `take` runs in the caller's transaction (one per
+    send, just before it). `clock`, when given, stands in for the database's
     clock (tests freeze it)."""
 
     FORGET_EVERY = 60.0
@@ -137,7 +137,7 @@ class SharedPacer:
         return self.clock() if self.clock is not None else None
 
     def take(self, key: str, db: Session | None = None, limit: Limit | None = None) -> bool:
-        assert db is not None, "the shared pace is taken in the claim's transaction"
+        assert db is not None, "the shared pace is taken in a transaction"
         limit = limit or self.channel
         if time.monotonic() - self._forgot > self.FORGET_EVERY:
             self._forgot = time.monotonic()
