@@ -266,8 +266,7 @@ def main() -> int:
     target = urlsplit(args.postgres)
     proxy = Proxy((target.hostname or "127.0.0.1", target.port or 5432))
     work = Path(tempfile.mkdtemp(prefix="debrief-soak-"))
-    web = Process("web", via(database_url, proxy.port), fake.url, work,
-                  LOG_LEVEL="WARNING").start()
+    web = Process("web", via(database_url, proxy.port), fake.url, work).start()
     soak = Soak(web, fake)
     database = Database(database_url)
     try:

@@ -116,3 +116,28 @@ def test_a_send_in_flight_at_sigterm_is_sent_once_and_the_rest_go_back_at_once(
     finally:
         again.kill()
     posted_once_each(fake_slack, words)
+
+
+def test_a_post_slack_took_is_recorded_once_the_database_is_back(bot, fake_slack, db,
+                                                                 monkeypatch):
+    """The database fails just after Slack posted (a restart): the outbox keeps trying
+    to record it, instead of letting the claim's lease run out and posting it again."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.outbox import store
+
+    mark_sent = store.mark_sent
+    failures = [OperationalError("UPDATE outbox", {}, Exception("server closed the "
+                                                                "connection"))] * 2
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return mark_sent(*args, **kwargs)
+
+    monkeypatch.setattr(store, "mark_sent", flaky)
+    bot.slack.command("win through a database restart")
+    fake_slack.wait_until(lambda: not failures, what="the database back")
+    bot.settle()
+    assert [r.status for r in rows(db)] == [OutboxStatus.SENT]
+    assert len(fake_slack.succeeded("chat.postMessage")) == 1

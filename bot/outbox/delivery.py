@@ -10,10 +10,12 @@ database, so any number of processes can share one outbox safely.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
@@ -27,6 +29,10 @@ from bot.outbox.senders import every_sender
 log = logging.getLogger(__name__)
 
 ClientFor = Callable[[str], WebClient]
+
+# How long a row Slack took is kept trying to be recorded sent while the database fails
+# (well within the claim's lease, after which another pass would send it again).
+RECORD_PATIENCE = 30.0
 
 
 class Delivery:
@@ -113,11 +119,25 @@ class Delivery:
             self._sent(sender, message, result)
 
     def _sent(self, sender: Sender, message: OutboxMessage, result: Sent) -> None:
-        with self.work.write() as db:
-            row = db.get(OutboxMessage, message.id)
-            if row is not None:
-                store.mark_sent(row, result.ts)
-                sender.sent(db, row, result)
+        # Slack did it: if the database is gone for a moment (a restart, a failover),
+        # keep trying to say so, or the lease runs out and the row is sent again.
+        deadline = time.monotonic() + RECORD_PATIENCE
+        pause = 0.5
+        while True:
+            try:
+                with self.work.write() as db:
+                    row = db.get(OutboxMessage, message.id)
+                    if row is not None:
+                        store.mark_sent(row, result.ts)
+                        sender.sent(db, row, result)
+                return
+            except OperationalError:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("outbox %s was sent but the database did not take it; "
+                            "trying again", message.id)
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
 
     def _retry_later(self, sender: Sender | None, message: OutboxMessage,
                      again: Retry) -> None:
