@@ -248,3 +248,14 @@ def test_metrics_dir_of_a_test_process_is_not_shared(tmp_path: Path):
     import os
 
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_readiness_knows_the_migrations_as_alembic_does():
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import alembic_config, revisions
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known, heads = revisions()
+    assert heads == set(scripts.get_heads())
+    assert known == {script.revision for script in scripts.walk_revisions()}
