@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ from bot.db.models import Entry, OutboxMessage, OutboxStatus  # noqa: E402
 from bot.views.entries import entry_modal  # noqa: E402
 from tests.kit.fake_slack import FakeSlack  # noqa: E402
 from tests.kit.processes import Process  # noqa: E402
-from tests.kit.slack_requests import fill, reaction  # noqa: E402
+from tests.kit.slack_requests import Response, fill, reaction  # noqa: E402
 
 PEOPLE = [f"U{n:04d}" for n in range(30)]
 CHANNELS = [f"C{n:04d}" for n in range(20)]
@@ -135,7 +136,7 @@ class Soak:
         with self.lock:
             self.acks.append(Ack(kind, time.monotonic(), status, seconds))
 
-    def timed(self, kind: str, send):  # type: ignore[no-untyped-def]
+    def timed(self, kind: str, send: Callable[[], Response]) -> Response | None:
         started = time.perf_counter()
         try:
             answer = send()
@@ -332,7 +333,7 @@ def outcome(database: Database, fake: FakeSlack) -> tuple[dict[str, str], Counte
 
 
 def report(args, soak, window, rss_start, rss_end, workers_after, drained, stored, posted,
-           stopped) -> None:  # type: ignore[no-untyped-def]
+           stopped):
     cut_from, cut_to = window
     allowed_to = cut_to + 15.0  # connections are re-made, events re-delivered
     acks = soak.acks

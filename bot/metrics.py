@@ -46,12 +46,12 @@ class MeteredWebClient(WebClient):
     """A WebClient that counts each Web API call by method and result: ok, rate_limited
     (HTTP 429) or error (any other failure, `ok: false` included)."""
 
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         result = "error"
         try:
             response = super().api_call(api_method, **kwargs)
             result = "ok"
-            return response  # type: ignore[return-value]
+            return response
         except SlackApiError as error:
             if error.response.status_code == 429:
                 result = "rate_limited"

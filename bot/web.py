@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot import metrics
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
         return jsonify(ok=False, db="unavailable"), 503
 
     @web.get("/readyz")
-    def readyz():  # type: ignore[no-untyped-def]
+    def readyz() -> ResponseReturnValue:
         state = runtime.db.readiness()
         ready = state == {"db": "ok", "schema": "current"}
         return jsonify(ok=ready, **state), 200 if ready else 503
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
             return store.figures(db)
 
     @web.get("/metrics")
-    def scrape():  # type: ignore[no-untyped-def]
+    def scrape() -> Response:
         body, content_type = metrics.exposition(outbox_figures)
         return Response(body, content_type=content_type)
 

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,7 @@ def test_the_oldest_pending_age_is_read_from_the_database(bot, db):
     assert 600 <= value(found, "debrief_outbox_oldest_pending_seconds") < 700
 
 
-def _minutes(n: int):  # type: ignore[no-untyped-def]
+def _minutes(n: int):
     from datetime import timedelta
 
     return timedelta(minutes=n)
@@ -181,7 +182,7 @@ def json_lines(handler_output: str) -> list[dict]:
 
 
 @pytest.fixture
-def json_log() -> io.StringIO:
+def json_log() -> Iterator[io.StringIO]:
     """What the root logger writes, as LOG_FORMAT=json writes it."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -207,7 +208,7 @@ def test_json_logs_are_one_object_a_line_with_the_work_they_were_written_for(jso
 
 def test_a_failing_request_logs_its_kind_and_workspace_but_not_the_text(
         bot, json_log, monkeypatch):
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(entry_service, "log_entry", broken)

@@ -90,7 +90,7 @@ def test_a_workspaces_method_limit_puts_rows_off_without_using_attempts(bot, db,
     assert all(row.next_attempt_at > row.created_at for row in waiting)
 
 
-def post_times(fake_slack, channel: str) -> list[float]:  # type: ignore[no-untyped-def]
+def post_times(fake_slack, channel: str) -> list[float]:
     return [call.at for call in fake_slack.succeeded("chat.postMessage")
             if call.body.get("channel") == channel]
 

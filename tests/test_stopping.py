@@ -19,12 +19,12 @@ from tests.kit.processes import Process
 SIGNAL_GROUP = {"web": True, "bot": False, "clock": False}
 
 
-def rows(db) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+def rows(db) -> list[OutboxMessage]:
     with db.session() as session:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def queue(kind: str, process: Process, db, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def queue(kind: str, process: Process, db, count: int) -> list[str]:
     """Give the process `count` posts to make, each in a channel of its own: entries
     through /debrief where it serves HTTP; DMs queued in the database (all in one
     commit, so that one pass claims them all) for the clock and when `kind` is "db"."""
@@ -43,7 +43,7 @@ def queue(kind: str, process: Process, db, count: int) -> list[str]:  # type: ig
     return words
 
 
-def posted_once_each(fake_slack, words: list[str]) -> None:  # type: ignore[no-untyped-def]
+def posted_once_each(fake_slack, words: list[str]) -> None:
     texts = [call.body.get("text", "") for call in fake_slack.succeeded("chat.postMessage")]
     counts = {word: sum(text.endswith(word) for text in texts) for word in words}
     assert counts == dict.fromkeys(words, 1)
@@ -130,7 +130,7 @@ def test_a_post_slack_took_is_recorded_once_the_database_is_back(bot, fake_slack
     failures = [OperationalError("UPDATE outbox", {}, Exception("server closed the "
                                                                 "connection"))] * 2
 
-    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky(*args, **kwargs):
         if failures:
             raise failures.pop()
         return mark_sent(*args, **kwargs)
