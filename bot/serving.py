@@ -63,6 +63,23 @@ class Logger(glogging.Logger):
                 for handler in log.handlers:
                     handler.setFormatter(json_formatter())
 
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
+              request_time: Any) -> dict[str, Any]:
+        """What access_log_format uses, and no more: gunicorn's own puts every request
+        header and environ variable in, a tenth of a millisecond on every request."""
+        status = resp.status
+        sent = getattr(resp, "sent", None)
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "m": environ.get("REQUEST_METHOD"),
+            "U": environ.get("PATH_INFO"),
+            "H": environ.get("SERVER_PROTOCOL"),
+            "s": status.split(None, 1)[0] if isinstance(status, str) else status,
+            "b": str(sent) if sent is not None else "-",
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+        }
+
 
 logger_class = Logger
 
