@@ -83,7 +83,11 @@ class Process:
                                           env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                           start_new_session=True)
         if self.port is not None:
-            self.wait_ready(timeout)
+            try:
+                self.wait_ready(timeout)
+            except BaseException:
+                self.kill()  # never leave a server behind
+                raise
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
