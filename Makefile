@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lock clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/rotation_tick.py
 	$(BIN)/python bench/reaction_events.py
+
+# requirements.txt: the lock Heroku's Python buildpack and the Dockerfile install from,
+# every package pinned with its hashes, for the Python in .python-version.
+lock: $(BIN)/.installed
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --universal --generate-hashes \
+		--python-version $$(cat .python-version) --custom-compile-command "make lock" \
+		--quiet -o requirements.txt
 
 clean:
 	rm -rf $(VENV) *.egg-info

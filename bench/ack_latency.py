@@ -108,7 +108,7 @@ def main() -> int:
         for name, target in apps.items():
             port = free_port()
             server = subprocess.Popen(procfile_web(port, target), cwd=ROOT, env=env,
-                                      stderr=subprocess.DEVNULL)
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 wait_until_up(port)
                 measure(port, 4, 400)  # warm up every worker and thread

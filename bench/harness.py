@@ -28,14 +28,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def procfile_web(port: int, app: str) -> list[str]:
+def procfile_web(port: int, app: str = "bot.web:create_app()") -> list[str]:
+    """The Procfile's web command serving `app` on 127.0.0.1:`port` (its config binds
+    to $PORT on every address; a --bind given here wins)."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
                 if line.startswith("web:"))
-    command = line.split(":", 1)[1].replace("${PORT:-3000}", str(port))
-    args = shlex.split(command)
+    args = shlex.split(line.split(":", 1)[1])
     args[-1] = app
-    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
-    return [sys.executable, "-m", *args]
+    return [sys.executable, "-m", *args[:-1], "--bind", f"127.0.0.1:{port}", args[-1]]
 
 
 class SlackConnection:

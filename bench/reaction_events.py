@@ -180,7 +180,7 @@ def run(name: str, url: str, slack_url: str, args: argparse.Namespace) -> dict:
     warm = [[d for d in phase if '"ts": "1700000000.0002' in d.body] for phase in warm]
     port = free_port()
     server = subprocess.Popen(procfile_web(port, "bot.web:create_app()"), cwd=ROOT, env=env,
-                              stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(port)
         replay(port, warm, args.senders)
@@ -213,7 +213,7 @@ def bare_baseline(slack_url: str, args: argparse.Namespace,
     port = free_port()
     app = "create_storing_app()" if database_url else "create_app()"
     server = subprocess.Popen(procfile_web(port, f"bench.bare_app:{app}"), cwd=ROOT,
-                              env=env, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(port)
         replay(port, [phases[0][:200]], args.senders)

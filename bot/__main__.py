@@ -1,6 +1,8 @@
 """`python -m bot`: migrate, then serve Slack (HTTP under gunicorn, or Socket Mode) with the
 scheduler in the same process. `python -m bot migrate` only migrates (the Procfile's release).
 
+SIGTERM stops it cleanly either way: no new requests or claims, the outbox's send in flight
+finishes and its other claims go back, exit status 0 within 10 seconds.
 Tokens at rest: `python -m bot new-token-key` prints a key for TOKEN_ENCRYPTION_KEY;
 `python -m bot rotate-token-key` re-encrypts every stored token with the first of its keys
 (put the new key first, keep the old one after it until this has run).
@@ -12,7 +14,7 @@ import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
@@ -20,34 +22,41 @@ from bot.config import MissingCredentials, Settings, load_settings
 from bot.db.migrate import upgrade
 from bot.logs import configure_logging, slack_logger
 
-if TYPE_CHECKING:
-    from flask import Flask
-
 log = logging.getLogger("bot")
+
+# Socket Mode: how long the outbox's send in flight may take to finish on SIGTERM.
+STOP_SECONDS = 7.0
 
 
 class _Server(BaseApplication):
-    """gunicorn in-process: one worker with threads, the scheduler inside it."""
+    """gunicorn in-process, set up as the Procfile's web (bot/serving.py): one worker
+    with threads, the scheduler inside it."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         super().__init__()
 
     def load_config(self) -> None:
+        # Imported here, in the master before the worker is forked: it chooses
+        # prometheus_client's multiprocess directory for the worker.
+        from bot import serving
+
+        for name, value in serving.settings().items():
+            if name in self.cfg.settings:  # an older gunicorn lacks a few
+                self.cfg.set(name, value)
         self.cfg.set("bind", f"0.0.0.0:{self.settings.port}")
         self.cfg.set("workers", 1)
-        self.cfg.set("worker_class", "gthread")
         self.cfg.set("threads", 8)
-        self.cfg.set("accesslog", None)
 
-    # types-gunicorn's WSGI app takes a start_response without exc_info (PEP 3333 has
-    # it), so no Flask app matches the type it expects here.
-    def load(self) -> Flask:  # type: ignore[override]
+    def load(self) -> Any:
         from bot.clock import build_scheduler
         from bot.web import create_app
 
         web = create_app(self.settings)
-        build_scheduler(web.extensions["debrief"], blocking=False).start()
+        runtime = web.extensions["debrief"]
+        # Shut down with the worker (bot/serving.py's worker_exit closes the runtime).
+        runtime.scheduler = build_scheduler(runtime, blocking=False)
+        runtime.scheduler.start()
         return web
 
 
@@ -58,6 +67,7 @@ def serve_socket_mode(settings: Settings) -> None:
 
     from bot.app import build_app, replay_into
     from bot.clock import build_scheduler
+    from bot.metrics import instrument
     from bot.runtime import Runtime
 
     stop = threading.Event()
@@ -65,11 +75,12 @@ def serve_socket_mode(settings: Settings) -> None:
         signal.signal(signum, lambda *_: stop.set())
     runtime = Runtime.create(settings)
     runtime.worker.start()
-    scheduler = build_scheduler(runtime, blocking=False)
-    scheduler.start()
+    runtime.scheduler = build_scheduler(runtime, blocking=False)
+    runtime.scheduler.start()
     bolt = build_app(settings, runtime.db, clients=runtime.clients,
                      wake_outbox=runtime.worker.wake, directory=runtime.directory,
                      spool=runtime.spool)
+    instrument(bolt)
     runtime.spool.start(replay_into(bolt))
     # slack_sdk's built-in client (no dependency); it reconnects when Slack drops the socket.
     handler = SocketModeHandler(bolt, settings.app_token, logger=slack_logger())
@@ -78,9 +89,9 @@ def serve_socket_mode(settings: Settings) -> None:
         stop.wait()
         log.info("stopping: closing the socket")
     finally:
-        handler.close()
-        scheduler.shutdown(wait=False)
-        runtime.close()
+        handler.close()  # no new requests
+        runtime.close(STOP_SECONDS)
+        log.info("Debrief stopped cleanly")
 
 
 def rotate_token_key(settings: Settings) -> int:
@@ -105,7 +116,7 @@ USAGE = "usage: python -m bot [migrate | new-token-key | rotate-token-key]"
 
 def main(argv: list[str]) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if argv[:1] == ["migrate"]:
         upgrade(settings.database_url)
         return 0

@@ -7,6 +7,7 @@ never do anything twice.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,9 @@ def forget_old_events(runtime: Runtime) -> int:
             delete(ApplauseRemoval).where(ApplauseRemoval.received_at < cutoff)))
     return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0)
 
+
+# On SIGTERM, how long the outbox's send in flight may take to finish (all within 10 s).
+STOP_SECONDS = 7.0
 
 # How often the rotation looks for due reminders: a reminder goes out at most this late.
 ROTATION_TICK_SECONDS = 30
@@ -151,7 +155,7 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
 
 def main() -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         settings.require_credentials(serving=False)
     except MissingCredentials as error:
@@ -160,13 +164,23 @@ def main() -> int:
     runtime = Runtime.create(settings)
     runtime.worker.start()  # retries of the outbox go on even with no web process up
     scheduler = build_scheduler(runtime, blocking=True)
+
+    def stop(signum: int, frame: object) -> None:
+        # SIGTERM (Heroku, Docker): claim nothing more; start() returns, and the outbox
+        # is handed back below.
+        if scheduler.running:
+            log.info("clock stopping: no new work")
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
     log.info("clock started")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        runtime.close()
+        runtime.close(STOP_SECONDS)
+    log.info("clock stopped cleanly")
     return 0
 
 

@@ -47,6 +47,8 @@ class Settings:
     client_id: str | None = None
     client_secret: str | None = None
     log_level: str = "INFO"
+    # "json": one JSON object a line (bot/logs.py); anything else: plain text.
+    log_format: str = "text"
     # Seconds between outbox retries grow from this base (tests make it small).
     outbox_retry_base: float = 2.0
     # Where events wait while the database is down (bot/spool.py).
@@ -129,4 +131,5 @@ def load_settings(
         uninstall_retention_days=int(get("UNINSTALL_RETENTION_DAYS") or 30),
         token_encryption_keys=tuple(
             key.strip() for key in (get("TOKEN_ENCRYPTION_KEY") or "").split(",") if key.strip()),
+        log_format=(get("LOG_FORMAT") or "text").lower(),
     )

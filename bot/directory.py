@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.metrics import MeteredWebClient
 from bot.services.access import Person
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ MAX_PAGES = 5
 
 def quick(client: WebClient) -> WebClient:
     """`client`'s workspace and token, with a short timeout and no retries."""
-    return WebClient(token=client.token, base_url=client.base_url, timeout=ASK_TIMEOUT,
-                     retry_handlers=[])
+    return MeteredWebClient(token=client.token, base_url=client.base_url, timeout=ASK_TIMEOUT,
+                            retry_handlers=[])
 
 
 def ask_user(client: WebClient, user_id: str) -> Mapping[str, Any]:

@@ -31,6 +31,7 @@ from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.db import Database
+from bot.metrics import MeteredWebClient
 from bot.services import workspaces
 from bot.tokens import Installations, TokenKeyMissing
 
@@ -232,8 +233,8 @@ class InstalledBots(Authorize):
         if bot is None:
             raise NotInstalled(f"no installation for workspace {team_id}")
         # An org-wide install's token serves many workspaces: some calls must name one.
-        return WebClient(token=bot.bot_token, base_url=self.api_url, timeout=10,
-                         team_id=team_id if org_install else None)
+        return MeteredWebClient(token=bot.bot_token, base_url=self.api_url, timeout=10,
+                                team_id=team_id if org_install else None)
 
     # --- finding, caching, refreshing ---
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import fulltext, sqlite
+from bot.db import fulltext, migrate, sqlite
 from bot.db.fastpath import FastPath, ping_after_idle, refuse_second_transaction
 from bot.db.sqlite import DatabaseBusy, WriterLock
 
@@ -93,6 +93,13 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def shares_pace(self) -> bool:
+        """Whether several processes may send to Slack through this database, so the
+        pace of Slack calls is kept in it (bot/db/pace.py): PostgreSQL. SQLite has one
+        process send, which keeps the pace in memory."""
+        return self._writer is None
+
     def session(self, *, patient: bool = False) -> Session:
         """A unit of work. Its statements give up after STATEMENT_TIMEOUT_MS, as a
         request's answer waits on them; `patient` (work nobody waits on, such as the
@@ -132,6 +139,17 @@ class Database:
             return True
         except Exception:  # any failure means "not answering"
             return False
+
+    def readiness(self) -> dict[str, str]:
+        """Whether this database can serve the code now: {"db": "ok", "schema":
+        "current"} when it answers and is at the newest migration; otherwise "db" is
+        "unavailable", or "schema" says "behind" or "unknown" (bot/db/migrate.py)."""
+        try:
+            with self.engine.connect() as connection:
+                state = migrate.schema_state(connection)
+        except Exception:  # any failure means "not answering"
+            return {"db": "unavailable"}
+        return {"db": "ok", "schema": state}
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Index,
@@ -441,6 +442,19 @@ class OutboxMessage(Base):
     __table_args__ = (Index(None, "status", "next_attempt_at"),)
 
 
+class PaceSlot(Base):
+    """The shared pace of Slack calls when several processes send (PostgreSQL; SQLite
+    paces in its one process): per key, a channel's id or "TEAM/method" for a
+    workspace's method limit, the theoretical arrival time of the next call (GCRA), in
+    seconds by the database's clock. A key whose time has passed says nothing more than
+    no row, so idle keys are deleted (bot/db/pace.py)."""
+
+    __tablename__ = "pace"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
+
+
 class ProcessedEvent(Base):
     """Events API deliveries already handled, so Slack's retries have their effect once."""
 
@@ -504,6 +518,7 @@ __all__ = [
     "Kind",
     "OutboxMessage",
     "OutboxStatus",
+    "PaceSlot",
     "ProcessedEvent",
     "Reflection",
     "Rotation",

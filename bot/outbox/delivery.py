@@ -17,26 +17,33 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
 
 from bot.db import Database
 from bot.db.models import OutboxMessage, OutboxStatus, utcnow
 from bot.identity import NotInstalled, TokenRefreshFailed
+from bot.logs import working_on
 from bot.outbox import retry, store
-from bot.outbox.pacing import ChannelPacer
+from bot.outbox.pacing import Pacer, paced_by, pacer_for
 from bot.outbox.retry import Failure, Kind, Permanent
 from bot.outbox.sender import Sender, Sent, Work, dispatch
 from bot.outbox.senders import every_sender
-from bot.services.outbox import PACED
 from bot.tokens import TokenKeyMissing
 
 log = logging.getLogger(__name__)
 
 ClientFor = Callable[[str], WebClient]
+
+# How long a row Slack took is kept trying to be recorded sent while the database fails
+# (well within the claim's lease, after which another pass would send it again).
+RECORD_PATIENCE = 30.0
 
 
 class Delivery:
@@ -46,32 +53,60 @@ class Delivery:
         self.db = db
         self.client_for = client_for
         self.retry_base = retry_base
-        self.pacer = ChannelPacer()
+        self.pacer: Pacer = pacer_for(db.shares_pace)
         self.work = Work(db)
         self.senders = dispatch(every_sender())
 
-    def run_once(self) -> int:
-        """Deliver every row that is due now; return how many were attempted."""
+    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Deliver every row that is due now; return how many were attempted. Once
+        `stopping()`, the rows not yet sent go back to the outbox untouched."""
         claim = uuid.uuid4().hex
         with self.work.write() as db:
-            due = store.claim_due(db, limit=100, busy=self.pacer.busy(),
+            due = store.claim_due(db, limit=100, busy=self.pacer.busy(db),
                                   per_channel=self.pacer.burst, claim=claim)
-            # Rows beyond a channel's free send slots go back as they were, for a later
-            # pass: waiting for Slack's pace is not a failed attempt.
-            held = [message.id for message in due
-                    if message.action in PACED and not self.pacer.take(message.channel_id)]
-            if held:
-                store.release(db, held)
-        now = [message for message in due if message.id not in held]
-        for message in now:
-            self._deliver(message, claim)
-        return len(now)
+        sent = 0
+        for place, message in enumerate(due):
+            if stopping():
+                self._hand_back([later.id for later in due[place:]])
+                break
+            if not self._take_slot(message):
+                continue
+            with working_on(f"outbox {message.action}", message.team_id):  # for the logs
+                self._deliver(message, claim)
+            sent += 1
+        return sent
+
+    def _hand_back(self, ids: list[int]) -> None:
+        """Release claims this process will not send (it is stopping): another process,
+        or this one restarted, takes them at once instead of after the lease."""
+        with self.work.write() as db:
+            store.release(db, ids)
+        log.info("outbox: handed back %d claimed row(s)", len(ids))
+
+    def _take_slot(self, message: OutboxMessage) -> bool:
+        """Take the row's send slot in its pace, just before it is sent (a slot taken at
+        the claim would be spent late behind the pass's other sends, and Slack would see
+        a channel's posts bunched). No slot: a channel's row goes back as it was, for a
+        later pass; a row over a workspace's method limit is put off until a call is
+        free. Waiting for Slack's pace is not a failed attempt."""
+        on = paced_by(message, self.pacer)
+        if on is None:
+            return True
+        with self.work.write() as db:  # on PostgreSQL the pace's row; else nothing
+            if self.pacer.take(on.key, db, on.limit):
+                return True
+            if on.channel:
+                store.release(db, [message.id])
+            else:
+                wait = self.pacer.free_in(on.key, db, on.limit)
+                store.put_off(db, [message.id], utcnow() + timedelta(seconds=wait))
+        return False
 
     def seconds_until_due(self) -> float | None:
         """Until the next row falls due, or a busy channel's rows may go again."""
         with self.work.read() as db:
-            when = store.next_due(db, busy=self.pacer.busy())
-        free = self.pacer.next_free()
+            when = store.next_due(db, busy=self.pacer.busy(db))
+            free = self.pacer.next_free(db)
         waits = [] if free is None else [free]
         if when is not None:
             waits.append((when - utcnow()).total_seconds())
@@ -134,6 +169,25 @@ class Delivery:
             log.debug("outbox %s: recording failed", message.id, exc_info=True)
 
     def _sent(self, sender: Sender | None, message: OutboxMessage, result: Sent) -> None:
+        # Slack did it: if the database is gone for a moment (a restart, a failover),
+        # keep trying to say so, or the lease runs out and the row is sent again (looked
+        # for first, as it may have been sent: `unsure_since`).
+        deadline = time.monotonic() + RECORD_PATIENCE
+        pause = 0.5
+        while True:
+            try:
+                self._mark_sent(sender, message, result)
+                return
+            except OperationalError:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("outbox %s was sent but the database did not take it; "
+                            "trying again", message.id)
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    def _mark_sent(self, sender: Sender | None, message: OutboxMessage,
+                   result: Sent) -> None:
         with self.work.write() as db:
             row = db.get(OutboxMessage, message.id)
             if row is None:

@@ -119,6 +119,14 @@ def _renew(db: Session, row_id: int, claim: str, now: datetime, **values: Any) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def put_off(db: Session, ids: Collection[int], until: datetime) -> None:
+    """Hand claimed rows back, due again at `until` (a workspace's method limit): not a
+    failed attempt."""
+    db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)))
+               .values(claimed_until=None, claim=None, next_attempt_at=until),
+               execution_options={"synchronize_session": False})
+
+
 def next_due(db: Session, *, busy: Collection[str] = ()) -> datetime | None:
     """When the earliest pending row falls due, leaving out PACED rows of `busy`
     channels (they wait for the pacer, not the clock)."""
@@ -180,3 +188,17 @@ def drop(db: Session, message_id: int) -> None:
     """Delete a row that must never be sent: its workspace uninstalled the app."""
     db.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id),
                execution_options={"synchronize_session": False})
+
+
+def figures(db: Session, now: datetime | None = None) -> dict[str, float]:
+    """What an operator watches (GET /metrics): rows waiting to be sent, the age of the
+    oldest of them in seconds, and rows given up on. One query, on the status index."""
+    now = now or utcnow()
+    pending = OutboxMessage.status == OutboxStatus.PENDING
+    waiting, oldest, failed = db.execute(select(
+        func.count().filter(pending),
+        func.min(OutboxMessage.created_at).filter(pending),
+        func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
+    ).where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))).one()
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return {"pending": float(waiting), "oldest_pending_seconds": age, "failed": float(failed)}

@@ -63,12 +63,23 @@ class OutboxWorker:
                                "call that did not answer, a row that kept falling due, or a "
                                "pass that kept failing (see the log)")
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread after the row it is sending, if any."""
+    def stopping(self) -> None:
+        """Send nothing after the row in flight; hand the rest of the pass back. Returns
+        at once (a signal handler calls it); `stop` waits for the thread."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread: the row it is sending, if any, is sent and recorded; the rows
+        it claimed for later in the pass go back to the outbox at once, for any process.
+        A send still in flight after `timeout` seconds keeps its lease (it may have
+        reached Slack): the row comes back when the lease runs out."""
+        self.stopping()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("outbox: a send to Slack was still in flight after %.1f s; "
+                            "its row is retried when its lease runs out", timeout)
             self._thread = None
         self._idle.clear()
 
@@ -94,7 +105,7 @@ class OutboxWorker:
             self._stop.wait(self.GATHER)
             failed = False
             try:
-                while self.delivery.run_once():
+                while self.delivery.run_once(stopping=self._stop.is_set):
                     if self._stop.is_set():
                         return
                     self._upkeep()  # a long drain too

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -44,6 +45,7 @@ class Call:
     headers: dict[str, str]
     ok: bool = False  # what Slack answered: True only for a successful call
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def token(self) -> str | None:
@@ -120,6 +122,11 @@ class FakeSlack:
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh -> access token
     # apps.connections.open answers this (the Socket Mode double's address).
     socket_url: str | None = None
+    # Seconds each call takes to answer (Slack's own round trip is 0.1 s or more).
+    latency: float = 0.0
+    # chaos(): the share of calls answered with a 5xx, and with a 429.
+    _chaos: tuple[float, float] = (0.0, 0.0)
+    _random: random.Random = field(default_factory=lambda: random.Random(13))
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -195,6 +202,7 @@ class FakeSlack:
                 return
             self._failures.clear()
             self._losses.clear()
+            self._chaos = (0.0, 0.0)
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         """The messages Slack holds now (posted, not deleted), oldest first: what people
@@ -208,6 +216,13 @@ class FakeSlack:
         server's thread, while the caller waits for the answer); until `reset`."""
         with self._lock:
             self._observers.append(look)
+
+    def chaos(self, server_errors: float, rate_limits: float, seed: int = 13) -> None:
+        """Answer a share of all calls (auth.test aside) with a 5xx and another with a
+        429 (Retry-After: 1), at random: a Slack having a bad day."""
+        with self._lock:
+            self._chaos = (server_errors, rate_limits)
+            self._random = random.Random(seed)
 
     def hold(self, method: str) -> threading.Event:
         """Keep every call of `method` waiting until the returned event is set."""
@@ -289,6 +304,7 @@ class FakeSlack:
             self._losses.clear()
             self._observers.clear()
             self._failures.clear()
+            self._chaos = (0.0, 0.0)
             for gate in self._gates.values():
                 gate.set()
             self._gates.clear()
@@ -556,6 +572,8 @@ class FakeSlack:
             look(call)
         if gate is not None:
             gate.wait(timeout=30)
+        if self.latency:
+            time.sleep(self.latency)
         status, headers, payload = self._answer(method, body, failure)
         call.ok = status == 200 and payload.get("ok") is True
         call.response = payload
@@ -585,12 +603,23 @@ class FakeSlack:
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method)
         if not queue:
-            return None
+            return self._chaotic(method)
         failure = queue[0]
         failure.times -= 1
         if failure.times <= 0:
             queue.pop(0)
         return failure
+
+    def _chaotic(self, method: str) -> Failure | None:
+        server_errors, rate_limits = self._chaos
+        if method == "auth.test" or not (server_errors or rate_limits):
+            return None
+        draw = self._random.random()
+        if draw < server_errors:
+            return Failure(status=503)
+        if draw < server_errors + rate_limits:
+            return Failure(status=429, retry_after=1)
+        return None
 
     def _answer(self, method: str, body: dict[str, Any],
                 failure: Failure | None) -> tuple[int, dict[str, str], dict[str, Any]]:
