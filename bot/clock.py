@@ -23,7 +23,7 @@ from bot.db import Database
 from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.services import digest, turns
+from bot.services import digest, nudges, turns
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,36 @@ def post_due_digests(runtime: Runtime) -> int:
     return won
 
 
+# Nudges are not urgent: a minute late is on time.
+NUDGE_TICK_SECONDS = 60
+
+
+def nudge_due(database: Database, now: datetime) -> int:
+    """Claim the collaborators whose nudge is due and queue their DMs (services/nudges.py);
+    how many DMs this caller queued. Most ticks find nothing due in one index lookup and
+    write nothing."""
+    with database.session() as db:
+        if not nudges.any_due(db, now):
+            return 0
+    sent = 0
+    while True:
+        # Each batch is one claim, in its own unit of work: a second clock skips what
+        # this one holds, and a batch that fails claims nothing.
+        with unit_of_work(database) as db:
+            claimed, nudged = nudges.send_due(db, now)
+        sent += nudged
+        if claimed < nudges.CLAIM_BATCH:
+            return sent
+
+
+def send_card_nudges(runtime: Runtime) -> int:
+    """Queue the nudges that are due; the outbox sends them."""
+    sent = nudge_due(runtime.db, utcnow())
+    if sent:
+        runtime.worker.wake()
+    return sent
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
@@ -119,6 +149,9 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     # Each week is claimed in the database: two clocks never post a digest twice.
     scheduler.add_job(post_due_digests, "interval", seconds=30, args=[runtime],
                       id="post_due_digests", coalesce=True, max_instances=1)
+    # Each person's nudge is claimed in the database: two clocks never nudge twice.
+    scheduler.add_job(send_card_nudges, "interval", seconds=NUDGE_TICK_SECONDS,
+                      args=[runtime], id="card_nudges", coalesce=True, max_instances=1)
     return scheduler
 
 

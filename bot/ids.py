@@ -30,6 +30,10 @@ class Block(enum.StrEnum):
     LEADERBOARD = "leaderboard"
     CARD = "card"
     CARD_ADD = "card_add"
+    CARD_PEOPLE = "card_people"
+    CARD_CLOSING = "card_closing"
+    NUDGE = "nudge"
+    LOOKBACK_PERSON = "lookback_person"
 
 
 class Action(enum.StrEnum):
@@ -50,6 +54,19 @@ class Action(enum.StrEnum):
     CARD_ADD_WIN = "card_add_win"
     CARD_ADD_OPPORTUNITY = "card_add_opportunity"
     CARD_ADD_LESSON = "card_add_lesson"
+    # Who a card asks (services/collaborators.py); the card ID as the button's value.
+    CARD_JOIN = "card_join"
+    CARD_LEAVE = "card_leave"
+    CARD_WHO = "card_who"
+    CARD_CLOSE_ANYWAY = "card_close_anyway"
+    CARD_ASK_FIRST = "card_ask_first"
+    # The nudge DM's mutes: one card (its ID as the value), or every nudge.
+    NUDGE_MUTE_CARD = "nudge_mute_card"
+    NUDGE_MUTE_ALL = "nudge_mute_all"
+    # A look back's "Message" button: a link to a DM; Slack still tells the app it was
+    # pressed, and that must be acknowledged.
+    LOOKBACK_DM = "lookback_dm"
+
 
 class OutboxAction(enum.StrEnum):
     """What an outbox row asks of Slack; bot/outbox/ has one sender per surface for them."""
@@ -71,6 +88,8 @@ class OutboxAction(enum.StrEnum):
     ROTATION_DM = "rotation_dm"
     ROTATION_NOTICE = "rotation_notice"
     ROTATION_SCHEDULE = "rotation_schedule"
+    CARD_NUDGE = "card_nudge"  # card_id, user_id: a DM asking a quiet collaborator
+    CARD_ASK = "card_ask"  # card_id, user_id, payload {"by"}: asked before the card closes
 
 
 # --- /hope and forget-me ---

@@ -44,6 +44,7 @@ class Listeners:
 def register(app: App, deps: Deps) -> None:
     from bot.listeners import (
         cards,
+        collaborators,
         commands,
         digest,
         events,
@@ -59,6 +60,6 @@ def register(app: App, deps: Deps) -> None:
 
     listeners = Listeners(app, deps)
     # Bolt tries listeners in this order, at a cost for each: the hot paths first.
-    for module in (commands, events, views, cards, export, forget, hope, kudos, rotation,
-                   settings, digest, search):
+    for module in (commands, events, views, cards, collaborators, export, forget, hope, kudos,
+                   rotation, settings, digest, search):
         module.register(listeners, deps)

@@ -1,4 +1,5 @@
-"""Deliverable cards: `/debrief card TITLE`, `/debrief close CARD`, and the card's buttons."""
+"""Deliverable cards: `/debrief card TITLE [@a @b]`, `/debrief close CARD`, and the card's
+add buttons (its collaborators' buttons are in listeners/collaborators.py)."""
 
 from __future__ import annotations
 
@@ -10,33 +11,37 @@ from slack_sdk import WebClient
 from bot.db.models import CardStatus, Kind
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call, open_modal
-from bot.listeners.slack_text import typed_text
-from bot.services import cards
+from bot.listeners.slack_text import trailing_mentions, typed_text
+from bot.services import cards, collaborators
 from bot.services.cards import CardError
+from bot.views import collaborators as people_views
 from bot.views.cards import KIND_FROM_ACTION
 from bot.views.entries import entry_modal
 from bot.views.text import safe
 
 
 def open_card(call: Call) -> str:
-    title = typed_text(call.args)
+    escaped, named = trailing_mentions(call.args)  # `card TITLE @a @b`: its collaborators
+    title = typed_text(escaped)
     try:
-        card = cards.open_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
-                               user_id=call.user_id, title=title)
+        card, others = collaborators.open_card(
+            call.db, team_id=call.team_id, channel_id=call.channel_id, user_id=call.user_id,
+            title=title, named=named)
     except CardError as error:
         if len(title) > cards.MAX_TITLE:
             # Hand the title back so nothing the person wrote is lost.
             raise CardError(f"{error}\nWhat you typed:\n```{safe(title)}```") from None
         raise
-    return (f":card_index: Opened card {card.id}, “{safe(card.title)}”: it is being posted "
-            f"here. Close it with `/debrief close {card.id}` to post its debrief.")
+    return people_views.opened(card, others)
 
 
-def close_card(call: Call) -> str:
-    card = cards.close_card(call.db, team_id=call.team_id, channel_id=call.channel_id,
-                            user_id=call.user_id, ref=typed_text(call.args))
-    return (f":checkered_flag: Closed card {card.id}, “{safe(card.title)}”: its debrief is "
-            "being posted in its thread.")
+def close_card(call: Call) -> str | dict:
+    """Closes at once, unless collaborators have not added yet: then it asks first."""
+    result = collaborators.close(call.db, team_id=call.team_id, channel_id=call.channel_id,
+                                 user_id=call.user_id, ref=typed_text(call.args))
+    if isinstance(result, collaborators.NotYet):
+        return people_views.close_prompt(result)
+    return people_views.closed(result)
 
 
 def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
@@ -61,8 +66,10 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
 
 
 def register(app: Listeners, deps: Deps) -> None:
-    app.subcommand("card", usage="card TITLE", summary="open a deliverable card here: "
-                   "entries for it gather in its thread")(open_card)
+    app.subcommand("card", usage="card TITLE [@a @b …]", summary="open a deliverable card "
+                   "here, asking those people (and you) for their debrief: entries for it "
+                   "gather in its thread")(open_card)
     app.subcommand("close", usage="close CARD", summary="close a card (by ID or title) and "
-                   "post what was learned on it")(close_card)
+                   "post what was learned on it; asks first if collaborators have not "
+                   "added yet")(close_card)
     app.action(re.compile(r"^card_add_"), add_from_card)

@@ -37,6 +37,8 @@ class Call:
     client: WebClient
     deps: Deps
     router: Router
+    # Where Slack takes a late answer to this command (for work after the ack).
+    response_url: str = ""
 
 
 def log_inline(call: Call) -> str:
@@ -92,9 +94,12 @@ def handler(router: Router) -> Listener:
             db=context["db"], team_id=team_id, user_id=command["user_id"],
             channel_id=command["channel_id"], word=word, args=args,
             trigger_id=command.get("trigger_id", ""), client=client, deps=deps,
-            router=router,
+            router=router, response_url=command.get("response_url", ""),
         ))
-        ack(text=answer) if answer else ack()
+        if isinstance(answer, dict):
+            ack(**answer)
+        else:
+            ack(text=answer) if answer else ack()
 
     return handle
 

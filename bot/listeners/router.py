@@ -13,9 +13,9 @@ from bot.views import help as help_view
 if TYPE_CHECKING:
     from bot.listeners.commands import Call
 
-# A handler returns the ephemeral answer, or None to answer with nothing (a modal is
-# being opened in the background, say).
-Handler = Callable[["Call"], "str | None"]
+# A handler returns the ephemeral answer (text, or a message with "text" and "blocks"),
+# or None to answer with nothing (a modal is being opened in the background, say).
+Handler = Callable[["Call"], "str | dict | None"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from bot.ids import OutboxAction
 PACED = frozenset({OutboxAction.POST_ENTRY, OutboxAction.NOTIFY_USER,
                    OutboxAction.ROTATION_REMINDER, OutboxAction.ROTATION_DM,
                    OutboxAction.POST_CARD, OutboxAction.POST_CARD_DEBRIEF,
-                   OutboxAction.POST_DIGEST,
+                   OutboxAction.POST_DIGEST, OutboxAction.CARD_NUDGE,
+                   OutboxAction.CARD_ASK,
                    # chat.delete is Tier 3: forget-me may queue hundreds.
                    OutboxAction.DELETE_MESSAGE})
 

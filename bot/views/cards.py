@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -42,8 +44,9 @@ def tally_line(tally: Tally) -> str:
     ])
 
 
-def card_message(card: Card, tally: Tally) -> dict:
-    """The card's channel message: title, tallies and, while open, one button per kind."""
+def card_message(card: Card, tally: Tally, people: Sequence[SlackBlock] = ()) -> dict:
+    """The card's channel message: title, tallies, while open one button per kind, and
+    its `people` (views/collaborators.py)."""
     closed = card.status == CardStatus.CLOSED
     state = (f"Closed by <@{card.closed_by}>: the debrief is in the thread" if closed else
              "Add to it with the buttons, or pick it in `/debrief`; entries gather in the "
@@ -61,6 +64,7 @@ def card_message(card: Card, tally: Tally) -> dict:
                           text=f"Add {KIND_LABEL[kind].lower()}")
             for kind in Kind
         ]))
+    blocks += people
     prefix = "Closed card" if closed else "Card"
     fallback = f"{prefix}: {safe(card.title)} ({tally_line(tally)})"
     return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
@@ -73,8 +77,10 @@ def _item_line(item: DebriefItem) -> str:
     return f"• {text} — {who}{clap}"
 
 
-def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> dict:
-    """What was learned on a card, by kind, the most applauded first."""
+def card_debrief(card: Card, items: list[DebriefItem], card_applause: int,
+                 thanks: str | None = None) -> dict:
+    """What was learned on a card, by kind, the most applauded first; `thanks` names its
+    contributors (views/collaborators.py)."""
     blocks: list[SlackBlock] = [SectionBlock(text=MarkdownTextObject(
         text=f":checkered_flag: *Debrief of {safe(card.title)}*"))]
     # Sections of at most SECTION_LIMIT characters, with how many entries each holds.
@@ -99,6 +105,8 @@ def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> di
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="Nothing was logged on this card. Next time, add wins, opportunities and "
                  "lessons as the work goes.")))
+    if thanks:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=thanks)]))
     notes = [f"Card {card.id} closed by <@{card.closed_by}>"]
     if card_applause:
         notes.append(f":clap: {card_applause} on the card itself")
