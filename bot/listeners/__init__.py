@@ -52,6 +52,7 @@ def register(app: App, deps: Deps) -> None:
         forget,
         hope,
         kudos,
+        lookback,
         rotation,
         search,
         settings,
@@ -61,5 +62,5 @@ def register(app: App, deps: Deps) -> None:
     listeners = Listeners(app, deps)
     # Bolt tries listeners in this order, at a cost for each: the hot paths first.
     for module in (commands, events, views, cards, collaborators, export, forget, hope, kudos,
-                   rotation, settings, digest, search):
+                   rotation, settings, digest, search, lookback):
         module.register(listeners, deps)

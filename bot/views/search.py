@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.db.models import Entry, Kind, Visibility
+from bot.services.lookback import links
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
-from bot.views.text import clip, safe
+from bot.views.text import clip, safe, web_link
 
 PREVIEW = 200
+DOCS = 3  # links shown per entry
 
 
 def permalink(channel_id: str, ts: str) -> str:
@@ -38,8 +40,12 @@ def hit_line(entry: Entry, viewer_id: str) -> str:
     if entry.visibility == Visibility.ORG:
         where += " · org"
     preview = safe(clip(" ".join(entry.text.split()), PREVIEW))
-    return (f"• {KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {_who(entry, viewer_id)} · "
+    line = (f"• {KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {_who(entry, viewer_id)} · "
             f"{where} · {when}\n> {preview}")
+    docs = links(entry.text)[:DOCS]
+    if docs:  # the runbook or the postmortem it points to, whole, not only in the preview
+        line += "\n> :page_facing_up: docs: " + " · ".join(web_link(url) for url in docs)
+    return line
 
 
 def results(query: str, hits: Sequence[Entry], viewer_id: str) -> str:
@@ -49,14 +55,5 @@ def results(query: str, hits: Sequence[Entry], viewer_id: str) -> str:
         return (f":mag: Nothing found for *{shown}* among the entries you can see. "
                 "Try fewer or other words.")
     lines = [f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for *{shown}*:"]
-    lines += [hit_line(entry, viewer_id) for entry in hits]
-    return "\n".join(lines)
-
-
-def related_lessons(hits: Sequence[Entry], viewer_id: str) -> str:
-    """"Have we learned this before?": appended to the author's confirmation."""
-    if not hits:
-        return ""
-    lines = ["\n:books: *Have we learned this before?* Earlier entries that look related:"]
     lines += [hit_line(entry, viewer_id) for entry in hits]
     return "\n".join(lines)

@@ -20,3 +20,10 @@ def safe(text: str) -> str:
 def clip(text: str, limit: int) -> str:
     """Shorten to `limit` characters with an ellipsis, for previews."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def web_link(url: str, limit: int = 60) -> str:
+    """A link to an http(s) address people wrote, labelled with that same address
+    (shortened): it goes where it says. `url` holds no <, > or | (services/lookback.py)."""
+    label = clip(url.split("://", 1)[-1], limit)
+    return f"<{url.replace('&', '&amp;')}|{safe(label)}>"

@@ -34,7 +34,8 @@ class BotServer:
                                        daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.slack = SlackSender(self.url)
+        self.slack = SlackSender(self.url, hooks_url=settings.slack_api_url.removesuffix(
+            "api/") + "hooks")
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until the outbox worker has sent everything due and recorded what came of

@@ -224,6 +224,21 @@ class FakeSlack:
         request.end_headers()
         request.wfile.write(answer.encode())
 
+    def _receive_hook(self, request: BaseHTTPRequestHandler) -> None:
+        """A POST to a response_url the test kit handed out: recorded as method
+        "response_url" (what a person sees as the late answer to a command or button)."""
+        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0)).decode()
+        body = json.loads(raw or "{}")
+        with self._changed:
+            self.calls.append(Call("response_url", request.path, body,
+                                   dict(request.headers.items()), ok=True))
+            self._changed.notify_all()
+        request.send_response(200)
+        request.send_header("Content-Type", "text/plain")
+        request.send_header("Content-Length", "2")
+        request.end_headers()
+        request.wfile.write(b"ok")
+
     def _user_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(body.get("user", ""))
         if user is None:
@@ -243,6 +258,9 @@ class FakeSlack:
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         if request.path.startswith("/upload/"):
             self._receive_upload(request)
+            return
+        if request.path.startswith("/hooks/"):
+            self._receive_hook(request)
             return
         method = request.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)

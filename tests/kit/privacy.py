@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db.models import Entry, Reflection
+from bot.db.models import Card, Entry, Reflection
 from tests.kit.fake_slack import Call
 
 
@@ -255,3 +255,29 @@ def digest(look: Look) -> list[str]:
     look.bot.settle()  # whatever it queued has been sent
     posted = look.fake_slack.calls_to("chat.postMessage")[before:]
     return [body_of(answer)] + [json.dumps(call.body) for call in posted]
+
+
+# --- who a card asks, and the look back: who is named, and to whom ---
+
+@probe("/debrief ask (the late answer)")
+def ask(look: Look) -> list[str]:
+    shown = []
+    for words in ("flaky tests", "skipping backups", "retro manager outage", "demo cried",
+                  "bob named", "rollbacks card lesson"):
+        before = len(look.fake_slack.calls_to("response_url"))
+        shown.append(body_of(look.command(f"ask {words}")))
+        late = look.fake_slack.wait_for("response_url", before + 1)[before]
+        shown.append(json.dumps(late.body))
+    return shown
+
+
+@probe("every card's Who's in, collaborators, close and Ask them first, as someone else")
+def card_people(look: Look) -> list[str]:
+    shown = [body_of(look.command("nudges"))]
+    for card_id in look.ids(Card):
+        shown.append(body_of(look.command(f"collaborators {card_id}")))
+        shown.append(body_of(look.command(f"close {card_id}")))  # asks first: a count
+        for action in ("card_who", "card_ask_first", "card_join", "card_who"):
+            shown.append(body_of(look.click(action, str(card_id))))
+        shown.append(body_of(look.click("card_leave", str(card_id))))
+    return shown

@@ -47,9 +47,12 @@ def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
 class SlackSender:
     """Plays Slack's side of the Events/Interactivity/Commands HTTP calls."""
 
-    def __init__(self, base_url: str, secret: str = SIGNING_SECRET):
+    def __init__(self, base_url: str, secret: str = SIGNING_SECRET,
+                 hooks_url: str = "https://hooks.slack.com"):
         self.url = base_url.rstrip("/") + "/slack/events"
         self.secret = secret
+        # Where the response_urls in payloads point (the fake Slack records them).
+        self.hooks = hooks_url.rstrip("/")
 
     # --- the low level ---
 
@@ -83,7 +86,7 @@ class SlackSender:
             "channel_id": channel, "channel_name": "team", "user_id": user,
             "user_name": user.lower(), "command": command, "text": text,
             "api_app_id": APP_ID, "is_enterprise_install": "false",
-            "response_url": f"https://hooks.slack.com/commands/{team}/{n}/x",
+            "response_url": f"{self.hooks}/commands/{team}/{n}/x",
             "trigger_id": f"{n}.{n}.trigger",
         }, **kwargs)
 
@@ -124,7 +127,7 @@ class SlackSender:
                                     "channel_id": channel, "is_ephemeral": False}
             payload["channel"] = {"id": channel, "name": "team"}
             payload["message"] = msg
-            payload["response_url"] = f"https://hooks.slack.com/actions/{team}/1/x"
+            payload["response_url"] = f"{self.hooks}/actions/{team}/1/x"
         return self.interaction(payload)
 
     def interaction(self, payload: dict[str, Any], **kwargs: Any) -> Response:
