@@ -346,7 +346,7 @@ def any_due(db: Session, now: datetime) -> bool:
                      .limit(1)) is not None
 
 
-def claim(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
+def claim(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[CardCollaborator]:
     """Claim up to `limit` due collaborators: their time is cleared in the statement that
     picks them, so no other clock can pick them too. Must be the transaction's first
     write (on SQLite it takes the writer lock, and sees every commit before it)."""
@@ -357,20 +357,18 @@ def claim(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
         update(CardCollaborator)
         .where(CardCollaborator.id.in_(due.scalar_subquery()),
                CardCollaborator.next_nudge_at <= now)
-        .values(next_nudge_at=None).returning(CardCollaborator.id)
-        .execution_options(synchronize_session=False)))
+        .values(next_nudge_at=None).returning(CardCollaborator)
+        .execution_options(synchronize_session=False, populate_existing=True)))
 
 
 def send_due(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[int, int]:
     """Claim due collaborators, queue a nudge for each one who is still quiet on a working
     day of theirs, and plan everyone's next: (claimed, nudged). The caller commits."""
-    ids = claim(db, now, limit)
-    if not ids:
+    rows = claim(db, now, limit)
+    if not rows:
         return 0, 0
-    rows = list(db.scalars(select(CardCollaborator).where(CardCollaborator.id.in_(ids))
-                           .execution_options(populate_existing=True)))
     known = Plan.read(db, rows)
-    nudged = 0
+    calls = []
     for row in rows:
         if not known.wanted(row):
             continue  # stays NULL: card closed or nudges muted
@@ -383,10 +381,10 @@ def send_due(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[int,
         elif not quiet_enough:
             row.next_nudge_at = known.next_nudge(row)
         else:
-            card = known.cards[row.card_id]
-            outbox.enqueue(db, team_id=row.team_id, action=OutboxAction.CARD_NUDGE,
-                           channel_id=row.user_id, user_id=row.user_id, card_id=card.id)
+            calls.append({"team_id": row.team_id, "action": OutboxAction.CARD_NUDGE,
+                          "channel_id": row.user_id, "user_id": row.user_id,
+                          "card_id": row.card_id})
             row.nudged_at = now
             row.next_nudge_at = known.next_nudge(row)
-            nudged += 1
-    return len(ids), nudged
+    outbox.enqueue_many(db, calls)  # one statement for the batch
+    return len(rows), len(calls)

@@ -58,6 +58,20 @@ def enqueue(
     return message
 
 
+def enqueue_many(db: Session, calls: list[dict[str, Any]]) -> None:
+    """`enqueue` for many calls due now, in one statement (a clock's batch): each a dict
+    of `enqueue`'s keyword arguments."""
+    if not calls:
+        return
+    now = utcnow()
+    db.execute(insert(OutboxMessage), [
+        {"entry_id": None, "card_id": None, "user_id": None, "target_ts": None,
+         "payload": None, **call, "status": OutboxStatus.PENDING, "attempts": 0,
+         "next_attempt_at": now, "created_at": now} for call in calls])
+    for call in calls:
+        noted(db, call["action"], call["channel_id"])
+
+
 def noted(db: Session, action: OutboxAction, channel_id: str) -> None:
     """Remember in the unit of work that a call was queued: its owner wakes the outbox
     worker once the transaction has committed (`taken_notes`)."""
