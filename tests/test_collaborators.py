@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import CardCollaborator, Entry, OutboxMessage
+from bot.db.models import CardCollaborator, Entry, NudgeMute, OutboxMessage
 from bot.ids import OutboxAction
 from bot.services import cards
 from tests.test_cards import add_from_card, card_row, open_card, updates_showing
@@ -235,3 +235,17 @@ def test_nobody_joins_a_closed_card(bot, fake_slack, db):
     with db.session() as session:
         assert not session.scalars(select(OutboxMessage).where(
             OutboxMessage.action == OutboxAction.CARD_NUDGE)).all()
+
+
+def test_forget_me_takes_the_person_off_every_card(bot, fake_slack, db):
+    from tests.test_forget_me import ask
+
+    card, _ = open_with(bot, fake_slack, db, ANA, BEN)
+    add_from_card(bot, fake_slack, card, "win", "Ana's win", user=ANA)
+    card_shows(fake_slack, "1 of 2 collaborators has added")
+    bot.slack.command("nudges off", user=ANA)
+    bot.slack.view_submission(ask(bot, fake_slack, user=ANA), {}, user=ANA)
+    assert on_card(db) == [BEN]
+    card_shows(fake_slack, "0 of 1 collaborator have added")
+    with db.session() as session:
+        assert session.scalars(select(NudgeMute)).all() == []

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Reflection
 from bot.ids import OutboxAction
-from bot.services import cards, outbox
+from bot.services import cards, collaborators, outbox
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
     db.execute(delete(Applause).where(*_applause_given(team_id, user_id)))
     db.execute(delete(Reflection).where(Reflection.team_id == team_id,
                                         Reflection.author_id == user_id))
+    collaborators.forget(db, team_id, user_id)  # off every card, nudge settings gone
     if entry_ids:
         db.execute(delete(Entry).where(Entry.team_id == team_id, Entry.id.in_(entry_ids)))
         for card_id in {entry.card_id for entry in entries if entry.card_id is not None}:
