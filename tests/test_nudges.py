@@ -83,7 +83,7 @@ def test_a_quiet_collaborator_gets_one_nudge_per_period_with_the_form_on_the_car
     assert nudge_due(db, utc(2026, 11, 9, 10)) == 0  # the same period: never twice
     [dm] = nudges_to(bot, fake_slack, ANA)
     assert "“Launch the new checkout” in <#C_TEAM>" in dm.body["text"]
-    assert "added nothing to it for 7 days" in dm.body["text"]
+    assert "added nothing to it in the last 7 days" in dm.body["text"]
     text = dm.blocks_text()
     assert "*Win*" in text and "*Opportunity*" in text and "*Lesson*" in text
     assert [e["action_id"] for b in dm.body["blocks"] if b["type"] == "actions"

@@ -67,8 +67,8 @@ def add_from_card(ack: Ack, body: dict, context: BoltContext, client: WebClient)
 
 def register(app: Listeners, deps: Deps) -> None:
     app.subcommand("card", usage="card TITLE [@a @b …]", summary="open a deliverable card "
-                   "here, asking those people (and you) for their debrief: entries for it "
-                   "gather in its thread")(open_card)
+                   "here, asking the people named for their debrief: entries for it gather "
+                   "in its thread")(open_card)
     app.subcommand("close", usage="close CARD", summary="close a card (by ID or title) and "
                    "post what was learned on it; asks first if collaborators have not "
                    "added yet")(close_card)

@@ -80,11 +80,9 @@ def close_anyway(ack: Ack, body: dict, context: BoltContext) -> None:
 def ask_first(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
     team, user = _who(body, context)
-    card, now, before = collaborators.ask(context["db"], team_id=team,
-                                          channel_id=_channel(body), user_id=user,
-                                          card_id=_card_id(body))
-    answer_button(context["db"], body, team,
-                  views.asked(card, now, before, opener=user == card.opened_by))
+    asked = collaborators.ask(context["db"], team_id=team, channel_id=_channel(body),
+                              user_id=user, card_id=_card_id(body))
+    answer_button(context["db"], body, team, views.asked(asked))
 
 
 def mute_card(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -112,10 +110,7 @@ def collaborators_command(call: Call) -> str:
         return views.roster_text(card, collaborators.roster(call.db, card, call.user_id))
     people = rotation.mentioned(match.group("rest") if match else "")
     if verb == "add":
-        if call.user_id != card.opened_by:
-            raise UserError(f"Only the card's opener, <@{card.opened_by}>, adds people to it; "
-                            "anyone can press its *Join* button.")
-        added, already = collaborators.add(call.db, card, people, by=call.user_id)
+        added, already = collaborators.invite(call.db, card, people, by=call.user_id)
         return views.added(card, added, already)
     _, removed = collaborators.remove(call.db, call.team_id, card.id, people, by=call.user_id)
     return views.removed(card, removed)

@@ -61,6 +61,16 @@ class Roster:
 
 
 @dataclass(frozen=True)
+class Asked:
+    """Who "Ask them first" asked: names for the card's opener, counts for anyone else."""
+
+    card: Card
+    now: list[str]
+    before: list[str]  # asked by an earlier press
+    names_shown: bool
+
+
+@dataclass(frozen=True)
 class NotYet:
     """A close held back: collaborators have not added to the debrief yet."""
 
@@ -142,6 +152,16 @@ def add(db: Session, card: Card, user_ids: Iterable[str], by: str,
     return added, already
 
 
+def invite(db: Session, card: Card, user_ids: Iterable[str],
+           by: str) -> tuple[list[str], list[str]]:
+    """The opener adds people to their card (anyone else presses Join for themselves):
+    (added, already on it)."""
+    if by != card.opened_by:
+        raise CardError(f"Only the card's opener, <@{card.opened_by}>, adds people to it; "
+                        "anyone can press its *Join* button.")
+    return add(db, card, user_ids, by=by)
+
+
 def open_card(db: Session, *, team_id: str, channel_id: str, user_id: str, title: str,
               named: Iterable[str] = ()) -> tuple[Card, list[str]]:
     """Open a card (bot/services/cards.py) with the people named as its collaborators
@@ -218,11 +238,9 @@ def close(db: Session, *, team_id: str, channel_id: str, user_id: str, ref: str,
     return card
 
 
-def ask(db: Session, *, team_id: str, channel_id: str, user_id: str,
-        card_id: int) -> tuple[Card, list[str], list[str]]:
+def ask(db: Session, *, team_id: str, channel_id: str, user_id: str, card_id: int) -> Asked:
     """"Ask them first": one DM to each collaborator who has not added to the debrief and
-    was not asked before. (the card, asked now, asked before); the names are for the
-    opener's eyes only."""
+    was not asked before; who, for the opener's eyes only."""
     card = cards.find_card(db, team_id, channel_id, str(card_id))
     if card.status != CardStatus.OPEN:
         raise CardError(f"Card {card.id} was already closed; its debrief is in its thread.")
@@ -240,7 +258,7 @@ def ask(db: Session, *, team_id: str, channel_id: str, user_id: str,
                        channel_id=row.user_id, user_id=row.user_id, card_id=card.id,
                        payload={"by": user_id})
         asked.append(row.user_id)
-    return card, asked, before
+    return Asked(card, asked, before, names_shown=user_id == card.opened_by)
 
 
 def still_asked(db: Session, team_id: str, card_id: int, user_id: str, *,

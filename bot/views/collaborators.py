@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.db.models import Card, Kind
 from bot.ids import Action, Block
 from bot.services.cards import DebriefItem
-from bot.services.collaborators import NotYet, Progress, Roster
+from bot.services.collaborators import Asked, NotYet, Progress, Roster
 from bot.views.cards import ADD_ACTIONS
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
 from bot.views.text import safe
@@ -136,20 +136,22 @@ def closed(card: Card) -> str:
             "being posted in its thread.")
 
 
-def asked(card: Card, now: Sequence[str], before: Sequence[str], opener: bool) -> str:
+def asked(result: Asked) -> str:
     """After "Ask them first": names for the opener, counts for anyone else."""
     def who(users: Sequence[str]) -> str:
-        return _people(users) if opener else _n(len(users), "collaborator", "collaborators")
+        return _people(users) if result.names_shown else \
+            _n(len(users), "collaborator", "collaborators")
 
     parts = []
-    if now:
-        parts.append(f":envelope: Asked {who(now)} by DM for their debrief.")
-    if before:
-        parts.append(f"{who(before)} {'was' if len(before) == 1 else 'were'} asked before.")
+    if result.now:
+        parts.append(f":envelope: Asked {who(result.now)} by DM for their debrief.")
+    if result.before:
+        were = "was" if len(result.before) == 1 else "were"
+        parts.append(f"{who(result.before)} {were} asked before.")
     if not parts:
         parts.append("Everyone on it has added to its debrief now.")
-    parts.append(f"Close it when you are ready: `/debrief close {card.id}` (or *Close "
-                 "anyway* above).")
+    parts.append(f"Close it when you are ready: `/debrief close {result.card.id}` (or "
+                 "*Close anyway* above).")
     return " ".join(parts)
 
 
@@ -166,8 +168,8 @@ def _kinds() -> str:
 def nudge_dm(card: Card, days: int) -> dict:
     """The nudge: the card, the three kinds, buttons that open the form on it, mutes."""
     text = (f":wave: You are on the card “{safe(card.title)}” in <#{card.channel_id}> and "
-            f"have added nothing to it for {_n(days, 'day', 'days')}. What has it taught you "
-            "so far?")
+            f"have added nothing to it in the last {_n(days, 'day', 'days')}. What has it "
+            "taught you so far?")
     blocks: list[SlackBlock] = [
         SectionBlock(text=MarkdownTextObject(text=f"{text}\n{_kinds()}")),
         _add_buttons(card),
