@@ -79,7 +79,7 @@ def fill(database: Database, seed: int = 5) -> int:
         for model, rows in ((Rotation, rotations), (RotationMember, members), (Card, cards),
                             (CardCollaborator, collaborators)):
             for start in range(0, len(rows), 10_000):
-                connection.execute(insert(model.__table__), rows[start:start + 10_000])
+                connection.execute(insert(model), rows[start:start + 10_000])
         if connection.dialect.name == "postgresql":
             for table in ("cards", "card_collaborators", "rotations", "rotation_members"):
                 connection.exec_driver_sql(f"ANALYZE {table}")

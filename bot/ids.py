@@ -33,7 +33,6 @@ class Block(enum.StrEnum):
     CARD_PEOPLE = "card_people"
     CARD_CLOSING = "card_closing"
     NUDGE = "nudge"
-    LOOKBACK_PERSON = "lookback_person"
 
 
 class Action(enum.StrEnum):

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Exists, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,7 +80,7 @@ class NotYet:
     names: list[str] | None  # only for the card's opener
 
 
-def _named_entry(card_id: object, user_id: object, team_id: object) -> object:
+def _named_entry(card_id: Any, user_id: Any, team_id: Any) -> Exists:
     """An entry that names its author in the card's debrief."""
     return exists().where(Entry.team_id == team_id, Entry.card_id == card_id,
                           Entry.author_id == user_id, Entry.anonymous.is_(False),

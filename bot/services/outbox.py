@@ -69,7 +69,7 @@ def enqueue_many(db: Session, calls: list[dict[str, Any]]) -> None:
          "payload": None, **call, "status": OutboxStatus.PENDING, "attempts": 0,
          "next_attempt_at": now, "created_at": now} for call in calls])
     for call in calls:
-        noted(db, call["action"], call["channel_id"])
+        noted(db, OutboxAction(call["action"]), call["channel_id"])
 
 
 def noted(db: Session, action: OutboxAction, channel_id: str) -> None:
