@@ -28,6 +28,7 @@ from bot.views.cards import ADD_ACTIONS
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
 from bot.views.text import safe
 
+MAX_NAMED = 100
 ASKS = {Kind.WIN: "what worked?", Kind.OPPORTUNITY: "what could have gone better?",
         Kind.LESSON: "what would you tell the next team?"}
 
@@ -74,7 +75,9 @@ def contributors_line(items: Sequence[DebriefItem]) -> str | None:
     named = list(dict.fromkeys(i.author_id for i in items if i.author_id is not None))
     if not named and not any(i.author_id is None for i in items):
         return None
-    who = [f"<@{u}>" for u in named]
+    who = [f"<@{u}>" for u in named[:MAX_NAMED]]
+    if len(named) > MAX_NAMED:  # a context block holds 3,000 characters
+        who.append(f"{len(named) - MAX_NAMED} more")
     if any(i.author_id is None for i in items):
         who.append("someone anonymously")
     joined = who[0] if len(who) == 1 else ", ".join(who[:-1]) + " and " + who[-1]
