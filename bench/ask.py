@@ -61,21 +61,22 @@ def measure(url: str, entries: list[dict], queries: int, seed: int = 13) -> dict
             lookback.ask(db, search.Viewer(row["team_id"], row["author_id"],
                                            row["channel_id"]), row["text"])
             db.rollback()
-        for _ in range(queries):
+        for n in range(queries):
             row = rng.choice(recent)
             words = row["text"].split()
             start = rng.randrange(max(1, len(words) - 8))
             text = " ".join(words[start:start + rng.randint(4, 8)])
             viewer = search.Viewer(row["team_id"], row["author_id"], row["channel_id"])
             found: list[lookback.LookBack] = []
-            results["ask"] += timed(
-                lambda v=viewer, t=text, f=found: f.append(lookback.ask(db, v, t)), 1)
-            named += bool(found[0].people)
-            db.rollback()  # each command is its own transaction
             lesson = Entry(id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"],
                            author_id=row["author_id"], kind="lesson", text=text, tags="")
-            results["related (baseline)"] += timed(lambda e=lesson: search.related(db, e), 1)
-            db.rollback()
+            runs = [("ask", lambda v=viewer, t=text, f=found: f.append(lookback.ask(db, v, t))),
+                    ("related (baseline)", lambda e=lesson: search.related(db, e))]
+            # Whichever runs second finds the same words' pages warm: take turns.
+            for label, work in runs if n % 2 else runs[::-1]:
+                results[label] += timed(work, 1)
+                db.rollback()  # each command is its own transaction
+            named += bool(found[0].people)
     database.dispose()
     print(f"    answers that named people: {named}/{queries}")
     return results

@@ -139,3 +139,31 @@ def test_ask_when_nothing_is_known_yet(bot, fake_slack, db):
     bot.slack.command("ask zebra crossings")
     [late] = fake_slack.wait_for("response_url")
     assert "Nothing yet among the entries you can see" in late.body["text"]
+
+
+def test_any_word_search_finds_the_same_newest_matches_through_its_window(db, monkeypatch):
+    """PostgreSQL looks for an any-word query's newest matches among the workspace's newest
+    entries first (bot/db/fulltext.py): what it finds is what a look everywhere finds,
+    whether the window holds enough matches or not."""
+    from bot.db import fulltext
+    from bot.services import search as search_service
+
+    for n in range(40):
+        topic = "rollback" if n % 3 else "unrelated lunch"
+        add(db, f"{topic} entry {n}", visibility="org" if n % 2 else "team",
+            channel="C_FAR" if n % 4 == 0 else "C_TEAM", age=40 - n)
+    viewer = search_service.Viewer("T0001", "U_ALICE", "C_TEAM")
+    monkeypatch.setattr(search_service, "POOL", 6)
+
+    def found(window: int, words: list[str], before_id: int | None = None) -> list[int]:
+        monkeypatch.setattr(fulltext, "WINDOW", window)
+        with db.session() as session:
+            return search_service.ranked_ids(session, viewer, words, match_all=False,
+                                             before_id=before_id)
+
+    for words in (["rollback"], ["rollback", "lunch"], ["lunch"]):
+        everywhere = found(10**6, words)
+        assert everywhere, words
+        for window in (3, 8, 30):  # too few matches in it, enough, all of them
+            assert found(window, words) == everywhere, (words, window)
+            assert found(window, words, before_id=30) == found(10**6, words, before_id=30)

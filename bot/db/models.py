@@ -124,6 +124,8 @@ class Entry(Base):
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "message_channel_id", "message_ts"),
         Index(None, "team_id", "card_id"),
+        # A workspace's newest entries: where any-word searches look first (db/fulltext.py).
+        Index(None, "team_id", "id"),
     )
 
     @property

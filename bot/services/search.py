@@ -126,12 +126,9 @@ def ranked_ids(db: Session, viewer: Viewer, words: list[str], *, match_all: bool
     if not (_ID.fullmatch(viewer.team_id) and _ID.fullmatch(viewer.user_id)):
         return []
     channels = [c for c in known_channels(db, viewer) if _ID.fullmatch(c)]
-    where = [visible_to(viewer, channels)]
-    if before_id is not None:
-        where.append(Entry.id < before_id)
     scored = fulltext.ranked(db, fulltext.Query(
         team_id=viewer.team_id, user_id=viewer.user_id, channels=channels, words=words,
-        match_all=match_all, pool=POOL), where)
+        match_all=match_all, pool=POOL, before_id=before_id), [visible_to(viewer, channels)])
     return [i for i, _created, _score in sorted(
         scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)]
 

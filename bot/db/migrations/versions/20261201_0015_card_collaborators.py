@@ -7,7 +7,9 @@ Create Date: 2026-12-01 09:00:00
 `card_collaborators`: who a card asks for their debrief, and when each is nudged next
 (indexed: the clock reads only the due ones). `nudge_mutes`: people who want no nudges
 at all. `cards.nudge_days` and `channel_settings.nudge_days`: how long a collaborator may
-add nothing before the nudge (NULL: the channel's, then a week).
+add nothing before the nudge (NULL: the channel's, then a week). `entries (team_id, id)`:
+a workspace's newest entries, where the look back's any-word search starts
+(bot/db/fulltext.py).
 
 The two new columns are added and dropped with plain ALTER TABLE on both databases, never
 by re-creating the table (batch mode): dropping the old `cards` with foreign keys on would
@@ -62,9 +64,11 @@ def upgrade() -> None:
                     ["team_id", "user_id"], unique=False)
     op.add_column("cards", sa.Column("nudge_days", sa.Integer(), nullable=True))
     op.add_column("channel_settings", sa.Column("nudge_days", sa.Integer(), nullable=True))
+    op.create_index(op.f("ix_entries_team_id_id"), "entries", ["team_id", "id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_entries_team_id_id"), table_name="entries")
     # Not batch mode: see the docstring.
     op.execute("ALTER TABLE channel_settings DROP COLUMN nudge_days")
     op.execute("ALTER TABLE cards DROP COLUMN nudge_days")
