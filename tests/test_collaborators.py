@@ -249,3 +249,20 @@ def test_forget_me_takes_the_person_off_every_card(bot, fake_slack, db):
     card_shows(fake_slack, "0 of 1 collaborator have added")
     with db.session() as session:
         assert session.scalars(select(NudgeMute)).all() == []
+
+
+def test_another_workspace_cannot_join_nor_look_at_a_card(bot, fake_slack, db):
+    card, _ = open_with(bot, fake_slack, db, ANA)
+    for action in ("card_join", "card_who", "card_close_anyway", "card_ask_first"):
+        answer = bot.slack.block_action({"action_id": action, "value": str(card.id)},
+                                        user="U_EVE", team="T_OTHER",
+                                        message={"ts": card.message_ts, "text": ""})
+        assert answer.status == 200
+    bot.settle()
+    told = [c.body["text"] for c in fake_slack.succeeded("chat.postEphemeral")
+            if c.body.get("user") == "U_EVE"]
+    assert len(told) == 4 and all(":warning:" in t for t in told), told
+    assert not any("U_ANA" in t or "Launch" in t for t in told)
+    assert on_card(db) == [ANA] and card_row(db).status == "open"
+    assert "no card with that ID" in bot.slack.command("collaborators 1", team="T_OTHER",
+                                                        user="U_EVE").text

@@ -97,10 +97,10 @@ def _people(db: Session, card: Card) -> list[tuple[str, bool]]:
         .order_by(CardCollaborator.added_at, CardCollaborator.id))]
 
 
-def progress(db: Session, card: Card) -> Progress:
+def progress(db: Session, card: Card, people: list[tuple[str, bool]] | None = None) -> Progress:
     """How many collaborators the card has and how many of them contributed; how many
     anonymous entries it has."""
-    people = _people(db, card)
+    people = _people(db, card) if people is None else people
     anonymous = db.scalar(select(func.count()).select_from(Entry).where(
         Entry.team_id == card.team_id, Entry.card_id == card.id, Entry.anonymous.is_(True),
         Entry.visibility != Visibility.PRIVATE)) or 0
@@ -116,7 +116,7 @@ def waiting(db: Session, card: Card) -> list[str]:
 def roster(db: Session, card: Card, viewer: str) -> Roster:
     """Who is on the card, as `viewer` may see it."""
     people = _people(db, card)
-    shown = progress(db, card)
+    shown = progress(db, card, people)
     member = any(user == viewer for user, _ in people)
     if viewer != card.opened_by:
         return Roster(shown, member, None, None)
