@@ -25,7 +25,7 @@ from bot.db import Database
 from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.services import digest, turns, workspaces
+from bot.services import digest, nudges, turns, workspaces
 from bot.tokens import OAuthStates
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,36 @@ def erase_uninstalled(runtime: Runtime, now: datetime | None = None) -> int:
     return erased
 
 
+# Nudges are not urgent: a minute late is on time.
+NUDGE_TICK_SECONDS = 60
+
+
+def nudge_due(database: Database, now: datetime) -> int:
+    """Claim the collaborators whose nudge is due and queue their DMs (services/nudges.py);
+    how many DMs this caller queued. Most ticks find nothing due in one index lookup and
+    write nothing."""
+    with database.session() as db:
+        if not nudges.any_due(db, now):
+            return 0
+    sent = 0
+    while True:
+        # Each batch is one claim, in its own unit of work: a second clock skips what
+        # this one holds, and a batch that fails claims nothing.
+        with unit_of_work(database) as db:
+            claimed, nudged = nudges.send_due(db, now)
+        sent += nudged
+        if claimed < nudges.CLAIM_BATCH:
+            return sent
+
+
+def send_card_nudges(runtime: Runtime) -> int:
+    """Queue the nudges that are due; the outbox sends them."""
+    sent = nudge_due(runtime.db, utcnow())
+    if sent:
+        runtime.worker.wake()
+    return sent
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
@@ -150,6 +180,9 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler.add_job(erase_uninstalled, "interval", hours=1, args=[runtime],
                       id="erase_uninstalled", coalesce=True, max_instances=1,
                       next_run_time=utcnow())
+    # Each person's nudge is claimed in the database: two clocks never nudge twice.
+    scheduler.add_job(send_card_nudges, "interval", seconds=NUDGE_TICK_SECONDS,
+                      args=[runtime], id="card_nudges", coalesce=True, max_instances=1)
     return scheduler
 
 

@@ -36,6 +36,9 @@ class Block(enum.StrEnum):
     # Where an entry is posted, when the form is opened outside a channel (the App Home).
     POST_TO = "post_to"
     SEARCH = "search"
+    CARD_PEOPLE = "card_people"
+    CARD_CLOSING = "card_closing"
+    NUDGE = "nudge"
 
 
 class Action(enum.StrEnum):
@@ -56,6 +59,19 @@ class Action(enum.StrEnum):
     CARD_ADD_WIN = "card_add_win"
     CARD_ADD_OPPORTUNITY = "card_add_opportunity"
     CARD_ADD_LESSON = "card_add_lesson"
+    # Who a card asks (services/collaborators.py); the card ID as the button's value.
+    CARD_JOIN = "card_join"
+    CARD_LEAVE = "card_leave"
+    CARD_WHO = "card_who"
+    CARD_CLOSE_ANYWAY = "card_close_anyway"
+    CARD_ASK_FIRST = "card_ask_first"
+    # The nudge DM's mutes: one card (its ID as the value), or every nudge.
+    NUDGE_MUTE_CARD = "nudge_mute_card"
+    NUDGE_MUTE_ALL = "nudge_mute_all"
+    # A look back's "Message" button: a link to a DM; Slack still tells the app it was
+    # pressed, and that must be acknowledged.
+    LOOKBACK_DM = "lookback_dm"
+
 
     # An entry's message: the overflow menu (edit, delete), for its author alone.
     ENTRY_MENU = "entry_menu"
@@ -95,6 +111,8 @@ class OutboxAction(enum.StrEnum):
     # payload {"entry_ids", "oldest", "threads"}: copies of their posts the bot never
     # learned of (a reply lost, the post sent again), found by their metadata.
     SWEEP_DUPLICATES = "sweep_duplicates"
+    CARD_NUDGE = "card_nudge"  # card_id, user_id: a DM asking a quiet collaborator
+    CARD_ASK = "card_ask"  # card_id, user_id, payload {"by"}: asked before the card closes
 
 
 # --- /hope and forget-me ---

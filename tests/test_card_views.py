@@ -43,3 +43,19 @@ def test_help_lists_the_card_and_export_commands(bot):
     answer = bot.slack.command("help")
     for usage in ("/debrief card TITLE", "/debrief close CARD", "/debrief export [csv|md]"):
         assert usage in answer.text
+
+
+def test_the_debrief_thanks_its_contributors_and_fits_slacks_limits():
+    from bot.views.collaborators import contributors_line
+
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    items = [DebriefItem(entry_id=n, kind=Kind.WIN, text="x", author_id=f"U{n:09d}",
+                         applause=0, created_at=when) for n in range(300)]
+    items.append(DebriefItem(entry_id=999, kind=Kind.LESSON, text="y", author_id=None,
+                             applause=0, created_at=when))
+    line = contributors_line(items)
+    assert line is not None and len(line) < 3000
+    assert line.endswith("200 more and someone anonymously")
+    message = card_debrief(card(status="closed", closed_by="U2"), items, 0, thanks=line)
+    assert len(message["blocks"]) <= 50
+    assert contributors_line([]) is None

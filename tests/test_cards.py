@@ -55,7 +55,7 @@ def updates_showing(fake_slack, words: str) -> list:
     return [c for c in fake_slack.succeeded("chat.update") if words in c.blocks_text()]
 
 
-def test_a_card_is_posted_with_title_tallies_and_three_buttons(bot, fake_slack, db):
+def test_a_card_is_posted_with_title_tallies_and_its_buttons(bot, fake_slack, db):
     card, post = open_card(bot, fake_slack, db)
     assert post.body["channel"] == "C_TEAM"
     blocks = post.body["blocks"]
@@ -64,8 +64,10 @@ def test_a_card_is_posted_with_title_tallies_and_three_buttons(bot, fake_slack, 
     assert "0 wins" in text and "0 opportunities" in text and "0 lessons" in text
     assert "0 applause" in text
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    # One per kind, then who it asks (tests/test_collaborators.py).
     assert [(b["action_id"], b["value"]) for b in buttons] == [
-        ("card_add_win", "1"), ("card_add_opportunity", "1"), ("card_add_lesson", "1")]
+        ("card_add_win", "1"), ("card_add_opportunity", "1"), ("card_add_lesson", "1"),
+        ("card_join", "1"), ("card_leave", "1"), ("card_who", "1")]
     assert card.message_ts is not None  # recorded: applause on it will be found
 
 
@@ -287,12 +289,15 @@ def test_a_card_in_another_channel_cannot_be_closed_or_named_from_here(bot, fake
 
 
 def test_a_title_is_stored_as_typed_from_slacks_escaped_text(bot, fake_slack, db):
-    # Typed: R&D <beta> with @bob — Slack escapes the literal characters and links the user.
-    card, post = open_card(bot, fake_slack, db, "R&amp;D &lt;beta&gt; with <@U0BOB|bob>")
-    assert card.title == "R&D <beta> with @bob"
-    assert "R&amp;D &lt;beta&gt; with @bob" in json.dumps(post.body["blocks"])
+    # Typed: R&D <beta> with @bob today — Slack escapes the literal characters and links
+    # the user. (Mentions that end the title name its collaborators: test_collaborators.py.)
+    card, post = open_card(bot, fake_slack, db,
+                           "R&amp;D &lt;beta&gt; with <@U0BOB|bob> today")
+    assert card.title == "R&D <beta> with @bob today"
+    assert "R&amp;D &lt;beta&gt; with @bob today" in json.dumps(post.body["blocks"])
     assert "&amp;amp;" not in json.dumps(post.body)
-    assert "Closed card" in bot.slack.command("close r&amp;d &lt;beta&gt; with <@U0BOB|bob>").text
+    assert "Closed card" in bot.slack.command(
+        "close r&amp;d &lt;beta&gt; with <@U0BOB|bob> today").text
 
 
 def test_a_card_slack_refuses_is_closed_so_it_can_be_opened_again(bot, fake_slack, db):

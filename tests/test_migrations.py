@@ -298,3 +298,26 @@ def test_sqlite_keeps_foreign_keys_on_through_the_migration(tmp_path):
         command.upgrade(config, "head")
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     database.dispose()
+
+
+def test_0015_adds_and_drops_its_columns_without_touching_cards_or_entries(empty_url):
+    upgrade(empty_url, "0008")
+    engine = create_engine(empty_url)
+    seed_0008(engine)
+    upgrade(empty_url, "0013")  # the revision before this one
+    before = snapshot(engine)
+    assert any(row["card_id"] for row in before["entries"].values())  # entries on cards
+
+    upgrade(empty_url, "0015")
+    after = snapshot(engine)
+    assert {row.pop("nudge_days") for row in after["cards"].values()} == {None}
+    assert after == before  # every row and id as it was; no entry left its card
+    upgrade(empty_url)
+    no_drift(engine)
+
+    command.downgrade(alembic_config(empty_url), "0013")
+    assert snapshot(engine) == before  # cards kept, and so did the entries on them
+    assert "card_collaborators" not in inspect(engine).get_table_names()
+    upgrade(empty_url)
+    no_drift(engine)
+    engine.dispose()

@@ -21,6 +21,8 @@ PRIVATE = ["my manager scared me in the retro", "I hid the outage for an hour",
            "I cried after the private demo"]
 ANONYMOUS = "the anonymous lesson about flaky tests"
 ANONYMOUS_SHARED = "the shared reflection about skipping backups"
+# Bob's card asks Alice; she adds to it anonymously: nothing may tell it was her.
+ANONYMOUS_ON_CARD = "the anonymous card lesson about rollbacks"
 
 
 def people(fake_slack) -> None:
@@ -55,6 +57,9 @@ def seed(bot, fake_slack, db) -> None:
                                     "anonymous": ["yes"]})
     bot.slack.command("win bob named this one", user="U_BOB")
     fake_slack.wait_for("chat.postMessage", 3)
+    bot.slack.command("card Privacy walk <@U_ALICE|alice> <@U_BOB|bob>", user="U_BOB")
+    debrief_modal(bot, fake_slack, {"kind": "lesson", "text": ANONYMOUS_ON_CARD, "card": "1",
+                                    "anonymous": ["yes"]})
 
 
 def test_no_read_path_shows_private_text_or_an_anonymous_author(bot, fake_slack, db, caplog):
@@ -68,13 +73,17 @@ def test_no_read_path_shows_private_text_or_an_anonymous_author(bot, fake_slack,
     assert seen.find(AUTHOR) == [], [(s.viewer, s.where) for s in seen.find(AUTHOR)]
     # The walk sees what is public, so its silence above means something.
     assert seen.find(ANONYMOUS) and seen.find(ANONYMOUS_SHARED)
+    assert seen.find(ANONYMOUS_ON_CARD)
+    assert seen.find("0 of 2 collaborators have added")  # what the card shows: counts
+    # The look back names people, so its silence about Alice means something too.
+    assert [s for s in seen.find("lookback_dm") if "U_BOB" in s.text]
     assert seen.find("U_BOB")
     assert {s.viewer for s in seen.sightings} >= set(VIEWERS)
 
     # Nor do the logs, at INFO and above.
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records
                        if r.levelno >= logging.INFO)
-    for secret in [*PRIVATE, ANONYMOUS, ANONYMOUS_SHARED]:
+    for secret in [*PRIVATE, ANONYMOUS, ANONYMOUS_SHARED, ANONYMOUS_ON_CARD]:
         assert secret not in logged
     assert AUTHOR not in logged
 

@@ -94,11 +94,14 @@ class Query:
     words: list[str]
     match_all: bool  # every word must match; else any may
     pool: int  # rank only the newest this many matches
+    before_id: int | None = None  # only entries older than this one ("related" to it)
 
 
 def ranked(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Scored:
     """(entry id, created_at, score) of the newest `query.pool` entries that match and
     meet `where` (the visibility rule), with a score: higher is better."""
+    if query.before_id is not None:
+        where = [*where, Entry.id < query.before_id]
     if db.get_bind().dialect.name == "postgresql":
         return _postgres(db, query, where)
     return _sqlite(db, query, where)
@@ -158,19 +161,38 @@ def _postgres(db: Session, query: Query, where: list[ColumnElement[bool]]) -> Sc
     tsquery = func.websearch_to_tsquery(
         config, (" " if query.match_all else " or ").join(query.words))
     # The visibility rule, loosely, as indexed lexemes: the GIN index then hands back
-    # little the searcher may not see, and `where` decides exactly.
+    # little the searcher may not see, and `where` decides exactly. Any-word queries
+    # (related lessons, /debrief ask) too: with the workspace lexeme alone, at 1M entries
+    # the planner walked the primary key back through every workspace's rows, most of
+    # which the searcher may not see (bench/ask.py: 3-4x slower).
     lexemes = [f"{Visibility.ORG}@{query.team_id}", f"!{query.user_id}",
                *(f"#{c}" for c in query.channels)]
     access = cast(" | ".join(f"'{lexeme}'" for lexeme in lexemes), TSQUERY)
-    if not query.match_all:
-        # Any-word queries (related lessons) have no word GIN can require; the workspace
-        # lexeme alone keeps them cheaper than the access alternatives would.
-        access = cast(f"'@{query.team_id}'", TSQUERY)
     vector: ColumnElement[Any] = literal_column(f"entries.{PG_COLUMN}")
-    rows = db.execute(
-        select(Entry.id, Entry.created_at, func.ts_rank(vector, tsquery))
-        .where(vector.op("@@")(tsquery.op("&&")(access)), *where)
-        .order_by(Entry.id.desc())
-        .limit(query.pool)
-    ).all()
+    newest = (select(Entry.id, Entry.created_at, func.ts_rank(vector, tsquery))
+              .where(vector.op("@@")(tsquery.op("&&")(access)), *where)
+              .order_by(Entry.id.desc())
+              .limit(query.pool))
+    rows: Sequence[Any] | None = None
+    if not query.match_all:
+        rows = _in_window(db, query, newest)
+    if rows is None:
+        rows = db.execute(newest).all()
     return [(i, created, float(score)) for i, created, score in rows]
+
+
+# Any-word queries match much of a workspace: the newest `pool` matches are looked for
+# among its newest WINDOW entries first, found through the (team_id, id) index, so only
+# their rows are read; when the window holds fewer, everywhere (few matches: cheap).
+WINDOW = 5000
+
+
+def _in_window(db: Session, query: Query, newest: Any) -> Sequence[Row[Any]] | None:
+    """The newest matches when the window holds `query.pool` of them, else None."""
+    older = [] if query.before_id is None else [Entry.id < query.before_id]
+    floor = db.scalar(select(Entry.id).where(Entry.team_id == query.team_id, *older)
+                      .order_by(Entry.id.desc()).offset(WINDOW).limit(1))
+    if floor is None:
+        return None  # a small workspace: its whole index is the window
+    rows = db.execute(newest.where(Entry.id >= floor)).all()
+    return rows if len(rows) >= query.pool else None

@@ -135,6 +135,8 @@ class Entry(Base):
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "message_channel_id", "message_ts"),
         Index(None, "team_id", "card_id"),
+        # A workspace's newest entries: where any-word searches look first (db/fulltext.py).
+        Index(None, "team_id", "id"),
     )
 
     @property
@@ -167,11 +169,53 @@ class Card(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Days without a contribution before a collaborator is nudged; NULL: the channel's.
+    nudge_days: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index(None, "team_id", "channel_id", "status"),
         Index(None, "team_id", "channel_id", "message_ts"),
     )
+
+
+class CardCollaborator(Base):
+    """Someone a card asks for their debrief (bot/services/collaborators.py).
+
+    Whether they contributed is read from their entries, never stored, so an anonymous
+    entry can never count for them. `next_nudge_at` is the nudge clock's only index: NULL
+    when no nudge is planned (card closed, nudges muted)."""
+
+    __tablename__ = "card_collaborators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When they last added anything to the card (or joined it): nudges count from here.
+    active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)  # no nudges for this card
+    next_nudge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the card's closer asked them by DM before closing (once per card).
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("card_id", "user_id"),
+        Index(None, "next_nudge_at"),
+        Index(None, "team_id", "user_id"),
+    )
+
+
+class NudgeMute(Base):
+    """A person who asked for no nudges at all in a workspace."""
+
+    __tablename__ = "nudge_mutes"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    muted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Applause(Base):
@@ -272,6 +316,8 @@ class ChannelSettings(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Days without a contribution before a card's collaborator is nudged; NULL: a week.
+    nudge_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class Rotation(Base):
@@ -508,6 +554,7 @@ __all__ = [
     "ApplauseRemoval",
     "Base",
     "Card",
+    "CardCollaborator",
     "CardStatus",
     "ChannelSettings",
     "Digest",
@@ -516,6 +563,7 @@ __all__ = [
     "WorkspaceSettings",
     "Entry",
     "Kind",
+    "NudgeMute",
     "OutboxMessage",
     "OutboxStatus",
     "PaceSlot",

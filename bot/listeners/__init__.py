@@ -48,6 +48,7 @@ class Listeners:
 def register(app: App, deps: Deps) -> None:
     from bot.listeners import (
         cards,
+        collaborators,
         commands,
         digest,
         entry_menu,
@@ -57,6 +58,7 @@ def register(app: App, deps: Deps) -> None:
         home,
         hope,
         kudos,
+        lookback,
         rotation,
         search,
         settings,
@@ -65,6 +67,6 @@ def register(app: App, deps: Deps) -> None:
 
     listeners = Listeners(app, deps)
     # Bolt tries listeners in this order, at a cost for each: the hot paths first.
-    for module in (commands, events, views, cards, export, forget, hope, kudos, rotation,
-                   settings, digest, search, entry_menu, home):
+    for module in (commands, events, views, cards, collaborators, export, forget, hope, kudos,
+                   rotation, settings, digest, search, entry_menu, home, lookback):
         module.register(listeners, deps)

@@ -41,6 +41,8 @@ class Call:
     router: Router
     # Slack's account of the caller, when a handler asked for it (listeners/rotation.py).
     person: Person | None = None
+    # Where Slack takes a late answer to this command (for work after the ack).
+    response_url: str = ""
 
 
 def log_inline(call: Call) -> str:
@@ -97,7 +99,7 @@ def handler(router: Router) -> Listener:
             db=context["db"], team_id=team_id, user_id=command["user_id"],
             channel_id=command["channel_id"], word=word, args=args,
             trigger_id=command.get("trigger_id", ""), client=client, deps=deps,
-            router=router,
+            router=router, response_url=command.get("response_url", ""),
         ))
         if isinstance(answer, dict):
             ack(**answer)  # a message with blocks, and its text

@@ -13,6 +13,8 @@ from __future__ import annotations
 import html
 import re
 
+from bot.services.rotation import MENTION
+
 _MARKUP = re.compile(r"<([^<>]*)>")
 _BROADCASTS = {"here", "channel", "everyone"}
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(//)?", re.IGNORECASE)
@@ -48,3 +50,16 @@ def _bare(address: str) -> str:
 def typed_text(escaped: str) -> str:
     """The text a person typed, from Slack's escaped slash-command text."""
     return html.unescape(_MARKUP.sub(_typed, escaped)) if escaped else escaped
+
+
+_TRAILING_MENTION = re.compile(r"\s*" + MENTION.pattern + r"\s*$")
+
+
+def trailing_mentions(escaped: str) -> tuple[str, list[str]]:
+    """Escaped command text without the mentions it ends with, and their user ids in the
+    order typed (`Launch it <@U1|ana> <@U2|ben>` -> `Launch it`, [U1, U2])."""
+    found: list[str] = []
+    while (match := _TRAILING_MENTION.search(escaped)) is not None:
+        found.insert(0, match.group(1))
+        escaped = escaped[:match.start()]
+    return escaped, list(dict.fromkeys(found))

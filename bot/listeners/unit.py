@@ -98,14 +98,21 @@ def refuse(db: Any, args: Args, error: UserError) -> None:
             ack()
     elif body.get("type") == "block_actions":
         ack()
-        channel = (body.get("channel") or {}).get("id") or \
-            (body.get("container") or {}).get("channel_id")
-        user = (body.get("user") or {}).get("id")
-        if channel and user:
-            outbox.enqueue(db, team_id=workspace(args.context), action=OutboxAction.EPHEMERAL,
-                           channel_id=channel, user_id=user, payload={"text": message})
+        answer_button(db, body, workspace(args.context), message)
     else:
         ack()
+
+
+def answer_button(db: Any, body: dict, team_id: str, text: str) -> None:
+    """Queue a message that only the person who pressed a button sees, where they
+    pressed it (in the unit of work: it goes out once that commits); `team_id` is the
+    workspace Slack's authorization found (`workspace`)."""
+    channel = (body.get("channel") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id")
+    user = (body.get("user") or {}).get("id")
+    if channel and user:
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.EPHEMERAL,
+                       channel_id=channel, user_id=user, payload={"text": text})
 
 
 def first_input(body: dict) -> str | None:

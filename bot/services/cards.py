@@ -157,14 +157,20 @@ def check_open(db: Session, team_id: str, channel_id: str, card_id: int) -> Card
     return card
 
 
+def may_close(card: Card, user_id: str, admin: bool | None) -> None:
+    """Only a card's opener or a workspace admin (`admin`: Slack's answer, None when it
+    gave none) may close it; CardError for anyone else."""
+    access.owner_or_admin(access.Person(user_id, admin=admin), card.opened_by,
+                          f"Only <@{card.opened_by}>, who opened card {card.id}, or a "
+                          "workspace admin can close it.", CardError)
+
+
 def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
                ref: str, admin: bool | None = False) -> Card:
     """Close a card: its message loses the add buttons and its debrief is posted. Only its
     opener or a workspace admin may (`admin`: Slack's answer, None when it gave none)."""
     card = find_card(db, team_id, channel_id, ref)
-    access.owner_or_admin(access.Person(user_id, admin=admin), card.opened_by,
-                          f"Only <@{card.opened_by}>, who opened card {card.id}, or a "
-                          "workspace admin can close it.", CardError)
+    may_close(card, user_id, admin)
     # The row lock makes two concurrent closes queue, so one debrief is posted.
     card = db.scalar(select(Card).where(Card.id == card.id).with_for_update()
                      .execution_options(populate_existing=True)) or card

@@ -25,7 +25,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.ids import OutboxAction
-from bot.services import cards, outbox, turns
+from bot.services import cards, collaborators, outbox, turns
 from bot.services.errors import UserError
 
 MAX_TEXT = 3000
@@ -94,7 +94,8 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
 
     A lesson or opportunity marks the author's rotation turn of that day shared, and an
     entry on a card (`card_id`, checked open by the caller) refreshes the card's tallies
-    unless it is private, all in the same transaction. Without either, the entry is the
+    unless it is private and counts for its collaborators (services/collaborators.py),
+    all in the same transaction. Without either, the entry is the
     unit of work's whole write: `/debrief win` costs one round trip (bot/db/fastpath.py).
     """
     entry = _new_entry(new)
@@ -106,6 +107,8 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
                           entry.channel_id)
     if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
         cards.changed(db, entry.team_id, entry.card_id)
+    if entry.card_id is not None:
+        collaborators.on_entry(db, entry)  # who the card asks, and their nudge clock
     actions = _outbox_actions(entry, confirm)
     entry.id = fastpath.run(db, _entry_chain(tuple(actions)), values)
     for action in actions:

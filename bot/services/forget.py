@@ -24,7 +24,7 @@ from bot.db.models import (
     Visibility,
 )
 from bot.ids import OutboxAction
-from bot.services import cards, digest, outbox
+from bot.services import cards, collaborators, digest, outbox
 
 # What a card opened by someone who asked to be forgotten is called from then on.
 UNTITLED = "Untitled card"
@@ -109,6 +109,7 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
     db.execute(delete(Applause).where(*_applause_given(team_id, user_id)))
     db.execute(delete(Reflection).where(Reflection.team_id == team_id,
                                         Reflection.author_id == user_id))
+    collaborators.forget(db, team_id, user_id)  # off every card, nudge settings gone
     if entry_ids:
         db.execute(delete(Entry).where(Entry.team_id == team_id, Entry.id.in_(entry_ids)))
         # Finished sends that pointed at their entries; pending ones are left to the

@@ -19,7 +19,8 @@ from bot.ids import OutboxAction
 PACED = frozenset({OutboxAction.POST_ENTRY, OutboxAction.NOTIFY_USER,
                    OutboxAction.ROTATION_REMINDER, OutboxAction.ROTATION_DM,
                    OutboxAction.POST_CARD, OutboxAction.POST_CARD_DEBRIEF,
-                   OutboxAction.POST_DIGEST,
+                   OutboxAction.POST_DIGEST, OutboxAction.CARD_NUDGE,
+                   OutboxAction.CARD_ASK,
                    # chat.delete and chat.update are Tier 3: forget-me may queue hundreds.
                    OutboxAction.DELETE_MESSAGE, OutboxAction.UPDATE_ENTRY,
                    OutboxAction.UPDATE_CARD_DEBRIEF, OutboxAction.REDRAW_DIGEST,
@@ -57,6 +58,20 @@ def enqueue(
     db.add(message)
     noted(db, action, channel_id)
     return message
+
+
+def enqueue_many(db: Session, calls: list[dict[str, Any]]) -> None:
+    """`enqueue` for many calls due now, in one statement (a clock's batch): each a dict
+    of `enqueue`'s keyword arguments."""
+    if not calls:
+        return
+    now = utcnow()
+    db.execute(insert(OutboxMessage), [
+        {"entry_id": None, "card_id": None, "user_id": None, "target_ts": None,
+         "payload": None, **call, "status": OutboxStatus.PENDING, "attempts": 0,
+         "next_attempt_at": now, "created_at": now} for call in calls])
+    for call in calls:
+        noted(db, OutboxAction(call["action"]), call["channel_id"])
 
 
 def noted(db: Session, action: OutboxAction, channel_id: str) -> None:

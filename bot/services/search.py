@@ -105,33 +105,46 @@ def related(db: Session, entry: Entry, limit: int = 3, *,
     Only opportunities and lessons ask "have we learned this before?"; wins get none."""
     if entry.kind not in (Kind.OPPORTUNITY, Kind.LESSON):
         return []
-    words = terms(f"{entry.tags} {entry.text}", limit=64)
-    # Longer words tend to carry the meaning; tags first, then the longest words.
-    tags = set(entry.tag_names)
-    words = sorted(words, key=lambda w: (w not in tags, -len(w)))
-    words = [w for w in words if len(w) >= 3][:MAX_TERMS]
+    words = related_words(entry.text, entry.tag_names)
     if not words:
         return []
     viewer = Viewer(entry.team_id, entry.author_id, entry.channel_id, channels, guest)
     return _run(db, viewer, words, match_all=False, limit=limit, before_id=entry.id)
 
 
-def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
-         before_id: int | None = None) -> list[Entry]:
+def related_words(text: str, tags: list[str]) -> list[str]:
+    """The words "have we learned this before?" looks for: tags first, then the longest
+    words (they tend to carry the meaning), at least three letters long."""
+    words = terms(f"{' '.join(tags)} {text}", limit=64)
+    tagged = set(tags)
+    words = sorted(words, key=lambda w: (w not in tagged, -len(w)))
+    return [w for w in words if len(w) >= 3][:MAX_TERMS]
+
+
+def ranked_ids(db: Session, viewer: Viewer, words: list[str], *, match_all: bool,
+               before_id: int | None = None) -> list[int]:
+    """Ids of the matches `viewer` may see, best first, newest first on ties (at most
+    POOL of them)."""
     # Slack's ids are [A-Z0-9]: the indexed lexemes and FTS5 strings rely on it.
     if not (_ID.fullmatch(viewer.team_id) and _ID.fullmatch(viewer.user_id)):
         return []
     channels = [c for c in readable_channels(viewer) if _ID.fullmatch(c)]
-    where = [visible_to(viewer, channels)]
-    if before_id is not None:
-        where.append(Entry.id < before_id)
     scored = fulltext.ranked(db, fulltext.Query(
         team_id=viewer.team_id, user_id=viewer.user_id, channels=channels, words=words,
-        match_all=match_all, pool=POOL), where)
-    # Best first; newest first on ties.
-    ids = [i for i, _created, _score in sorted(
-        scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)][:limit]
+        match_all=match_all, pool=POOL, before_id=before_id), [visible_to(viewer, channels)])
+    return [i for i, _created, _score in sorted(
+        scored, key=lambda row: (row[2], row[1], row[0]), reverse=True)]
+
+
+def entries_by_id(db: Session, ids: list[int]) -> list[Entry]:
+    """The entries of `ids`, in that order."""
     if not ids:
         return []
     found = {e.id: e for e in db.scalars(select(Entry).where(Entry.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+def _run(db: Session, viewer: Viewer, words: list[str], *, match_all: bool, limit: int,
+         before_id: int | None = None) -> list[Entry]:
+    ids = ranked_ids(db, viewer, words, match_all=match_all, before_id=before_id)
+    return entries_by_id(db, ids[:limit])

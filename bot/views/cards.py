@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -41,8 +43,9 @@ def tally_line(tally: Tally) -> str:
     ])
 
 
-def card_message(card: Card, tally: Tally) -> dict:
-    """The card's channel message: title, tallies and, while open, one button per kind."""
+def card_message(card: Card, tally: Tally, people: Sequence[SlackBlock] = ()) -> dict:
+    """The card's channel message: title, tallies, while open one button per kind, and
+    its `people` (views/collaborators.py)."""
     closed = card.status == CardStatus.CLOSED
     closer = f" by <@{card.closed_by}>" if card.closed_by else ""
     opener = f"opened by <@{card.opened_by}>" if card.opened_by else "opened"
@@ -62,6 +65,7 @@ def card_message(card: Card, tally: Tally) -> dict:
                           text=f"Add {KIND_LABEL[kind].lower()}")
             for kind in Kind
         ]))
+    blocks += people
     prefix = "Closed card" if closed else "Card"
     fallback = f"{prefix}: {safe(card.title)} ({tally_line(tally)})"
     return {"text": fallback, "blocks": [b.to_dict() for b in blocks]}
@@ -75,9 +79,11 @@ def _item_line(item: DebriefItem) -> str:
     return f"• {text} — {who}{clap}"
 
 
-def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> dict:
+def card_debrief(card: Card, items: list[DebriefItem], card_applause: int,
+                 thanks: str | None = None) -> dict:
     """What was learned on a card, by kind, the most applauded first; as much as one
-    message holds, and how many more `/debrief export` has."""
+    message holds, and how many more `/debrief export` has; `thanks` names its
+    contributors (views/collaborators.py)."""
     title = f":checkered_flag: *Debrief of {safe(card.title)}*"
     room = MESSAGE_TEXT - width(title) - NOTES_ROOM
     lines: list[str] = []
@@ -103,6 +109,8 @@ def card_debrief(card: Card, items: list[DebriefItem], card_applause: int) -> di
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="Nothing was logged on this card. Next time, add wins, opportunities and "
                  "lessons as the work goes.")))
+    if thanks:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=thanks)]))
     notes = [f"Card {card.id} closed" + (f" by <@{card.closed_by}>" if card.closed_by else "")]
     if card_applause:
         notes.append(f":clap: {card_applause} on the card itself")

@@ -34,6 +34,9 @@ EXAMPLES = {
     "settings": "settings",
     "digest": "digest #learnings weekly fri 16:00 Europe/Berlin",
     "search": "search rollback #deploy",
+    "collaborators": "collaborators 7 add @ana @ben",
+    "nudges": "nudges every 3 days",
+    "ask": "ask migrating the billing database",
 }
 
 

@@ -16,10 +16,12 @@ from slack_sdk.models.views import View
 from bot.db.models import Entry, Kind, Visibility
 from bot.ids import Action, Callback
 from bot.ids import Block as BlockId
+from bot.services.lookback import links
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
-from bot.views.text import clip, safe
+from bot.views.text import clip, safe, web_link
 
 PREVIEW = 200
+DOCS = 3  # links shown per entry
 
 
 def permalink(channel_id: str, ts: str) -> str:
@@ -65,8 +67,12 @@ def hit_line(entry: Entry, viewer_id: str) -> str:
     if entry.visibility == Visibility.ORG:
         where += " · org"
     preview = safe(clip(" ".join(entry.text.split()), PREVIEW))
-    return (f"• {KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {_who(entry, viewer_id)} · "
+    line = (f"• {KIND_EMOJI[kind]} *{KIND_LABEL[kind]}* from {_who(entry, viewer_id)} · "
             f"{where} · {when}\n> {preview}")
+    docs = links(entry.text)[:DOCS]
+    if docs:  # the runbook or the postmortem it points to, whole, not only in the preview
+        line += "\n> :page_facing_up: docs: " + " · ".join(web_link(url) for url in docs)
+    return line
 
 
 NARROWED = ("_Slack did not tell me just now which channels you are in, so I searched only "

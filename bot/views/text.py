@@ -118,3 +118,10 @@ def text_width(blocks: Sequence[dict[str, Any]]) -> int:
 def fits(blocks: Sequence[dict[str, Any]]) -> bool:
     """Whether Slack takes a message with these blocks (as dicts)."""
     return len(blocks) <= MESSAGE_BLOCKS and text_width(blocks) <= MESSAGE_TEXT
+
+
+def web_link(url: str, limit: int = 60) -> str:
+    """A link to an http(s) address people wrote, labelled with that same address
+    (shortened): it goes where it says. `url` holds no <, > or | (services/lookback.py)."""
+    label = clip(url.split("://", 1)[-1], limit)
+    return f"<{url.replace('&', '&amp;')}|{safe(label)}>"

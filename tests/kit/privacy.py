@@ -322,3 +322,29 @@ def related(look: Look) -> list[str]:
     answer = look.command("lesson retro outage ask mistakes demo flaky backups named cried")
     look.bot.settle()  # the "have we learned this before?" message
     return [body_of(answer)] + [json.dumps(c.body) for c in look.fake_slack.calls[before:]]
+
+
+# --- who a card asks, and the look back: who is named, and to whom ---
+
+@probe("/debrief ask (the late answer)")
+def ask(look: Look) -> list[str]:
+    shown = []
+    for words in ("flaky tests", "skipping backups", "retro manager outage", "demo cried",
+                  "bob named", "rollbacks card lesson"):
+        before = len(look.fake_slack.calls_to("response_url"))
+        shown.append(body_of(look.command(f"ask {words}")))
+        late = look.fake_slack.wait_for("response_url", before + 1)[before]
+        shown.append(json.dumps(late.body))
+    return shown
+
+
+@probe("every card's Who's in, collaborators, close and Ask them first, as someone else")
+def card_people(look: Look) -> list[str]:
+    shown = [body_of(look.command("nudges"))]
+    for card_id in look.ids(Card):
+        shown.append(body_of(look.command(f"collaborators {card_id}")))
+        shown.append(body_of(look.command(f"close {card_id}")))  # asks first: a count
+        for action in ("card_who", "card_ask_first", "card_join", "card_who"):
+            shown.append(body_of(look.click(action, str(card_id))))
+        shown.append(body_of(look.click("card_leave", str(card_id))))
+    return shown

@@ -9,10 +9,11 @@ from bot.outbox.senders.entries import EntrySender
 from bot.outbox.senders.export import ExportSender
 from bot.outbox.senders.home import HomeSender
 from bot.outbox.senders.notices import NoticeSender
+from bot.outbox.senders.nudges import NudgeSender
 from bot.outbox.senders.rotation import RotationSender
 
 
 def every_sender() -> list[Sender]:
     """One of each: `bot.outbox.sender.dispatch` checks they cover every action once."""
     return [EntrySender(), CardSender(), RotationSender(), HomeSender(), DigestSender(),
-            ExportSender(), NoticeSender()]
+            ExportSender(), NoticeSender(), NudgeSender()]

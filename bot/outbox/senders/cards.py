@@ -11,13 +11,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.db.models import OutboxMessage
+from bot.db.models import CardStatus, OutboxMessage
 from bot.ids import OutboxAction
 from bot.outbox.posting import post_in_channel
 from bot.outbox.retry import NotYet
 from bot.outbox.sender import Sender, Sent, Work, tell
-from bot.services import cards
+from bot.services import cards, collaborators
 from bot.views.cards import card_debrief, card_message
+from bot.views.collaborators import card_people, contributors_line
 from bot.views.outbox import card_not_posted, debrief_not_posted
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ class CardSender(Sender):
             card = cards.get_card(db, row.team_id, row.card_id or 0)
             if card is None:
                 return Sent()
-            revision, body = card.revision, card_message(card, cards.tally(db, card))
+            people = card_people(card, collaborators.progress(db, card),
+                                 open_=card.status == CardStatus.OPEN)
+            revision, body = card.revision, card_message(card, cards.tally(db, card), people)
         if row.action == OutboxAction.POST_CARD:
             if card.message_ts is not None:
                 return Sent(card.message_ts)  # posted already (a retry after a lost answer)
@@ -61,7 +64,9 @@ class CardSender(Sender):
             if card is None:
                 return None
             thread = cards.reply_thread(db, card)
-            body = card_debrief(card, cards.debrief(db, card), cards.card_applause(db, card))
+            items = cards.debrief(db, card)
+            body = card_debrief(card, items, cards.card_applause(db, card),
+                                thanks=contributors_line(items))
         if thread is None:
             return post_in_channel(slack, row, card.channel_id, **body)
         # In the card's thread, and shown in the channel too: the debrief is for everyone.

@@ -1,7 +1,7 @@
 """Entries in Slack: an entry's channel message (in its card's thread when it has one)
 and its permalink, the author's confirmation, the "have we learned this before?"
-ephemeral, an edited entry's message drawn again, and taking a message down. Each is
-drawn from the database when it is sent."""
+ephemeral (the look back: lessons, people, docs), an edited entry's message drawn again,
+and taking a message down. Each is drawn from the database when it is sent."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session
 
@@ -18,10 +19,11 @@ from bot.ids import OutboxAction
 from bot.outbox.posting import EVENT_TYPE, permalink, post_in_channel
 from bot.outbox.retry import NotYet
 from bot.outbox.sender import Sender, Sent, Work, tell
-from bot.services import access, cards, entries, search
+from bot.services import access, cards, entries, lookback
+from bot.services.lookback import LookBack
 from bot.views.entries import confirmation, entry_message
+from bot.views.lookback import lookback_blocks, lookback_text
 from bot.views.outbox import edit_not_shown, entry_not_posted
-from bot.views.search import related_lessons
 
 
 class EntrySender(Sender):
@@ -82,8 +84,9 @@ class EntrySender(Sender):
         return ts
 
     def _tell_author(self, slack: WebClient, row: OutboxMessage, work: Work) -> None:
-        """The confirmation (with related entries) or the related entries alone, found
-        when sent: earlier entries that look like this one, among what its author sees."""
+        """The confirmation (with the look back) or the look back alone, found when sent:
+        earlier entries that look like this one, among what its author sees, who learned
+        them and their docs (bot/services/lookback.py)."""
         # What the author may read, as Slack says now (before any session: no lock is
         # held while Slack answers); without an answer, their own and this channel's only.
         author = row.user_id or ""
@@ -97,17 +100,21 @@ class EntrySender(Sender):
         work.index_pending()
         with work.read() as db:
             entry = entries.get_entry(db, row.team_id, row.entry_id or 0)
-            earlier = search.related(db, entry, channels=channels, guest=guest) \
-                if entry is not None else []
+            found = lookback.for_entry(db, entry, channels=channels, guest=guest) \
+                if entry is not None else LookBack()
         if entry is None:
             return
+        looked = lookback_blocks(found, entry.author_id, row.team_id)
         if row.action == OutboxAction.CONFIRM_ENTRY:
-            text = confirmation(entry) + related_lessons(earlier, entry.author_id)
-        elif earlier:
-            text = related_lessons(earlier, entry.author_id).strip()
+            said = confirmation(entry)
+            text = said + ("\n" + lookback_text(found, entry.author_id) if looked else "")
+            blocks = [SectionBlock(text=MarkdownTextObject(text=said)), *looked]
+        elif looked:
+            text, blocks = lookback_text(found, entry.author_id), looked
         else:
             return  # nothing related: nothing to say
-        slack.chat_postEphemeral(channel=row.channel_id, user=entry.author_id, text=text)
+        slack.chat_postEphemeral(channel=row.channel_id, user=entry.author_id, text=text,
+                                 blocks=[b.to_dict() for b in blocks])
 
     @staticmethod
     def _delete(slack: WebClient, row: OutboxMessage) -> str | None:
