@@ -25,7 +25,7 @@ from bot.db import Database
 from bot.db.models import ApplauseRemoval, ProcessedEvent, utcnow
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.services import digest, nudges, turns, workspaces
+from bot.services import checkback, digest, drafts, health_posts, nudges, turns, workspaces
 from bot.tokens import OAuthStates
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ def forget_old_events(runtime: Runtime) -> int:
         # Un-reacts are remembered only as long as a late copy of the reaction may come.
         removals = cast(CursorResult[Any], db.execute(
             delete(ApplauseRemoval).where(ApplauseRemoval.received_at < cutoff)))
-    return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0)
+        # `/debrief TEXT` kept for a day: whoever meant to log it has picked a kind by then.
+        old_drafts = drafts.forget_old(db)
+    return max(result.rowcount or 0, 0) + max(removals.rowcount or 0, 0) + old_drafts
 
 
 # On SIGTERM, how long the outbox's send in flight may take to finish (all within 10 s).
@@ -163,6 +165,51 @@ def send_card_nudges(runtime: Runtime) -> int:
     return sent
 
 
+# How often check-backs are looked for: an ask goes out at most this late.
+CHECKBACK_TICK_SECONDS = 60
+
+
+def check_back_due(database: Database, now: datetime | None = None) -> int:
+    """Claim the due check-backs and queue their DMs; how many DMs. One indexed lookup;
+    the claims and their DMs commit together, batch by batch (checkback.claim)."""
+    now = now or utcnow()
+    asked = 0
+    while True:
+        with database.session() as db:
+            due = checkback.due(db, now)
+        if not due:
+            return asked
+        with unit_of_work(database) as db:
+            asked += checkback.claim(db, due, now)
+        if len(due) < checkback.TICK_BATCH:
+            return asked
+
+
+def ask_check_backs(runtime: Runtime) -> int:
+    asked = check_back_due(runtime.db)
+    if asked:
+        runtime.worker.wake()
+    return asked
+
+
+def claim_due_health_posts(database: Database, now: datetime) -> int:
+    """Claim this week's picture of every channel that opted in and is due; how many."""
+    with database.session() as db:
+        due = health_posts.due(db, now)
+    won = 0
+    for post_id, scheduled in due:
+        with unit_of_work(database) as db:  # each claim on its own
+            won += health_posts.claim(db, post_id, scheduled, now)
+    return won
+
+
+def post_due_health(runtime: Runtime) -> int:
+    won = claim_due_health_posts(runtime.db, utcnow())
+    if won:
+        runtime.worker.wake()
+    return won
+
+
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
@@ -183,6 +230,12 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     # Each person's nudge is claimed in the database: two clocks never nudge twice.
     scheduler.add_job(send_card_nudges, "interval", seconds=NUDGE_TICK_SECONDS,
                       args=[runtime], id="card_nudges", coalesce=True, max_instances=1)
+    # Check-backs and weekly pictures: claimed in the database, so once across clocks.
+    scheduler.add_job(ask_check_backs, "interval", seconds=CHECKBACK_TICK_SECONDS,
+                      args=[runtime], id="ask_check_backs", coalesce=True, max_instances=1,
+                      next_run_time=utcnow())
+    scheduler.add_job(post_due_health, "interval", seconds=30, args=[runtime],
+                      id="post_due_health", coalesce=True, max_instances=1)
     return scheduler
 
 

@@ -113,6 +113,13 @@ class OutboxAction(enum.StrEnum):
     SWEEP_DUPLICATES = "sweep_duplicates"
     CARD_NUDGE = "card_nudge"  # card_id, user_id: a DM asking a quiet collaborator
     CARD_ASK = "card_ask"  # card_id, user_id, payload {"by"}: asked before the card closes
+    # The learning loop (issue 15): captures, check-backs, the health picture.
+    CAPTURE_ASK = "capture_ask"  # DM the speaker of a captured message: may we name you?
+    CAPTURE_ANSWERED = "capture_answered"  # that DM, its buttons replaced by the answer
+    CHECKBACK_PLANNED = "checkback_planned"  # learn the author's zone; say when, offer others
+    CHECKBACK_ASK = "checkback_ask"  # DM the author: what came of this opportunity?
+    CHECKBACK_ANSWERED = "checkback_answered"  # that DM, its buttons replaced by the answer
+    UPLOAD_HEALTH = "upload_health"  # the 12-week picture as a PNG, with its figures in text
 
 
 # --- /hope and forget-me ---
@@ -148,3 +155,36 @@ class HopeAction(enum.StrEnum):
     SHARE_TEXT = "hope_share_text_input"
     SHARE_WITH = "hope_share_with_choice"
     SHARE_ANONYMOUS = "hope_share_anonymous_check"
+
+
+# --- the learning loop: capture, check back, health (issue 15) ---
+
+
+class LoopCallback(enum.StrEnum):
+    # Shortcuts (manifest.yml): on a message, and from anywhere.
+    CAPTURE = "capture_learning"
+    LOG = "log_learning"
+
+
+class LoopBlock(enum.StrEnum):
+    QUOTE = "capture_quote"
+    CHECK_BACK_DAYS = "check_back_days"
+
+
+class LoopAction(enum.StrEnum):
+    CHECK_BACK_DAYS = "check_back_days_select"
+    # The speaker's DM; the value is the capture id.
+    CAPTURE_NAMED = "capture_named"
+    CAPTURE_ANONYMOUS = "capture_anonymous"
+    CAPTURE_REMOVE = "capture_remove"
+    # `/debrief TEXT` without a kind; the value is the draft id.
+    DRAFT_WIN = "draft_win"
+    DRAFT_OPPORTUNITY = "draft_opportunity"
+    DRAFT_LESSON = "draft_lesson"
+    DRAFT_FORM = "draft_form"
+    # When to check back: the value is "CHECKBACK_ID:CHOICE".
+    CHECKBACK_WHEN = "checkback_when"
+    # The check-back DM; the value is the check-back id.
+    CHECKBACK_LEARNED = "checkback_learned"
+    CHECKBACK_NOT_YET = "checkback_not_yet"
+    CHECKBACK_DROP = "checkback_drop"

@@ -21,9 +21,13 @@ def log_in_modal(bot, fake_slack, *, user="U_ALICE", channel="C_TEAM", **answers
 
 
 def exported(fake_slack) -> dict:
-    fake_slack.wait_for("files.completeUploadExternal")
-    fake_slack.wait_until(lambda: fake_slack.uploaded(), what="the uploaded file")
-    [file] = fake_slack.uploaded()
+    """The export's file (a digest may share its picture too)."""
+    def exports() -> list[dict]:
+        return [f for f in fake_slack.uploaded()
+                if str(f.get("filename") or "").startswith("debrief-")]
+
+    fake_slack.wait_until(lambda: exports(), what="the uploaded file")
+    [file] = exports()
     return file
 
 

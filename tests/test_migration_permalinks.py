@@ -38,7 +38,7 @@ def test_permalinks_arrive_and_leave_keeping_everything(empty_url):  # noqa: F81
     assert set(foreign_keys(engine)) == set(FOREIGN_KEYS)
     if sqlite:
         assert sqlite_full_text(engine) == full_text  # triggers, index, waiting list
-    no_drift(engine)
+    # No drift is checked at the head, below: later migrations follow 0016.
 
     with engine.begin() as connection:  # a link kept, then going down
         connection.execute(text("UPDATE entries SET message_permalink = "

@@ -96,6 +96,7 @@ class Source(enum.StrEnum):
     COMMAND = "command"        # /debrief win|opp|lesson TEXT
     MODAL = "modal"            # the Debrief form
     REFLECTION = "reflection"  # a HOPE reflection shared as a lesson
+    CAPTURE = "capture"        # a Slack message captured with the message shortcut
 
 
 class Entry(Base):
@@ -131,12 +132,19 @@ class Entry(Base):
     card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id", ondelete="SET NULL"))
 
     __table_args__ = (
-        Index(None, "team_id", "channel_id", "created_at"),
+        # A channel's entries by time; covering for its health picture (bot/services/
+        # health.py), so that never visits the table (migration 0014 widened it).
+        Index("ix_entries_channel_health", "team_id", "channel_id", "created_at", "kind",
+              "visibility", "anonymous", "author_id"),
         Index(None, "team_id", "author_id", "created_at"),
         Index(None, "team_id", "message_channel_id", "message_ts"),
         Index(None, "team_id", "card_id"),
         # A workspace's newest entries: where any-word searches look first (db/fulltext.py).
         Index(None, "team_id", "id"),
+        # The workspace's health picture (bot/services/health.py) reads 12 weeks of a
+        # workspace's entries: covering, so it never visits the table (migration 0014).
+        Index("ix_entries_health", "team_id", "created_at", "kind", "visibility",
+              "anonymous", "author_id", "channel_id"),
     )
 
     @property
@@ -304,6 +312,8 @@ class WorkspaceSettings(Base):
     applause_emoji: Mapped[list[str] | None] = mapped_column(JSON)
     # The four HOPE prompts; NULL: the defaults of PRODUCT.md section 4.
     hope_prompts: Mapped[list[str] | None] = mapped_column(JSON)
+    # Days until Debrief asks what came of an opportunity; NULL: the default (14), 0: never.
+    check_back_days: Mapped[int | None] = mapped_column(Integer)
     updated_by: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -367,7 +377,11 @@ class RotationMember(Base):
     # Set when Slack says the account is deactivated (users.info `deleted`).
     deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (UniqueConstraint("rotation_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("rotation_id", "user_id"),
+        # Whether a person is away anywhere (the check-back tick asks it of due people).
+        Index(None, "team_id", "user_id"),
+    )
 
 
 class TurnStatus(enum.StrEnum):
@@ -531,6 +545,137 @@ class Workspace(Base):
     erase_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index(None, "erase_after"), Index(None, "enterprise_id"))
+# --- The learning loop: capture, check back, health (migration 0014) ---
+
+
+class CaptureCredit(enum.StrEnum):
+    """Whether a captured message's speaker is named beside the entry."""
+
+    ASKED = "asked"          # asked by DM; not named until they agree
+    NAMED = "named"          # they agreed, or they captured it themselves
+    ANONYMOUS = "anonymous"  # never named (they chose so, or nobody else sees the entry)
+
+
+class Capture(Base):
+    """An entry made from a Slack message (the message shortcut): whose words they were,
+    and whether that person agreed to be named."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"),
+                                          unique=True)
+    # Who wrote the message; NULL for a bot's or an app's message.
+    speaker_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    credit: Mapped[CaptureCredit] = mapped_column(stored_as(CaptureCredit, 16),
+                                                  default=CaptureCredit.ASKED)
+    # The DM that asked the speaker, once sent (its buttons are replaced by the answer).
+    asked_channel_id: Mapped[str | None] = mapped_column(String(32))
+    asked_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index(None, "team_id", "speaker_id"),)
+
+
+class CheckBackPlan(enum.StrEnum):
+    AFTER = "after"  # on a day (`due_at`)
+    CARD = "card"    # when the opportunity's card closes
+    NEVER = "never"
+
+
+class CheckBackStatus(enum.StrEnum):
+    OPEN = "open"        # waiting for its day (or its card)
+    ASKED = "asked"      # the DM is out, no answer yet
+    LEARNED = "learned"  # became a lesson (`lesson_id`)
+    DROPPED = "dropped"  # its author let it go
+
+
+class CheckBack(Base):
+    """An opportunity followed until it becomes a lesson. `due_at` (UTC) is set only while
+    a DM is to be sent: the clock's one lookup; the claim clears it."""
+
+    __tablename__ = "checkbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))  # the opportunity's author
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"),
+                                          unique=True)
+    plan: Mapped[CheckBackPlan] = mapped_column(stored_as(CheckBackPlan, 16),
+                                                default=CheckBackPlan.AFTER)
+    status: Mapped[CheckBackStatus] = mapped_column(stored_as(CheckBackStatus, 16),
+                                                    default=CheckBackStatus.OPEN)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The author's Slack time zone, once known: asks come at a civil hour of theirs.
+    tz_name: Mapped[str | None] = mapped_column(String(64))
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="SET NULL"))
+    # When it became a lesson (the lesson's time): the health picture's weekly count.
+    learned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    times_asked: Mapped[int] = mapped_column(Integer, default=0)
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dm_channel_id: Mapped[str | None] = mapped_column(String(32))
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index(None, "due_at"),
+        Index(None, "team_id", "user_id", "status"),
+        Index(None, "lesson_id"),
+        # Covering, for the health picture's weekly count of opportunities → lessons.
+        Index(None, "team_id", "learned_at", "lesson_id", "entry_id"),
+    )
+
+
+class Draft(Base):
+    """What someone typed after `/debrief` without a kind, kept until they pick one."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index(None, "team_id", "user_id"), Index(None, "created_at"))
+
+
+class HealthPost(Base):
+    """A channel's weekly picture of how it learns (opt-in): where and when."""
+
+    __tablename__ = "health_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    weekday: Mapped[int] = mapped_column(Integer)  # Monday is 0
+    minute_of_day: Mapped[int] = mapped_column(Integer)  # local wall-clock time
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"), Index(None, "next_run_at"))
+
+
+class HealthRun(Base):
+    """One week's post of a channel's picture, claimed before it is sent: the unique key
+    lets one clock win."""
+
+    __tablename__ = "health_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[int] = mapped_column(ForeignKey("health_posts.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(10))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("post_id", "week"),)
 
 
 # Multi-workspace installs (OAuth): slack_sdk's own tables, owned by our migrations.
@@ -553,13 +698,21 @@ __all__ = [
     "Applause",
     "ApplauseRemoval",
     "Base",
+    "Capture",
+    "CaptureCredit",
     "Card",
     "CardCollaborator",
     "CardStatus",
+    "CheckBack",
+    "CheckBackPlan",
+    "CheckBackStatus",
     "ChannelSettings",
     "Digest",
     "DigestRun",
     "Workspace",
+    "Draft",
+    "HealthPost",
+    "HealthRun",
     "WorkspaceSettings",
     "Entry",
     "Kind",

@@ -37,6 +37,10 @@ class Listeners:
         """The options of an external select (block_suggestion), filtered as typed."""
         self.app.options(action_id)(unit_of_work(self.deps, listener))
 
+    def shortcut(self, callback_id: Any, listener: Listener) -> None:
+        """A global or message shortcut (manifest.yml)."""
+        self.app.shortcut(callback_id)(unit_of_work(self.deps, listener))
+
     def event(self, event: Any, listener: Listener, *, dedupe: bool = True) -> None:
         self.app.event(event)(unit_of_work(self.deps, listener, dedupe=dedupe))
 
@@ -48,13 +52,16 @@ class Listeners:
 def register(app: App, deps: Deps) -> None:
     from bot.listeners import (
         cards,
+        checkback,
         collaborators,
         commands,
         digest,
+        drafts,
         entry_menu,
         events,
         export,
         forget,
+        health,
         home,
         hope,
         kudos,
@@ -62,11 +69,13 @@ def register(app: App, deps: Deps) -> None:
         rotation,
         search,
         settings,
+        shortcuts,
         views,
     )
 
     listeners = Listeners(app, deps)
     # Bolt tries listeners in this order, at a cost for each: the hot paths first.
     for module in (commands, events, views, cards, collaborators, export, forget, hope, kudos,
-                   rotation, settings, digest, search, entry_menu, home, lookback):
+                   rotation, settings, digest, search, entry_menu, home, lookback, shortcuts,
+                   drafts, checkback, health):
         module.register(listeners, deps)

@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
 from bot.ids import COMMAND
-from bot.listeners import Listeners
+from bot.listeners import Listeners, drafts
 from bot.listeners.deps import Deps
 from bot.listeners.router import Router, split
 from bot.listeners.slack_text import typed_text
@@ -92,8 +92,8 @@ def handler(router: Router) -> Listener:
             return
         sub = router.get(word)
         if sub is None:
-            ack(**router.help_message(unknown=typed_text(word), args=typed_text(args),
-                                      channel_id=command["channel_id"]))
+            # One unknown word: the help; more: text to log (listeners/drafts.py).
+            ack(**drafts.unknown(router, context, command, word, args))
             return
         answer = sub.handler(Call(
             db=context["db"], team_id=team_id, user_id=command["user_id"],

@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.ids import Action, Block, Callback, HopeAction, HopeBlock
+from bot.ids import Action, Block, Callback, HopeAction, HopeBlock, LoopAction, LoopBlock
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
 from bot.listeners.unit import workspace
-from bot.services import access, reflections
+from bot.services import access, checkback, reflections
 from bot.services import settings as settings_service
 from bot.services.errors import UserError
 from bot.services.reflections import DEFAULT_PROMPTS
@@ -36,10 +36,11 @@ log = logging.getLogger(__name__)
 def settings(call: Call) -> None:
     current = settings_service.choices(call.db, call.team_id, call.channel_id)
     prompts = reflections.prompts_for(call.db, call.team_id)
+    days = checkback.default_days(call.db, call.team_id)
     call.deps.after_ack(
         open_for_admins, call.client, call.trigger_id, call.user_id,
         notice(TITLE, CHECKING), notice(TITLE, COULD_NOT_CHECK), notice(TITLE, ONLY_ADMINS),
-        lambda: settings_modal(call.channel_id, current, prompts))
+        lambda: settings_modal(call.channel_id, current, prompts, days))
     return None
 
 
@@ -101,6 +102,12 @@ def submit_settings(ack: Ack, body: dict, view: dict, context: BoltContext,
     )
     reflections.set_prompts(context["db"], workspace(context),
                             body["user"]["id"], prompts)
+    chosen = (values.get(LoopBlock.CHECK_BACK_DAYS, {}).get(LoopAction.CHECK_BACK_DAYS, {})
+              .get("selected_option") or {}).get("value")
+    if chosen is not None and chosen.isdigit():
+        settings_service.set_check_back_days(
+            context["db"], workspace(context), body["user"]["id"],
+            int(chosen))
     ack()
 
 

@@ -7,13 +7,14 @@ import json
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.db.models import Kind, Visibility
+from bot.db.models import Kind, Source, Visibility
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps, Listeners
 from bot.listeners.unit import workspace
-from bot.services import cards, entries
+from bot.services import capture, cards, checkback, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
+from bot.services.errors import UserError
 from bot.services.numbers import whole_number
 
 
@@ -60,16 +61,29 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext,
             cards.check_open(db, team_id, channel_id, card_id)
         except CardError as error:
             errors[Block.CARD if Block.CARD in values else Block.TEXT] = str(error)
+    follows = metadata.get("checkback_id")
+    if follows is not None and not errors:
+        try:  # the opportunity it follows is still the person's and still open
+            checkback.open_follow_up(db, team_id, user_id, int(follows))
+        except UserError as error:
+            errors[Block.TEXT] = str(error)
     if errors:
         # The modal stays open with everything the person typed.
         ack(response_action="errors", errors=errors)
         return
 
-    entries.log_entry(db, NewEntry(
+    captured = metadata.get("capture")
+    entry = entries.log_entry(db, NewEntry(
         team_id=team_id, channel_id=channel_id, author_id=user_id, kind=Kind(kind),
-        text=text, visibility=Visibility(visibility), anonymous=anonymous, source="modal",
-        card_id=card_id,
-    ), confirm=True)
+        text=text, visibility=Visibility(visibility), anonymous=anonymous,
+        source=Source.CAPTURE if captured else Source.MODAL, card_id=card_id,
+    ), confirm=True, more=bool(captured or follows is not None))
+    if captured:
+        capture.record(db, entry, capture.Message(
+            speaker_id=captured.get("speaker"), channel_id=captured.get("channel") or "",
+            ts=captured.get("ts") or "", permalink=captured.get("permalink")))
+    if follows is not None:
+        checkback.learned(db, team_id, user_id, int(follows), entry)
     ack()
 
 

@@ -32,12 +32,14 @@ class Sent:
     """What a send produced: `ts`, the message ts (or file id) kept on the outbox row;
     `revision`, the revision of the record the message was drawn from, for the sender's
     `sent` to record as shown (a card's); None when it showed nothing new; `link`, the
-    message's permalink."""
+    message's permalink; `channel`, the channel Slack put the message in (a DM's own id,
+    which chat.update needs)."""
 
     ts: str | None = None
     revision: int | None = None
     # Slack's permalink to the message posted, when the sender asked for it.
     link: str | None = None
+    channel: str | None = None
 
 
 class Work:

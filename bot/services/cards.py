@@ -27,7 +27,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.ids import OutboxAction
-from bot.services import access, outbox
+from bot.services import access, checkback, outbox
 from bot.services.errors import UserError
 
 MAX_TITLE = 150
@@ -180,6 +180,7 @@ def close_card(db: Session, *, team_id: str, channel_id: str, user_id: str,
     card.closed_by = user_id
     card.closed_at = utcnow()
     changed(db, team_id, card.id, delay=timedelta(0))
+    checkback.card_closed(db, team_id, card.id)  # "when its card closes" falls due now
     outbox.enqueue(db, team_id=team_id, action=OutboxAction.POST_CARD_DEBRIEF,
                    channel_id=card.channel_id, card_id=card.id, user_id=user_id)
     return card

@@ -22,6 +22,7 @@ from bot.db.models import Applause, Digest, DigestRun, Entry, Visibility, utcnow
 from bot.ids import OutboxAction
 from bot.services import access, nearmiss, outbox
 from bot.services.errors import UserError
+from bot.services.health import SCOPE_WORKSPACE
 
 TOP = 5
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -192,6 +193,10 @@ def claim(db: Session, digest_id: int, scheduled: datetime, now: datetime) -> bo
         return False
     outbox.enqueue(db, team_id=digest.team_id, action=OutboxAction.POST_DIGEST,
                    channel_id=digest.channel_id, payload={"run_id": run.id})
+    # The same picture of how the teams learn as a channel's, across the workspace.
+    outbox.enqueue(db, team_id=digest.team_id, action=OutboxAction.UPLOAD_HEALTH,
+                   channel_id=digest.channel_id, user_id=digest.created_by,
+                   payload={"scope": SCOPE_WORKSPACE})
     digest.next_run_at = following
     return True
 

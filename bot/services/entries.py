@@ -25,7 +25,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.ids import OutboxAction
-from bot.services import cards, collaborators, outbox, turns
+from bot.services import cards, checkback, collaborators, outbox, turns
 from bot.services.errors import UserError
 
 MAX_TEXT = 3000
@@ -86,7 +86,8 @@ def extract_tags(text: str) -> list[str]:
     return list(seen)
 
 
-def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
+def log_entry(db: Session, new: NewEntry, *, confirm: bool = False,
+              more: bool = False) -> Entry:
     """Store an entry and queue the Slack calls it owes, in the unit of work `db` (its
     owner commits): its post when others may see it, and the related lessons for an
     opportunity or a lesson. `confirm` queues an ephemeral confirmation to the author
@@ -95,11 +96,18 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     A lesson or opportunity marks the author's rotation turn of that day shared, and an
     entry on a card (`card_id`, checked open by the caller) refreshes the card's tallies
     unless it is private and counts for its collaborators (services/collaborators.py),
-    all in the same transaction. Without either, the entry is the
-    unit of work's whole write: `/debrief win` costs one round trip (bot/db/fastpath.py).
+    all in the same transaction. An opportunity plans its check-back
+    (bot/services/checkback.py). Without any of these, the entry is the unit of work's
+    whole write: `/debrief win` costs one round trip (bot/db/fastpath.py). `more`: the
+    caller writes more in this unit of work after it (so it must not be the whole write).
     """
     entry = _new_entry(new)
     values = _values(entry)
+    if more:
+        db.connection()  # begin: what the caller writes next commits with the entry
+    # Read before the write: it begins the transaction the check-back joins.
+    check_back_days = checkback.default_days(db, entry.team_id) \
+        if entry.kind == Kind.OPPORTUNITY else None
     if _may_share_turn(entry) and fastpath.peek(db, _OPEN_TURN, {
             **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
             "turn_to": entry.created_at + turns.SHARE_WINDOW}):
@@ -113,6 +121,8 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False) -> Entry:
     entry.id = fastpath.run(db, _entry_chain(tuple(actions)), values)
     for action in actions:
         outbox.noted(db, action, entry.channel_id)
+    if check_back_days is not None:
+        checkback.start(db, entry, check_back_days)
     return entry
 
 
@@ -245,7 +255,13 @@ def edit_entry(db: Session, team_id: str, user_id: str, entry_id: int, text: str
 
 def delete_entry(db: Session, team_id: str, user_id: str, entry_id: int) -> Entry:
     """Delete one of the caller's own entries, and take its message out of the channel."""
-    entry = own_entry(db, team_id, user_id, entry_id)
+    return remove_entry(db, own_entry(db, team_id, user_id, entry_id))
+
+
+def remove_entry(db: Session, entry: Entry) -> Entry:
+    """Delete an entry (whoever asked was checked by the caller), its applause, and its
+    message in the channel."""
+    team_id = entry.team_id
     if entry.message_ts and entry.message_channel_id:
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
                        channel_id=entry.message_channel_id, target_ts=entry.message_ts)

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import (
     Applause,
+    Capture,
     Card,
+    CheckBack,
     Digest,
     Entry,
     OutboxMessage,
@@ -24,7 +26,7 @@ from bot.db.models import (
     Visibility,
 )
 from bot.ids import OutboxAction
-from bot.services import cards, collaborators, digest, outbox
+from bot.services import cards, collaborators, digest, drafts, outbox
 
 # What a card opened by someone who asked to be forgotten is called from then on.
 UNTITLED = "Untitled card"
@@ -39,11 +41,13 @@ class Footprint:
     applause_given: int
     applause_received: int
     messages: int  # bot messages in channels that carry their entries
+    # Others' entries captured from their messages (their words): erased too.
+    captured: int = 0
 
     @property
     def empty(self) -> bool:
         return not (self.entries or self.reflections or self.applause_given
-                    or self.applause_received)
+                    or self.applause_received or self.captured)
 
 
 def _applause_given(team_id: str, user_id: str) -> tuple[ColumnElement[bool], ...]:
@@ -74,6 +78,7 @@ def footprint(db: Session, team_id: str, user_id: str) -> Footprint:
         applause_given=_count(db, Applause, *_applause_given(team_id, user_id)),
         applause_received=_count(db, Applause, *_applause_received(team_id, user_id, entry_ids)),
         messages=sum(1 for row in entries if row.message_ts),
+        captured=len(_captured_from(db, team_id, user_id)),
     )
 
 
@@ -86,6 +91,23 @@ def _sent(db: Session, team_id: str, action: OutboxAction,
         *where)))
 
 
+def _captured_from(db: Session, team_id: str, user_id: str) -> list[int]:
+    """Entries others captured from the person's messages: the words were theirs."""
+    return list(db.scalars(select(Capture.entry_id).where(
+        Capture.team_id == team_id, Capture.speaker_id == user_id)))
+
+
+def _bot_dms_of(db: Session, team_id: str, user_id: str) -> list[tuple[str, str]]:
+    """The bot's DMs that quote the person's words: check-back asks and capture asks."""
+    asks = list(db.execute(select(CheckBack.dm_channel_id, CheckBack.dm_ts).where(
+        CheckBack.team_id == team_id, CheckBack.user_id == user_id,
+        CheckBack.dm_ts.is_not(None))).all())
+    asks += db.execute(select(Capture.asked_channel_id, Capture.asked_ts).where(
+        Capture.team_id == team_id, Capture.speaker_id == user_id,
+        Capture.asked_ts.is_not(None))).all()
+    return [(channel, ts) for channel, ts in asks if channel and ts]
+
+
 def forget(db: Session, team_id: str, user_id: str) -> Footprint:
     """Erase the person's entries, reflections and applause (given and received) in this
     workspace; queue the deletion of every bot message carrying one of their entries and
@@ -93,8 +115,18 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
     digests that showed one to be drawn again without it; untitle and unname the cards
     they opened. Returns what was erased (the caller commits)."""
     erased = footprint(db, team_id, user_id)
-    entries = db.scalars(select(Entry).where(Entry.team_id == team_id,
-                                             Entry.author_id == user_id)).all()
+    captured = _captured_from(db, team_id, user_id)
+    for channel, ts in _bot_dms_of(db, team_id, user_id):
+        outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_MESSAGE,
+                       channel_id=channel, target_ts=ts)
+    # Check-backs and captures go with their entries (ON DELETE CASCADE); a check-back
+    # is the author's own, and its DM quoted them: gone explicitly, whatever the pragma.
+    db.execute(delete(CheckBack).where(CheckBack.team_id == team_id,
+                                       CheckBack.user_id == user_id))
+    drafts.forget_person(db, team_id, user_id)
+    entries = db.scalars(select(Entry).where(
+        Entry.team_id == team_id,
+        or_(Entry.author_id == user_id, Entry.id.in_(captured)))).all()
     entry_ids = [entry.id for entry in entries]
     for entry in entries:
         if entry.message_ts and entry.message_channel_id:

@@ -7,7 +7,7 @@ opened, and the view is built from the database when it is sent.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from bot.db.models import Applause, Entry, OutboxMessage, OutboxStatus, Visibility
 from bot.ids import OutboxAction
 from bot.services import applause as applause_service
-from bot.services import outbox, reflections, rotation
+from bot.services import opportunities, outbox, reflections, rotation
 
 OWN_ENTRIES = 10
 OWN_REFLECTIONS = 3
 TEAM_LEARNINGS = 15
+OPEN_OPPORTUNITIES = 5
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class Home:
     turns: list[Turn]
     reflections: list[ReflectionLine]
     reflections_total: int
+    # Their own opportunities not yet a lesson (bot/services/opportunities.py), how many.
+    open_opportunities: list[opportunities.OpenOpportunity] = field(default_factory=list)
+    open_opportunities_total: int = 0
 
 
 def queue_publish(db: Session, team_id: str, user_id: str, page: int = 0) -> bool:
@@ -132,7 +136,13 @@ def home_for(db: Session, team_id: str, user_id: str, channels: Collection[str],
         team_learnings=[_line(entry, count, user_id) for entry, count in team],
         turns=next_turns(db, team_id, user_id),
         **_own_reflections(db, team_id, user_id),
+        **_open_opportunities(db, team_id, user_id),
     )
+
+
+def _open_opportunities(db: Session, team_id: str, user_id: str) -> dict:
+    lines, total = opportunities.open_for(db, team_id, user_id, limit=OPEN_OPPORTUNITIES)
+    return {"open_opportunities": lines, "open_opportunities_total": total}
 
 
 def _own_reflections(db: Session, team_id: str, user_id: str) -> dict:

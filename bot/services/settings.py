@@ -77,3 +77,14 @@ def save(db: Session, team_id: str, channel_id: str, user_id: str, *,
         channel = ChannelSettings(team_id=team_id, channel_id=channel_id)
         db.add(channel)
     channel.leaderboard = leaderboard
+
+
+# When opportunities are asked about by default (bot/services/checkback.py): 0 is never.
+CHECK_BACK_CHOICES = (0, 7, 14, 30)
+
+
+def set_check_back_days(db: Session, team_id: str, admin_id: str, days: int) -> None:
+    """An admin's choice of when opportunities are checked back on (the caller commits)."""
+    if days not in CHECK_BACK_CHOICES:
+        raise UserError("Choose a week, two weeks, a month, or don't ask.")
+    workspace_row(db, team_id, admin_id).check_back_days = days

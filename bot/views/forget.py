@@ -21,6 +21,8 @@ def _inventory(footprint: Footprint) -> str:
         f"• {_plural(footprint.reflections, 'reflection', 'reflections')}",
         f"• applause you gave ({footprint.applause_given}) and received "
         f"({footprint.applause_received})",
+        *([f"• {_plural(footprint.captured, 'learning', 'learnings')} others captured from "
+           "your messages"] if footprint.captured else []),
     ])
 
 

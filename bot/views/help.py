@@ -37,6 +37,7 @@ EXAMPLES = {
     "collaborators": "collaborators 7 add @ana @ben",
     "nudges": "nudges every 3 days",
     "ask": "ask migrating the billing database",
+    "health": "health weekly mon 09:00 Europe/Berlin",
 }
 
 

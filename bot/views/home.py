@@ -20,6 +20,7 @@ from bot.db.models import Kind, Visibility
 from bot.ids import Action, HopeAction
 from bot.services.home import OWN_ENTRIES, EntryLine, Home, ReflectionLine
 from bot.services.journal import Journal
+from bot.views import checkback as checkback_views
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
 from bot.views.search import message_link
 from bot.views.text import clip, safe
@@ -44,6 +45,9 @@ def home_view(home: Home) -> View:
             blocks.append(_note("Older ones, and your reflections with them: *My history*."))
     else:
         blocks.append(_note("Nothing yet: try `/debrief win shipped it` in a channel."))
+
+    blocks += [DividerBlock(), *checkback_views.home_blocks(home.open_opportunities,
+                                                           home.open_opportunities_total)]
 
     blocks += [DividerBlock(), HeaderBlock(text="Your reflections")]
     if home.reflections:

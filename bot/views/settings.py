@@ -18,8 +18,10 @@ from slack_sdk.models.views import View
 
 from bot.ids import Action, Callback, HopeAction, HopeBlock
 from bot.ids import Block as BlockId
+from bot.services.checkback import DEFAULT_DAYS
 from bot.services.reflections import MAX_PROMPT
 from bot.services.settings import Choices
+from bot.views.checkback import settings_block
 
 LEADERBOARD_ON = "on"
 TITLE = "Debrief settings"
@@ -30,8 +32,10 @@ COULD_NOT_CHECK = (":warning: I could not check with Slack whether you are a wor
                    "Nothing was changed; please try `/debrief settings` again.")
 
 
-def settings_modal(channel_id: str, current: Choices, prompts: list[str]) -> View:
-    """The settings form: applause emoji, this channel's leaderboard, the HOPE prompts."""
+def settings_modal(channel_id: str, current: Choices, prompts: list[str],
+                   check_back_days: int = DEFAULT_DAYS) -> View:
+    """The settings form: applause emoji, this channel's leaderboard, when opportunities
+    are checked back on, the HOPE prompts."""
     emoji = " ".join(f":{name}:" for name in current.applause_emoji or [])
     toggle = Option(value=LEADERBOARD_ON,
                     text="Show a per-person applause ranking here")
@@ -59,6 +63,7 @@ def settings_modal(channel_id: str, current: Choices, prompts: list[str]) -> Vie
             "Without a leaderboard `/debrief kudos` shows how many people shared and were "
             "applauded, never a ranking. Anonymous entries are never ranked."))]),
     ]
+    blocks.append(settings_block(check_back_days))
     blocks.append(HeaderBlock(text="HOPE prompts"))
     blocks += [
         InputBlock(

@@ -396,7 +396,11 @@ class FakeSlack:
         with self._lock:
             self.messages[(body.get("channel", ""), ts)] = {"channel": body.get("channel"),
                                                            **message}
-        return {"channel": body.get("channel"), "ts": ts,
+        channel = body.get("channel") or ""
+        # A message to a user ID goes to the bot's DM with them, a channel of its own.
+        if channel.startswith(("U", "W")):
+            channel = "D" + channel[1:]
+        return {"channel": channel, "ts": ts,
                 "message": {k: v for k, v in message.items() if k != "metadata"}}
 
     def _post_ephemeral(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -126,6 +126,35 @@ class SlackSender:
             payload["response_url"] = f"{self.hooks_url}actions/{team}/1/x"
         return self.interaction(payload)
 
+    def message_shortcut(self, callback_id: str, message: dict[str, Any], *,
+                         user: str = "U_ALICE", channel: str = "C_TEAM",
+                         channel_name: str = "team", team: str = TEAM_ID) -> Response:
+        """A message shortcut (`message_action`) on `message` ({user, ts, text, ...})."""
+        return self.interaction({
+            "type": "message_action", "callback_id": callback_id,
+            "trigger_id": f"{next(_ids)}.trigger", "action_ts": f"{time.time():.6f}",
+            "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(),
+                     "team_id": team},
+            "channel": {"id": channel, "name": channel_name},
+            "message": {"type": "message", **message},
+            "message_ts": message.get("ts"), "api_app_id": APP_ID, "token": "legacy-token",
+            "response_url": f"https://hooks.slack.com/app/{team}/1/x",
+            "is_enterprise_install": False, "enterprise": None,
+        })
+
+    def global_shortcut(self, callback_id: str, *, user: str = "U_ALICE",
+                        team: str = TEAM_ID) -> Response:
+        """A global shortcut (`shortcut`), from the search bar or the composer's menu."""
+        return self.interaction({
+            "type": "shortcut", "callback_id": callback_id,
+            "trigger_id": f"{next(_ids)}.trigger", "action_ts": f"{time.time():.6f}",
+            "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "team_id": team},
+            "api_app_id": APP_ID, "token": "legacy-token",
+            "is_enterprise_install": False, "enterprise": None,
+        })
+
     def overflow(self, action_id: str, value: str, *, message: dict[str, Any],
                  user: str = "U_ALICE", channel: str = "C_TEAM",
                  team: str = TEAM_ID) -> Response:

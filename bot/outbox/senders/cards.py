@@ -16,8 +16,9 @@ from bot.ids import OutboxAction
 from bot.outbox.posting import post_in_channel
 from bot.outbox.retry import NotYet
 from bot.outbox.sender import Sender, Sent, Work, tell
-from bot.services import cards, collaborators
+from bot.services import cards, collaborators, opportunities
 from bot.views.cards import card_debrief, card_message
+from bot.views.checkback import with_loop
 from bot.views.collaborators import card_people, contributors_line
 from bot.views.outbox import card_not_posted, debrief_not_posted
 
@@ -65,8 +66,9 @@ class CardSender(Sender):
                 return None
             thread = cards.reply_thread(db, card)
             items = cards.debrief(db, card)
-            body = card_debrief(card, items, cards.card_applause(db, card),
-                                thanks=contributors_line(items))
+            body = with_loop(card_debrief(card, items, cards.card_applause(db, card),
+                                          thanks=contributors_line(items)),
+                             opportunities.card_loop(db, card))
         if thread is None:
             return post_in_channel(slack, row, card.channel_id, **body)
         # In the card's thread, and shown in the channel too: the debrief is for everyone.

@@ -19,8 +19,9 @@ from bot.ids import OutboxAction
 from bot.outbox.posting import EVENT_TYPE, permalink, post_in_channel
 from bot.outbox.retry import NotYet
 from bot.outbox.sender import Sender, Sent, Work, tell
-from bot.services import access, cards, entries, lookback
+from bot.services import access, capture, cards, entries, lookback, opportunities
 from bot.services.lookback import LookBack
+from bot.views.capture import with_credit
 from bot.views.entries import confirmation, entry_message
 from bot.views.lookback import lookback_blocks, lookback_text
 from bot.views.outbox import edit_not_shown, entry_not_posted
@@ -50,13 +51,20 @@ class EntrySender(Sender):
             card = cards.get_card(db, row.team_id, entry.card_id) \
                 if entry is not None and entry.card_id is not None else None
             thread = cards.reply_thread(db, card) if card is not None else None
+            credit = capture.credit_for(db, entry) if entry is not None else None
+            # A lesson that follows an opportunity goes in the opportunity's thread.
+            follows = opportunities.thread_for(db, entry) \
+                if entry is not None and card is None else None
         if entry is None:
             return None  # deleted before it was posted: nothing to show
         if card is None or thread is None:
-            return post_in_channel(slack, row, row.channel_id, **entry_message(entry))
+            body = with_credit(entry_message(entry), credit)
+            if follows is not None:
+                return post_in_channel(slack, row, row.channel_id, thread_ts=follows, **body)
+            return post_in_channel(slack, row, row.channel_id, **body)
         # An entry on a card is a reply in the card's thread.
         return post_in_channel(slack, row, row.channel_id, thread_ts=thread,
-                               **entry_message(entry, card.title))
+                               **with_credit(entry_message(entry, card.title), credit))
 
     @staticmethod
     def _update(slack: WebClient, row: OutboxMessage, work: Work) -> str | None:
@@ -74,7 +82,9 @@ class EntrySender(Sender):
                 return None  # never posted (or refused for good): nothing to update
             card = cards.get_card(db, row.team_id, entry.card_id) \
                 if entry.card_id is not None else None
-            body = entry_message(entry, card.title if card is not None else None)
+            # A captured entry's credit line too: redrawn after its speaker answers.
+            body = with_credit(entry_message(entry, card.title if card is not None else None),
+                               capture.credit_for(db, entry))
         try:
             slack.chat_update(channel=channel, ts=ts, **body)
         except SlackApiError as error:
