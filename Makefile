@@ -17,7 +17,8 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	# Four workers on two cores: most tests wait on HTTP, processes and the database.
+	$(BIN)/python -m pytest -n 4
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ack_latency.py
