@@ -100,7 +100,8 @@ def test_rotate_without_a_key_says_what_to_do(database_url):
     assert "TOKEN_ENCRYPTION_KEY" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("keys", ["not-a-key", f"{NEW},also-not"], ids=["not-a-key", "second-not-a-key"])
+@pytest.mark.parametrize("keys", ["not-a-key", f"{NEW},also-not"],
+                         ids=["not-a-key", "second-not-a-key"])
 def test_a_key_that_is_not_a_fernet_key_stops_the_start_with_a_message(tmp_path, keys):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(PYTHONPATH=str(ROOT), SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s",
