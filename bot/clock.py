@@ -6,10 +6,11 @@ never do anything twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -18,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import CursorResult, delete
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.config import MissingCredentials, load_settings
@@ -36,10 +38,27 @@ EVENT_MEMORY = timedelta(days=1)
 
 @contextmanager
 def unit_of_work(database: Database) -> Iterator[Session]:
-    """One unit of work of a clock job: committed when the block ends without error."""
-    with database.session() as db:
+    """One unit of work of a clock job: committed when the block ends without error.
+    Nobody waits on a clock job's answer: its statements may take longer than a
+    request's (`patient`)."""
+    with database.session(patient=True) as db:
         yield db
         db.commit()
+
+
+def tick(job: Callable[..., int]) -> Callable[..., int | None]:
+    """A scheduled job that finds the database busy or away (the SQLite writer lock
+    held too long, a statement timeout, a restart) did nothing: every job claims its work
+    in the database, so the next tick does it. A warning, not a traceback."""
+    @functools.wraps(job)
+    def run(*args: object) -> int | None:
+        try:
+            return job(*args)
+        except OperationalError as error:
+            log.warning("%s: the database was busy or away (%s); the next tick does it",
+                        job.__name__, type(error.orig or error).__name__)
+            return None
+    return run
 
 
 def forget_old_events(runtime: Runtime) -> int:
@@ -66,7 +85,7 @@ ROTATION_TICK_SECONDS = 30
 def remind_due(database: Database, now: datetime | None = None) -> int:
     """Claim every meeting whose reminder is due and queue the reminders; how many."""
     now = now or utcnow()
-    with database.session() as db:
+    with database.session(patient=True) as db:
         due = turns.due(db, now)
     claimed = 0
     for rotation_id in due:
@@ -85,12 +104,12 @@ def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = 
     if claimed:
         runtime.worker.wake()
     if scheduler is not None:
-        with runtime.db.session() as db:
+        with runtime.db.session(patient=True) as db:
             soon = turns.next_due(db)
         if soon is not None and soon < utcnow() + timedelta(seconds=ROTATION_TICK_SECONDS):
             # Not in the past: a meeting another clock holds must not make us spin.
             run_date = max(soon, utcnow() + timedelta(seconds=0.5))
-            scheduler.add_job(send_rotation_reminders, "date", run_date=run_date,
+            scheduler.add_job(tick(send_rotation_reminders), "date", run_date=run_date,
                               args=[runtime, scheduler], id="rotation_reminders_soon",
                               replace_existing=True, misfire_grace_time=None)
     return claimed
@@ -99,7 +118,7 @@ def send_rotation_reminders(runtime: Runtime, scheduler: BaseScheduler | None = 
 def claim_due_digests(database: Database, now: datetime) -> int:
     """Claim this week's run of every due digest and queue its post; how many this
     caller won."""
-    with database.session() as db:
+    with database.session(patient=True) as db:
         due = digest.due(db, now)
     won = 0
     for digest_id, scheduled in due:
@@ -122,7 +141,7 @@ def erase_uninstalled(runtime: Runtime, now: datetime | None = None) -> int:
     many this caller erased. Each is claimed in the database (services/workspaces.py):
     with several clocks, one erases it, once."""
     now = now or utcnow()
-    with runtime.db.session() as db:
+    with runtime.db.session(patient=True) as db:
         due = workspaces.due_for_erasure(db, now)
     erased = 0
     for team_id in due:
@@ -143,7 +162,7 @@ def nudge_due(database: Database, now: datetime) -> int:
     """Claim the collaborators whose nudge is due and queue their DMs (services/nudges.py);
     how many DMs this caller queued. Most ticks find nothing due in one index lookup and
     write nothing."""
-    with database.session() as db:
+    with database.session(patient=True) as db:
         if not nudges.any_due(db, now):
             return 0
     sent = 0
@@ -175,7 +194,7 @@ def check_back_due(database: Database, now: datetime | None = None) -> int:
     now = now or utcnow()
     asked = 0
     while True:
-        with database.session() as db:
+        with database.session(patient=True) as db:
             due = checkback.due(db, now)
         if not due:
             return asked
@@ -194,7 +213,7 @@ def ask_check_backs(runtime: Runtime) -> int:
 
 def claim_due_health_posts(database: Database, now: datetime) -> int:
     """Claim this week's picture of every channel that opted in and is due; how many."""
-    with database.session() as db:
+    with database.session(patient=True) as db:
         due = health_posts.due(db, now)
     won = 0
     for post_id, scheduled in due:
@@ -213,28 +232,28 @@ def post_due_health(runtime: Runtime) -> int:
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler(timezone="UTC") if blocking \
         else BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(forget_old_events, "interval", hours=1, args=[runtime],
+    scheduler.add_job(tick(forget_old_events), "interval", hours=1, args=[runtime],
                       id="forget_old_events", coalesce=True, max_instances=1)
     # Times live in the database (UTC), not in APScheduler: the job only asks what is due,
     # so a reminder missed while down goes out on start (first run now), if still in time.
-    scheduler.add_job(send_rotation_reminders, "interval", seconds=ROTATION_TICK_SECONDS,
+    scheduler.add_job(tick(send_rotation_reminders), "interval", seconds=ROTATION_TICK_SECONDS,
                       args=[runtime, scheduler], id="rotation_reminders", coalesce=True,
                       max_instances=1, next_run_time=utcnow())
     # Each week is claimed in the database: two clocks never post a digest twice.
-    scheduler.add_job(post_due_digests, "interval", seconds=30, args=[runtime],
+    scheduler.add_job(tick(post_due_digests), "interval", seconds=30, args=[runtime],
                       id="post_due_digests", coalesce=True, max_instances=1)
     # Uninstalled workspaces whose retention is over: at start, then hourly.
-    scheduler.add_job(erase_uninstalled, "interval", hours=1, args=[runtime],
+    scheduler.add_job(tick(erase_uninstalled), "interval", hours=1, args=[runtime],
                       id="erase_uninstalled", coalesce=True, max_instances=1,
                       next_run_time=utcnow())
     # Each person's nudge is claimed in the database: two clocks never nudge twice.
-    scheduler.add_job(send_card_nudges, "interval", seconds=NUDGE_TICK_SECONDS,
+    scheduler.add_job(tick(send_card_nudges), "interval", seconds=NUDGE_TICK_SECONDS,
                       args=[runtime], id="card_nudges", coalesce=True, max_instances=1)
     # Check-backs and weekly pictures: claimed in the database, so once across clocks.
-    scheduler.add_job(ask_check_backs, "interval", seconds=CHECKBACK_TICK_SECONDS,
+    scheduler.add_job(tick(ask_check_backs), "interval", seconds=CHECKBACK_TICK_SECONDS,
                       args=[runtime], id="ask_check_backs", coalesce=True, max_instances=1,
                       next_run_time=utcnow())
-    scheduler.add_job(post_due_health, "interval", seconds=30, args=[runtime],
+    scheduler.add_job(tick(post_due_health), "interval", seconds=30, args=[runtime],
                       id="post_due_health", coalesce=True, max_instances=1)
     return scheduler
 
