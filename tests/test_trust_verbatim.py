@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.clock import nudge_due, post_due_digests, send_rotation_reminders
+from tests.kit.slack_requests import fill
 from tests.test_card_close import debrief_post
 from tests.test_cards import add_from_card, open_card
 from tests.test_checkback import ask as check_back_dm
@@ -21,7 +22,6 @@ from tests.test_home import open_home
 from tests.test_home_native import press as press_home
 from tests.test_nudges import nudges_to, quiet_since, replan, utc
 from tests.test_rotation_reminders import rotation_due
-from tests.kit.slack_requests import fill
 
 WRITTEN = "ping ana and #general at example.com"
 MARKS = ("example.com", "#general")  # never in the bot's own words
