@@ -70,6 +70,13 @@ def test_an_unknown_first_word_gets_blocks_with_did_you_mean(bot):
     ("kudos weak", "/debrief kudos week"),
     ("export cvs", "/debrief export csv"),
     ("digest of", "/debrief digest off"),
+    ("health wekly fri 09:00", "/debrief health weekly fri 09:00"),
+    ("health of", "/debrief health off"),
+    ("nudges of", "/debrief nudges off"),
+    ("nudges 1 of", "/debrief nudges 1 off"),
+    ("nudges evry 3 days", "/debrief nudges every 3 days"),
+    ("collab 1 ad <@U_ANA|ana>", "/debrief collaborators 1 add @ana"),
+    ("collaborators 1 remve <@U_ANA|ana>", "/debrief collaborators 1 remove @ana"),
 ])
 def test_did_you_mean_in_every_sub_command(bot, db, typed, meant):
     answer = bot.slack.command(typed)

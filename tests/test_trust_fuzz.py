@@ -14,11 +14,16 @@ from sqlalchemy import func, select
 
 from bot.db.models import Entry, OutboxMessage, Reflection
 from bot.ids import OutboxAction
+from bot.services.forget import Footprint
 from bot.services.reflections import DEFAULT_PROMPTS
 from bot.services.settings import Choices
+from bot.views.capture import capture_modal
 from bot.views.entries import entry_modal
+from bot.views.entry_edit import delete_modal, edit_modal
+from bot.views.forget import confirm as forget_confirm
 from bot.views.hope import prompts_modal, reflection_modal
 from bot.views.rotation import settings_modal as rotation_modal
+from bot.views.search import search_modal
 from bot.views.settings import settings_modal
 
 FUZZ = settings(max_examples=30, derandomize=True, deadline=None, database=None,
@@ -52,15 +57,19 @@ def answered(response: Any) -> str:
     return body
 
 
-def entries_are_whole(db) -> None:
-    """Every stored entry is a whole one: its text valid, its post queued with it."""
+def entries_are_whole(db, edited: bool = False) -> None:
+    """Every stored entry is a whole one: its text valid, its post queued with it (an
+    edit queues its message's new text as a post again: `edited`, one or more)."""
     with db.session() as session:
         for entry in session.scalars(select(Entry)):
             assert entry.text.strip() and len(entry.text) <= 3000
             posts = session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.entry_id == entry.id,
                 OutboxMessage.action == OutboxAction.POST_ENTRY))
-            assert posts == (0 if entry.visibility == "private" else 1)
+            if edited and entry.visibility != "private":
+                assert posts >= 1
+            else:
+                assert posts == (0 if entry.visibility == "private" else 1)
         for reflection in session.scalars(select(Reflection)):
             assert len(reflection.answers) == len(reflection.prompts)
             assert any(a.strip() for a in reflection.answers)
@@ -116,7 +125,8 @@ def state_for(view: dict, draw: Any) -> dict[str, dict[str, Any]]:
     return values
 
 
-def fuzz_modal(bot, db, view: dict, draw: Any, user: str = "U_ALICE") -> None:
+def fuzz_modal(bot, db, view: dict, draw: Any, user: str = "U_ALICE",
+               edited: bool = False) -> None:
     response = bot.slack.view_submission(view, state_for(view, draw), user=user)
     body = answered(response)
     if body:
@@ -126,7 +136,7 @@ def fuzz_modal(bot, db, view: dict, draw: Any, user: str = "U_ALICE") -> None:
             blocks = {b.get("block_id") for b in view["blocks"]}
             assert answer["errors"] and set(answer["errors"]) <= blocks, answer
             assert all(isinstance(m, str) and m.strip() for m in answer["errors"].values())
-    entries_are_whole(db)
+    entries_are_whole(db, edited)
 
 
 MODALS = {
@@ -137,6 +147,14 @@ MODALS = {
     "settings": lambda: settings_modal("C_TEAM", Choices(None, False),
                                        list(DEFAULT_PROMPTS)).to_dict(),
     "rotation": lambda: rotation_modal("C_TEAM", None, []).to_dict(),
+    "search": lambda: search_modal().to_dict(),
+    "capture": lambda: capture_modal(channel_id="C_TEAM", text="we <!here> pinned *it*",
+                                     speaker_id="U_BEN", ts="1700000000.000200",
+                                     message_channel="C_TEAM").to_dict(),
+    "capture from a DM": lambda: capture_modal(channel_id=None, text="said in a DM",
+                                               speaker_id=None, ts="1700000000.000300",
+                                               message_channel="D_ALICE").to_dict(),
+    "forget-me": lambda: forget_confirm(Footprint(1, 1, 0, 0, 1)).to_dict(),
 }
 
 
@@ -145,6 +163,25 @@ MODALS = {
 def test_every_modal_answers_clearly_whatever_is_typed(bot, db, fake_slack, name, data):
     fake_slack.users["U_ALICE"] = {"id": "U_ALICE", "name": "alice", "is_admin": True}
     fuzz_modal(bot, db, MODALS[name](), data.draw)
+
+
+@settings(FUZZ, max_examples=12)
+@given(which=st.sampled_from(["edit", "delete"]), data=st.data())
+def test_the_entry_edit_and_delete_modals_answer_clearly_whatever_is_typed(
+        bot, db, fake_slack, which, data):
+    def latest() -> dict | None:
+        with db.session() as session:
+            entry = session.scalar(select(Entry).where(Entry.author_id == "U_ALICE")
+                                   .order_by(Entry.id.desc()))
+            return None if entry is None else \
+                (edit_modal if which == "edit" else delete_modal)(entry).to_dict()
+
+    view = latest()
+    if view is None:  # none yet, or deleted by an earlier example
+        bot.slack.command("lesson roll back first #deploy")
+        view = latest()
+    assert view is not None
+    fuzz_modal(bot, db, view, data.draw, edited=True)
 
 
 @FUZZ

@@ -215,3 +215,32 @@ def test_the_debrief_form_is_rechecked_against_its_channel_when_submitted(
     assert "no longer in the channel" in json.dumps(answer.json())
     with db.session() as session:
         assert session.scalars(select(Entry)).all() == []
+
+
+def test_the_debrief_form_saves_nothing_when_slack_does_not_say_who_is_in_its_channel(
+        bot, fake_slack, db):
+    """One rule with the service's (access.require_in_channel): without Slack's answer the
+    entry is refused, and the form stays open with the text in it to try again."""
+    from bot.db.models import Entry
+
+    bot.slack.command("", user="U_ALICE", channel="C_TEAM")
+    view = fake_slack.wait_for("views.open")[0].body["view"]
+    forget_answers(bot)
+    fake_slack.fail("users.conversations", status=500, times=5)
+    answer = bot.slack.view_submission(view, fill(view, {"kind": "lesson",
+                                                         "text": "kept while Slack is down"}),
+                                       user="U_ALICE")
+    assert answer.status == 200
+    assert answer.json()["response_action"] == "errors"  # the form stays, text and all
+    said = answer.json()["errors"]["text"]
+    assert "could not check with Slack" in said and "Your text is kept here" in said
+    with db.session() as session:
+        assert session.scalars(select(Entry)).all() == []
+    fake_slack.heal("users.conversations")
+    forget_answers(bot)
+    again = bot.slack.view_submission(view, fill(view, {"kind": "lesson",
+                                                        "text": "kept while Slack is down"}),
+                                      user="U_ALICE")
+    assert again.status == 200 and not again.body.strip(b"{}")
+    with db.session() as session:
+        assert [e.text for e in session.scalars(select(Entry))] == ["kept while Slack is down"]

@@ -20,12 +20,12 @@ def viewer(call: Call) -> Viewer:
     return Viewer(call.team_id, call.user_id, call.channel_id, channels, person.guest)
 
 
-def search(call: Call) -> str:
+def search(call: Call) -> dict:
     reader = viewer(call)
     query = typed_text(call.args)  # `#release` may arrive as a channel link, `&` as &amp;
     hits = search_service.search(call.db, reader, query)
-    return search_view.results(query, hits, call.user_id,
-                               narrowed=reader.channels is None or reader.guest is None)
+    return search_view.results_message(
+        query, hits, call.user_id, narrowed=reader.channels is None or reader.guest is None)
 
 
 def register(app: Listeners, deps: Deps) -> None:

@@ -11,7 +11,7 @@ from bot.db.models import Kind, Source, Visibility
 from bot.ids import Action, Block, Callback
 from bot.listeners import Deps, Listeners
 from bot.listeners.unit import workspace
-from bot.services import capture, cards, checkback, entries
+from bot.services import access, capture, cards, checkback, entries
 from bot.services.cards import CardError
 from bot.services.entries import EntryError, NewEntry
 from bot.services.errors import UserError
@@ -39,9 +39,9 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext,
     errors: dict[str, str] = {}
     user_id = body["user"]["id"]
     team_id = workspace(context)
-    if channel_id and not still_in(context, client, team_id, user_id, str(channel_id)):
-        errors[Block.TEXT] = ("You are no longer in the channel this form was opened in, so "
-                              "nothing was saved. Copy your text and log it where you are.")
+    if channel_id and (refused := still_in(context, client, team_id, user_id,
+                                           str(channel_id))):
+        errors[Block.TEXT] = refused  # the form stays open, their text in it
     if kind not in {k.value for k in Kind}:
         errors[Block.KIND] = "Choose win, opportunity or lesson."
     if visibility not in {v.value for v in Visibility}:
@@ -87,13 +87,21 @@ def submit_entry(ack: Ack, body: dict, view: dict, context: BoltContext,
     ack()
 
 
+NOT_IN_CHANNEL = ("You are no longer in the channel this form was opened in, so nothing was "
+                  "saved. Copy your text and log it where you are.")
+
+
 def still_in(context: BoltContext, client: WebClient, team_id: str, user_id: str,
-             channel_id: str) -> bool:
-    """Whether the person is still in the channel the form was opened in, as Slack says
-    now (before the database is touched). When Slack does not answer, yes: it named the
-    channel itself seconds ago, and the entry is what the person came to save."""
+             channel_id: str) -> str | None:
+    """Why the person may not post in the channel the form was opened in, as Slack says
+    now (before the database is touched), or None when they may. One rule, the service's:
+    when Slack does not answer, nothing is saved (the form keeps their text to try again)."""
     channels = context["deps"].directory.channels(client, team_id, user_id)
-    return channels is None or channel_id in channels
+    try:
+        access.require_in_channel(channels, channel_id, NOT_IN_CHANNEL)
+    except UserError as error:
+        return str(error) if channels is not None else f"{error} Your text is kept here."
+    return None
 
 
 def _chosen_card(values: dict, metadata: dict) -> int | None:

@@ -71,7 +71,8 @@ def capture_modal(*, channel_id: str | None, text: str, speaker_id: str | None, 
     metadata = {"channel_id": channel_id or "", "capture": {
         "speaker": speaker_id, "channel": message_channel, "ts": ts, "permalink": permalink}}
     return _with(view, metadata=metadata, before=[
-        SectionBlock(block_id=LoopBlock.QUOTE, text=MarkdownTextObject(text=quote)),
+        SectionBlock(block_id=LoopBlock.QUOTE,
+                     text=MarkdownTextObject(text=quote, verbatim=True)),
         ContextBlock(elements=[MarkdownTextObject(text=context)]),
     ])
 
@@ -172,7 +173,7 @@ def draft_answer(draft_id: int, text: str, unknown: str, suggestion: str | None 
     buttons.append(ButtonElement(action_id=LoopAction.DRAFT_FORM, value=str(draft_id),
                                  text="Open the form…"))
     blocks: list[SlackBlock] = [
-        SectionBlock(text=MarkdownTextObject(text=intro)),
+        SectionBlock(text=MarkdownTextObject(text=intro, verbatim=True)),
         SectionBlock(text=MarkdownTextObject(text=quoted, verbatim=True)),
         ActionsBlock(elements=buttons),
         ContextBlock(elements=[MarkdownTextObject(text=DRAFT_HINT)]),

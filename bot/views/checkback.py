@@ -137,7 +137,8 @@ def card_loop_blocks(lines: Sequence[LoopLine], limit: int = 8) -> list[SlackBlo
     if more > 0:
         rows.append(f"_…and {more} more_")
     text = head + "\n" + "\n".join(rows)
-    return [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000)))]
+    # Verbatim: Slack never turns a name, channel or address people wrote into a link.
+    return [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000), verbatim=True))]
 
 
 def home_blocks(lines: Sequence[OpenOpportunity], total: int) -> list[SlackBlock]:

@@ -123,7 +123,7 @@ def close_prompt(pending: NotYet) -> dict:
               "to its debrief yet."
     text = f":hourglass: Card {card.id}, “{safe(card.title)}”: {who}"
     blocks = [
-        SectionBlock(text=MarkdownTextObject(text=text)),
+        SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)),
         ActionsBlock(block_id=Block.CARD_CLOSING, elements=[
             ButtonElement(action_id=Action.CARD_ASK_FIRST, value=str(card.id),
                           text="Ask them first", style="primary"),
@@ -174,7 +174,7 @@ def nudge_dm(card: Card, days: int) -> dict:
             f"have added nothing to it in the last {_n(days, 'day', 'days')}. What has it "
             "taught you so far?")
     blocks: list[SlackBlock] = [
-        SectionBlock(text=MarkdownTextObject(text=f"{text}\n{_kinds()}")),
+        SectionBlock(text=MarkdownTextObject(text=f"{text}\n{_kinds()}", verbatim=True)),
         _add_buttons(card),
         ActionsBlock(block_id=Block.NUDGE, elements=[
             ButtonElement(action_id=Action.NUDGE_MUTE_CARD, value=str(card.id),
@@ -194,7 +194,7 @@ def ask_dm(card: Card, by: str) -> dict:
     text = (f":raised_hand: <@{by}> is about to close the card “{safe(card.title)}” in "
             f"<#{card.channel_id}> and asks for your debrief first.")
     blocks: list[SlackBlock] = [
-        SectionBlock(text=MarkdownTextObject(text=f"{text}\n{_kinds()}")),
+        SectionBlock(text=MarkdownTextObject(text=f"{text}\n{_kinds()}", verbatim=True)),
         _add_buttons(card),
         ContextBlock(elements=[MarkdownTextObject(
             text="Added to it anonymously already? Then thank you: nothing more is needed.")]),

@@ -60,7 +60,8 @@ def entry_message(entry: Entry, card_title: str | None = None) -> dict:
         SectionBlock(text=MarkdownTextObject(text=byline(entry)), accessory=entry_menu(entry)),
         *[SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True))
           for piece in safe_pieces(entry.text)],
-        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
+        # Verbatim: its card title and tags are people's words too.
+        ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer), verbatim=True)]),
     ]
     who = "A teammate" if entry.anonymous else f"<@{entry.author_id}>"
     fallback = f"{KIND_LABEL[kind]} from {who}: {safe(entry.text)}"

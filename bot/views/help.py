@@ -103,7 +103,7 @@ def hope_help_message(lines: Sequence[HelpLine], text: str, *, channel_id: str =
 def _head(did_you_mean: str, title: str, channel_id: str) -> list[Block]:
     blocks: list[Block] = []
     if did_you_mean:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=did_you_mean)))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=did_you_mean, verbatim=True)))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=title)))
     blocks.append(ActionsBlock(elements=form_buttons(channel_id)))
     blocks.append(DividerBlock())

@@ -123,7 +123,8 @@ def read(reflection: Reflection) -> View:
     blocks: list[SlackBlock] = [ContextBlock(elements=[MarkdownTextObject(
         text=f"{_when(reflection)} · {PRIVATE_NOTE}")])]
     for prompt, answer in zip(reflection.prompts, reflection.answers, strict=False):
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{safe(clip(prompt, 2900))}*")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{safe(clip(prompt, 2900))}*",
+                                                             verbatim=True)))
         blocks.append(SectionBlock(text=_plain(answer.strip() or "—")))
     return View(type="modal", callback_id=HopeCallback.NOTICE, title="Your reflection",
                 close="Close", blocks=blocks)

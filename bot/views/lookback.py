@@ -61,7 +61,8 @@ def lookback_blocks(found: LookBack, viewer_id: str, team_id: str,
     blocks: list[SlackBlock] = []
     if found.lessons:
         text = "\n".join([heading, *(hit_line(e, viewer_id) for e in found.lessons)])
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT),
+                                                           verbatim=True)))
     if found.people:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text="*People who learned something close:* ask them before you start")]))
@@ -74,7 +75,7 @@ def lookback_blocks(found: LookBack, viewer_id: str, team_id: str,
     rest = _lines(LookBack(channels=found.channels, docs=found.docs), viewer_id, heading)
     if rest:
         blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=clip("\n".join(rest), SECTION_LIMIT))))
+            text=clip("\n".join(rest), SECTION_LIMIT), verbatim=True)))
     return blocks
 
 
@@ -90,10 +91,11 @@ def ask_answer(found: LookBack, text: str, viewer_id: str, team_id: str) -> dict
         nothing = (f"{heading}\nNothing yet among the entries you can see. When you have "
                    "learned something, `/debrief lesson …` helps the next person.")
         return {"text": nothing,
-                "blocks": [SectionBlock(text=MarkdownTextObject(text=nothing)).to_dict()]}
+                "blocks": [SectionBlock(text=MarkdownTextObject(text=nothing, verbatim=True))
+                           .to_dict()]}
     blocks = lookback_blocks(found, viewer_id, team_id, heading)
     if not found.lessons:
-        blocks.insert(0, SectionBlock(text=MarkdownTextObject(text=heading)))
+        blocks.insert(0, SectionBlock(text=MarkdownTextObject(text=heading, verbatim=True)))
     return {"text": lookback_text(found, viewer_id, heading),
             "blocks": [b.to_dict() for b in blocks]}
 

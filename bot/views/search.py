@@ -18,7 +18,7 @@ from bot.ids import Action, Callback
 from bot.ids import Block as BlockId
 from bot.services.lookback import links
 from bot.views.entries import KIND_EMOJI, KIND_LABEL
-from bot.views.text import clip, safe, web_link
+from bot.views.text import SECTION_TEXT, clip, pack, safe, web_link
 
 PREVIEW = 200
 DOCS = 3  # links shown per entry
@@ -79,18 +79,34 @@ NARROWED = ("_Slack did not tell me just now which channels you are in, so I sea
             "your own entries and this channel's._")
 
 
+def _result_lines(query: str, hits: Sequence[Entry], viewer_id: str,
+                  narrowed: bool) -> list[str]:
+    shown = safe(clip(query.strip(), 100))
+    if not hits:
+        lines = [f":mag: Nothing found for *{shown}* among the entries you can see. "
+                 "Try fewer or other words."]
+    else:
+        lines = [f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for "
+                 f"*{shown}*:"]
+        lines += [hit_line(entry, viewer_id) for entry in hits]
+    return lines + [NARROWED] if narrowed else lines
+
+
 def results(query: str, hits: Sequence[Entry], viewer_id: str, *,
             narrowed: bool = False) -> str:
     """The answer to `/debrief search QUERY`; `narrowed`: Slack did not say what else the
     viewer may read, so only their own and this channel's entries were searched."""
-    shown = safe(clip(query.strip(), 100))
-    note = f"\n{NARROWED}" if narrowed else ""
-    if not hits:
-        return (f":mag: Nothing found for *{shown}* among the entries you can see. "
-                f"Try fewer or other words.{note}")
-    lines = [f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for *{shown}*:"]
-    lines += [hit_line(entry, viewer_id) for entry in hits]
-    return "\n".join(lines) + note
+    return "\n".join(_result_lines(query, hits, viewer_id, narrowed))
+
+
+def results_message(query: str, hits: Sequence[Entry], viewer_id: str, *,
+                    narrowed: bool = False) -> dict:
+    """`results` as a message: its text, and sections that show it verbatim (Slack never
+    turns a name, a channel or an address people wrote, or searched for, into a link)."""
+    lines = _result_lines(query, hits, viewer_id, narrowed)
+    blocks = [SectionBlock(text=MarkdownTextObject(text=text, verbatim=True)).to_dict()
+              for text in pack([clip(line, SECTION_TEXT) for line in lines])]
+    return {"text": "\n".join(lines), "blocks": blocks}
 
 
 def search_modal(query: str = "", hits: Sequence[Entry] | None = None,
@@ -107,12 +123,13 @@ def search_modal(query: str = "", hits: Sequence[Entry] | None = None,
         if not hits:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=(
                 f":mag: Nothing found for *{shown}* among the entries you can see. Try "
-                "fewer or other words."))))
+                "fewer or other words."), verbatim=True)))
         else:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=(
                 f":mag: {len(hits)} best match{'es' if len(hits) != 1 else ''} for "
-                f"*{shown}*:"))))
-            blocks += [SectionBlock(text=MarkdownTextObject(text=hit_line(entry, viewer_id)))
+                f"*{shown}*:"), verbatim=True)))
+            blocks += [SectionBlock(text=MarkdownTextObject(text=hit_line(entry, viewer_id),
+                                                            verbatim=True))
                        for entry in hits]
     return View(type="modal", callback_id=Callback.SEARCH_MODAL, title="Search",
                 submit="Search", close="Close", blocks=blocks)

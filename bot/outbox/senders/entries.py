@@ -118,7 +118,7 @@ class EntrySender(Sender):
         if row.action == OutboxAction.CONFIRM_ENTRY:
             said = confirmation(entry)
             text = said + ("\n" + lookback_text(found, entry.author_id) if looked else "")
-            blocks = [SectionBlock(text=MarkdownTextObject(text=said)), *looked]
+            blocks = [SectionBlock(text=MarkdownTextObject(text=said, verbatim=True)), *looked]
         elif looked:
             text, blocks = lookback_text(found, entry.author_id), looked
         else:
