@@ -3,10 +3,11 @@ and which channels they are in (users.conversations).
 
 Asked on the acknowledgement path, where Slack allows 3 seconds in all: each question gets
 a short timeout and no retries, all the questions of one request share one budget
-(`start_request_budget`, BUDGET seconds: users.info and every page of users.conversations), and a
-good answer is kept for a minute per workspace and person (users.info is Tier 4,
-users.conversations Tier 3). When Slack does not answer in time the lookup says "unknown"
-(None), and the rules refuse what needs the answer, safely (bot/services/access.py). Never call it while a database transaction is open: on SQLite
+(`start_request_budget`: BUDGET seconds for users.info and every page of
+users.conversations), and a good answer is kept for a minute per workspace and person
+(users.info is Tier 4, users.conversations Tier 3). When Slack does not answer in time the
+lookup says "unknown" (None), and the rules refuse what needs the answer, safely
+(bot/services/access.py). Never call it while a database transaction is open: on SQLite
 that would hold the writer lock while Slack thinks.
 """
 

@@ -48,6 +48,9 @@ def test_two_processes_refreshing_one_token_both_go_on_serving(database_url, fak
         # Both go on serving, with the one fresh token, and nobody refreshes again.
         assert "Saved your win" in web.slack.command("win charlie", team="T_ROT").text
         assert "Saved your win" in clock.slack.command("win delta", team="T_ROT").text
+        # (On PostgreSQL the two share the channel's pace: a post a second.)
+        fake_slack.wait_until(lambda: len(fake_slack.succeeded("chat.postMessage")) >= 4,
+                              timeout=20, what="the four posts")
         web.settle()
         clock.settle()
     finally:
