@@ -2,8 +2,10 @@
 and which channels they are in (users.conversations).
 
 Asked on the acknowledgement path, where Slack allows 3 seconds in all: each question gets
-a short timeout and no retries, and a good answer is kept for a minute per workspace and
-person (users.info is Tier 4, users.conversations Tier 3). When Slack does not answer the
+a short timeout and no retries, all the questions of one request share one budget
+(`start_request_budget`: BUDGET seconds for users.info and every page of
+users.conversations), and a good answer is kept for a minute per workspace and person
+(users.info is Tier 4, users.conversations Tier 3). When Slack does not answer in time the
 lookup says "unknown" (None), and the rules refuse what needs the answer, safely
 (bot/services/access.py). Never call it while a database transaction is open: on SQLite
 that would hold the writer lock while Slack thinks.
@@ -15,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
@@ -33,12 +36,46 @@ ASK_TIMEOUT = 1
 KEEP = 60.0
 # users.conversations pages of 1,000 asked at most on the acknowledgement path.
 MAX_PAGES = 5
+# Seconds all of one request's questions to Slack may take together: with the database's
+# limits (bot/db/__init__.py) a request answers inside Slack's 3 seconds.
+BUDGET = 1.2
+# A question is not asked with less time left than this: it could not be answered.
+LEAST = 0.05
+
+# When the current request's budget runs out (time.monotonic()); None: no budget (work
+# nobody waits on, such as the outbox's and the clock's).
+_deadline: ContextVar[float | None] = ContextVar("directory_deadline", default=None)
+
+
+class OutOfTime(TimeoutError):
+    """The request's budget for questions to Slack is spent."""
+
+
+def start_request_budget(seconds: float = BUDGET) -> None:
+    """The questions asked from now on in this thread share `seconds`: called as a
+    request starts (bot/metrics.instrument), in the thread that runs its listener; the
+    next request in the thread starts its own."""
+    _deadline.set(time.monotonic() + seconds)
+
+
+def _timeout() -> float:
+    """Seconds the next question may take: ASK_TIMEOUT, or what is left of the budget."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return ASK_TIMEOUT
+    left = deadline - time.monotonic()
+    if left < LEAST:
+        raise OutOfTime("the request's time for questions to Slack is spent")
+    return min(ASK_TIMEOUT, left)
 
 
 def quick(client: WebClient) -> WebClient:
-    """`client`'s workspace and token, with a short timeout and no retries."""
-    return MeteredWebClient(token=client.token, base_url=client.base_url, timeout=ASK_TIMEOUT,
-                            retry_handlers=[])
+    """`client`'s workspace and token (an org-wide install's names its workspace), with
+    a short timeout (what is left of the request's budget) and no retries."""
+    # A float timeout: urllib takes one (slack_sdk's hint says int).
+    return MeteredWebClient(token=client.token, base_url=client.base_url,
+                            team_id=client.default_params.get("team_id"),
+                            timeout=_timeout(), retry_handlers=[])  # type: ignore[arg-type]
 
 
 def ask_user(client: WebClient, user_id: str) -> Mapping[str, Any]:
@@ -51,7 +88,9 @@ def ask_channels(client: WebClient, user_id: str, max_pages: int = 20) -> frozen
     only private channels the bot ever posts in)."""
     channels: set[str] = set()
     cursor = None
-    for _ in range(max_pages):
+    for number in range(max_pages):
+        if number and _deadline.get() is not None:  # a request's: what is left of its time
+            client = quick(client)
         page = client.users_conversations(user=user_id, types="public_channel,private_channel",
                                           exclude_archived=True, limit=1000, cursor=cursor)
         found: list[dict[str, Any]] = page.get("channels", [])
@@ -93,6 +132,10 @@ class Directory:
             return kept[1]
         try:
             answer = ask()
+        except OutOfTime:
+            log.warning("Slack did not answer in time (%s): the request's budget is spent",
+                        kind)
+            return None
         except SlackApiError as error:
             log.warning("Slack did not say (%s): %s", kind, error.response.get("error"))
             return None

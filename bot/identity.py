@@ -32,6 +32,7 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.db import Database
 from bot.metrics import MeteredWebClient
+from bot.outbox.retry import Permanent
 from bot.services import workspaces
 from bot.tokens import Installations, TokenKeyMissing
 
@@ -40,6 +41,11 @@ log = logging.getLogger(__name__)
 
 class NotInstalled(LookupError):
     """The bot has no token for this workspace (never installed, or uninstalled)."""
+
+
+class NotOurs(Permanent):
+    """Single-workspace mode: a post for another workspace than the token's (taken while
+    Slack had not said whose the token is). The row fails for good, with this reason."""
 
 
 class TokenRefreshFailed(RuntimeError):
@@ -91,7 +97,12 @@ def _record(db: Database, team_id: str, enterprise_id: str | None, org_install: 
 class BotIdentity:
     """Single-workspace mode: the one bot token, for its own workspace only."""
 
+    # After a failed auth.test, the background asks again after this long.
     RETRY_SECONDS = 30.0
+    # A request that comes before Slack has said whose the token is waits this long for
+    # the answer (well inside Slack's 3 seconds), so another workspace is refused even on
+    # the very first request.
+    WAIT_SECONDS = 1.0
 
     def __init__(self, client: WebClient, db: Database):
         self.client = client
@@ -101,14 +112,19 @@ class BotIdentity:
         self.team_id: str | None = None
         self.enterprise_id: str | None = None
         self._lock = threading.Lock()
+        self._asked = threading.Condition(self._lock)  # an answer came, or an ask ended
+        self._asking = False  # one auth.test in flight at a time
         self._learning = threading.Lock()
         self._last_try = 0.0
 
-    def learn(self) -> None:
-        """Ask Slack once (or again, after a failure and a pause), in a thread."""
+    def learn(self, *, now: bool = False) -> None:
+        """Ask Slack in a thread, unless an ask is in flight; after a failure, again only
+        after a pause, unless `now` (a request is waiting for the answer)."""
         with self._lock:
-            if self.team_id or time.monotonic() - self._last_try < self.RETRY_SECONDS:
+            if self.team_id or self._asking or (
+                    not now and time.monotonic() - self._last_try < self.RETRY_SECONDS):
                 return
+            self._asking = True
             self._last_try = time.monotonic()
         threading.Thread(target=self._ask, name="auth.test", daemon=True).start()
 
@@ -117,8 +133,21 @@ class BotIdentity:
             self.learn_now()
         except Exception as error:  # Slack down: we will ask again later
             log.warning("auth.test failed, will retry: %r", error)
-            with self._lock:
+        finally:
+            with self._asked:
+                self._asking = False
                 self._last_try = time.monotonic()
+                self._asked.notify_all()
+
+    def wait(self, seconds: float) -> str | None:
+        """Our workspace, waiting up to `seconds` for Slack to say it (asking if nobody
+        is); None if Slack has not answered by then."""
+        if self.team_id is None:
+            self.learn(now=True)
+            with self._asked:
+                self._asked.wait_for(lambda: self.team_id is not None or not self._asking,
+                                     timeout=seconds)
+        return self.team_id
 
     def learn_now(self) -> str:
         """Ask Slack who the token belongs to, now; the workspace's id."""
@@ -133,27 +162,35 @@ class BotIdentity:
             team_id = str(answer["team_id"])
             # A token that answers is installed: a reinstall after an uninstall counts.
             _record(self.db, team_id, self.enterprise_id, org_install=False)
-            self.team_id = team_id
+            with self._asked:
+                self.team_id = team_id
+                self._asked.notify_all()
             return team_id
 
     def authorize(self, context: BoltContext, enterprise_id: str | None,
                   team_id: str | None) -> AuthorizeResult | None:
-        if self.team_id is None:
-            self.learn()
-        elif team_id != self.team_id:
+        ours = self.wait(self.WAIT_SECONDS)
+        if ours is not None and team_id != ours:
             # Another workspace (the app is installed there too): not ours to answer.
             log.warning("refused a request from workspace %s: this bot serves %s only",
-                        team_id, self.team_id)
+                        team_id, ours)
             return None
-        # Until Slack has told us who we are (it is unreachable), what people write is
-        # kept; the outbox sends nothing for a workspace that turns out not to be ours.
+        if ours is None:
+            # Slack did not say in time (it is unreachable): what people write is kept;
+            # the outbox fails, with its reason logged, whatever turns out not to be ours.
+            log.warning("auth.test has not answered: request from workspace %s taken "
+                        "before knowing whether it is ours", team_id)
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id,
                                bot_token=self.client.token, bot_user_id=self.user_id,
                                bot_id=self.bot_id)
 
     def client_for(self, team_id: str) -> WebClient:
         if self.learn_now() != team_id:
-            raise NotInstalled(f"this bot serves {self.team_id}, not {team_id}")
+            # Taken while Slack had not yet said whose the token is: never sent with our
+            # token, and failed (not silently dropped), so an operator sees it.
+            raise NotOurs(f"taken before auth.test answered, for workspace {team_id}; "
+                          f"this bot (SLACK_BOT_TOKEN) serves {self.team_id} only, so it "
+                          "is never sent")
         _check_installed(self.db, team_id)
         return self.client
 
@@ -182,8 +219,9 @@ class InstalledBots(Authorize):
         self.store = store
         self.db = db
         self.api_url = api_url
+        # Metered: refreshes are counted by method and result like every other call.
         self.rotator = TokenRotator(client_id=client_id, client_secret=client_secret,
-                                    client=WebClient(base_url=api_url, timeout=10))
+                                    client=MeteredWebClient(base_url=api_url, timeout=10))
         self._clock = clock
         self._found: dict[tuple[str | None, str | None], _Found] = {}
         self._recorded: set[str] = set()
@@ -279,7 +317,9 @@ class InstalledBots(Authorize):
 
     def _refresh(self, key: tuple[str | None, str | None], bot: Bot) -> _Found:
         """Refresh the rotating token (slack_sdk's TokenRotator, at SLACK_API_URL) and
-        store it; one refresh at a time in this process."""
+        store it; one refresh at a time in this process. Another process (a second web
+        worker, the clock) may refresh the same token at the same moment: Slack takes a
+        refresh token once, so the one that loses finds the winner's token stored."""
         with self._refreshing:
             with self._lock:
                 current = self._found.get(key)
@@ -289,7 +329,10 @@ class InstalledBots(Authorize):
                 fresh = self.rotator.perform_bot_token_rotation(
                     bot=bot, minutes_before_expiration=self.REFRESH_MINUTES)
             except SlackTokenRotationError as error:
-                fresh = None
+                fresh = self._refreshed_elsewhere(bot)
+                if fresh is not None:
+                    log.info("a token was refreshed by another process: using it")
+                    return self._remember(key, fresh)
                 if (bot.bot_token_expires_at or 0) <= time.time():
                     raise TokenRefreshFailed(f"could not refresh its token: {error}") from error
                 log.warning("could not refresh a token yet (it still works): %s", error)
@@ -297,3 +340,21 @@ class InstalledBots(Authorize):
                 self.store.save_bot(fresh)
                 bot = fresh
         return self._remember(key, bot)
+
+    # After a refresh Slack refused, the stored installation is read again this many
+    # times, this far apart: the process that won may be storing its token right now.
+    REREAD_TRIES = 3
+    REREAD_PAUSE = 0.2
+
+    def _refreshed_elsewhere(self, bot: Bot) -> Bot | None:
+        """The installation as stored now (no cache), if another process has refreshed
+        its token since `bot` was read; None if not."""
+        for attempt in range(self.REREAD_TRIES):
+            if attempt:
+                time.sleep(self.REREAD_PAUSE)
+            stored = self.store.find_bot(enterprise_id=bot.enterprise_id, team_id=bot.team_id,
+                                         is_enterprise_install=bot.is_enterprise_install)
+            if stored is not None and stored.bot_token != bot.bot_token \
+                    and not self._expiring(stored):
+                return stored
+        return None

@@ -71,8 +71,10 @@ def metered(client: WebClient) -> MeteredWebClient:
 
 
 def instrument(bolt: App) -> None:
-    """Every request: its kind and workspace noted for the logs and the metrics, and
-    its Slack client counted (Bolt makes a plain one per request)."""
+    """Every request: its kind and workspace noted for the logs and the metrics, its
+    Slack client counted (Bolt makes a plain one per request), and its questions about
+    people (bot/directory.py) given one budget of time."""
+    from bot.directory import start_request_budget  # it counts its calls here too
 
     def observe(req: BoltRequest, resp: BoltResponse,
                 next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 (Bolt's name)
@@ -80,6 +82,7 @@ def instrument(bolt: App) -> None:
         client = req.context.client
         if client is not None:
             req.context["client"] = metered(client)
+        start_request_budget()  # the listener runs after every middleware has returned
         return next()
 
     bolt.use(observe)

@@ -3,11 +3,13 @@ database it talks to (SQLite's upkeep in `sqlite.py`, the hot paths in `fastpath
 full-text search in `fulltext.py`).
 
 Nothing waits for the database for long: a request must answer Slack within 3 seconds,
-with the person's text handed back if it could not be saved. So a connection from the
-pool, a new PostgreSQL connection, a statement (on PostgreSQL) and the writer lock (on
-SQLite, `sqlite.WRITER_TIMEOUT`) each give up after about two seconds. Work nobody is
-waiting on (the outbox worker: `session(patient=True)`; migrations: `make_engine`) may
-run statements for longer.
+with the person's text handed back if it could not be saved, and it may first have spent
+up to `directory.BUDGET` (1.2 s) asking Slack about the person. So on PostgreSQL a
+connection from the pool is waited for POOL_TIMEOUT (0.3 s) and a statement runs for
+STATEMENT_TIMEOUT_MS (1 s): 2.5 s in all at worst. A new PostgreSQL connection (libpq
+counts whole seconds) and the writer lock on SQLite (`sqlite.WRITER_TIMEOUT`) give up after
+about two seconds. Work nobody is waiting on (the outbox worker: `session(patient=True)`;
+migrations: `make_engine`) may wait and run statements for longer.
 """
 
 from __future__ import annotations
@@ -25,12 +27,17 @@ __all__ = ["Database", "DatabaseBusy", "make_engine"]
 
 # A pooled PostgreSQL connection idle this long is checked before it is used again.
 PING_AFTER_IDLE = 10.0
-# Seconds to wait for a free connection in the pool.
-POOL_TIMEOUT = 2.0
+# Seconds to wait for a free connection in the pool (20 of them: a longer wait means the
+# process is overloaded, and the person is better told at once, their text handed back).
+POOL_TIMEOUT = 0.3
+# The same for work nobody waits on (PostgreSQL's patient pool), and on SQLite, where the
+# writer lock (`sqlite.WRITER_TIMEOUT`) is what bounds a request's wait.
+PATIENT_POOL_TIMEOUT = 2.0
 # PostgreSQL: seconds to open a connection (libpq counts whole seconds, two at least).
 CONNECT_TIMEOUT = 2
-# PostgreSQL: milliseconds a statement may run (waiting for locks included).
-STATEMENT_TIMEOUT_MS = 2000
+# PostgreSQL: milliseconds a statement may run (waiting for locks included) when a
+# request waits on it; work nobody waits on gets PATIENT_STATEMENT_TIMEOUT_MS.
+STATEMENT_TIMEOUT_MS = 1000
 PATIENT_STATEMENT_TIMEOUT_MS = 60_000
 
 
@@ -41,16 +48,17 @@ def make_engine(url: str) -> Engine:
 
 
 def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, *,
-            pool_size: int = 10, max_overflow: int = 10) -> tuple[Engine, WriterLock | None]:
+            pool_size: int = 10, max_overflow: int = 10,
+            pool_timeout: float = POOL_TIMEOUT) -> tuple[Engine, WriterLock | None]:
     # hide_parameters: errors and logs never carry what people wrote.
     if url.startswith("sqlite"):
         # The writer lock bounds every wait (bot/db/sqlite.py); SQLite's own busy timeout
         # is set per transaction to what is left of it.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_timeout=POOL_TIMEOUT, hide_parameters=True)
+                               pool_timeout=PATIENT_POOL_TIMEOUT, hide_parameters=True)
         return engine, sqlite.tune(engine)
     engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                           pool_timeout=POOL_TIMEOUT,
+                           pool_timeout=pool_timeout,
                            connect_args=postgres_limits(url, statement_timeout_ms),
                            hide_parameters=True)
     ping_after_idle(engine, PING_AFTER_IDLE)
@@ -85,7 +93,8 @@ class Database:
         # PostgreSQL: patient work gets its own few connections, whose statements may
         # run longer (a connection option: no extra round trip per transaction).
         self._patient = None if self._writer is not None else _engine(
-            url, PATIENT_STATEMENT_TIMEOUT_MS, pool_size=1, max_overflow=4)[0]
+            url, PATIENT_STATEMENT_TIMEOUT_MS, pool_size=1, max_overflow=4,
+            pool_timeout=PATIENT_POOL_TIMEOUT)[0]
         self.patient_sessions = self.sessions if self._patient is None else \
             _sessions(self._patient, None)
 

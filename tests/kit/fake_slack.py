@@ -120,6 +120,13 @@ class FakeSlack:
     grants: dict[str, Grant] = field(default_factory=dict)
     codes: dict[str, Install] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh -> access token
+    # Whether a refresh token works once (a refresh hands out a new one and revokes the
+    # one used); otherwise it keeps working, as before.
+    refresh_once: bool = False
+    # users.conversations: channels per page (None: two pages, halves of the list).
+    page_size: int | None = None
+    # Seconds calls of one method take to answer, on top of `latency` (`slow`).
+    _delays: dict[str, float] = field(default_factory=dict)
     # apps.connections.open answers this (the Socket Mode double's address).
     socket_url: str | None = None
     # Seconds each call takes to answer (Slack's own round trip is 0.1 s or more).
@@ -164,7 +171,11 @@ class FakeSlack:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a caller that gave up waiting (its timeout): nothing to report
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
                                        daemon=True)
@@ -223,6 +234,11 @@ class FakeSlack:
         with self._lock:
             self._chaos = (server_errors, rate_limits)
             self._random = random.Random(seed)
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Every call of `method` takes `seconds` to answer (until `reset`)."""
+        with self._lock:
+            self._delays[method] = seconds
 
     def hold(self, method: str) -> threading.Event:
         """Keep every call of `method` waiting until the returned event is set."""
@@ -294,6 +310,9 @@ class FakeSlack:
             self.grants.clear()
             self.codes.clear()
             self.refresh_tokens.clear()
+            self.refresh_once = False
+            self.page_size = None
+            self._delays.clear()
             self.socket_url = None
             self.calls.clear()
             self.users.clear()
@@ -369,6 +388,9 @@ class FakeSlack:
         token = f"xoxe.xoxb-1-refreshed-{next(self._ts)}-" + "r" * 100
         self.grant(token, grant.team_id, enterprise_id=grant.enterprise_id,
                    org_install=grant.org_install, expires_in=43200)
+        if self.refresh_once:  # the one used is revoked; a new one is handed out
+            del self.refresh_tokens[refresh_token]
+            refresh_token = f"xoxe-1-refresh-{next(self._ts)}"
         self.refresh_tokens[refresh_token] = token
         return {"token_type": "bot", "access_token": token, "refresh_token": refresh_token,
                 "expires_in": 43200, "team": {"id": grant.team_id}}
@@ -523,6 +545,13 @@ class FakeSlack:
         # Two pages, as Slack paginates: the bot must follow next_cursor.
         user_id = body.get("user", "")
         channels = self.memberships.get(user_id, list(self.everyone_in))
+        if self.page_size:
+            start = int(body.get("cursor") or 0)
+            end = start + self.page_size
+            return {"channels": [{"id": c, "is_channel": True, "is_member": True}
+                                 for c in channels[start:end]],
+                    "response_metadata": {"next_cursor": str(end) if end < len(channels)
+                                          else ""}}
         half = len(channels) // 2
         page, rest = (channels[half:], "") if body.get("cursor") else (channels[:half], "next")
         if not half:
@@ -576,8 +605,9 @@ class FakeSlack:
             look(call)
         if gate is not None:
             gate.wait(timeout=30)
-        if self.latency:
-            time.sleep(self.latency)
+        delay = self.latency + self._delays.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
         status, headers, payload = self._answer(method, body, failure)
         call.ok = status == 200 and payload.get("ok") is True
         call.response = payload
