@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox.posting import post_in_channel
 from bot.outbox.sender import Sender, Sent, Work
 from bot.services import collaborators, nudges
 from bot.views.collaborators import ask_dm, nudge_dm
@@ -26,4 +27,4 @@ class NudgeSender(Sender):
                 return Sent()
             body = nudge_dm(card, nudges.periods(db, [card])[card.id]) if nudge else \
                 ask_dm(card, (row.payload or {}).get("by") or card.opened_by)
-        return Sent(slack.chat_postMessage(channel=user_id, **body)["ts"])
+        return Sent(post_in_channel(slack, row, user_id, **body))
