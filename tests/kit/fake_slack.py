@@ -114,7 +114,8 @@ class FakeSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The messages Slack holds, by (channel, ts), in the order they were posted.
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _losses: dict[str, int] = field(default_factory=dict)
+    # Replies to lose: by method, or by (method, channel).
+    _losses: dict[str | tuple[str, str], int] = field(default_factory=dict)
     _observers: list[Callable[[Call], None]] = field(default_factory=list)
     _last_ts: tuple[int, int] = (0, 0)
     grants: dict[str, Grant] = field(default_factory=dict)
@@ -191,11 +192,13 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 Failure(status=status, error=error, retry_after=retry_after, times=times))
 
-    def lose_reply(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` are done (a message is stored) but their
-        reply never arrives: the connection drops, as when a network path fails."""
+    def lose_reply(self, method: str, times: int = 1, *, channel: str | None = None) -> None:
+        """The next `times` calls of `method` (to `channel` only, if given: a user id for
+        a DM) are done (a message is stored) but their reply never arrives: the
+        connection drops, as when a network path fails."""
+        key: str | tuple[str, str] = method if channel is None else (method, channel)
         with self._lock:
-            self._losses[method] = self._losses.get(method, 0) + times
+            self._losses[key] = self._losses.get(key, 0) + times
 
     def heal(self, method: str | None = None) -> None:
         """Slack is healthy again (for `method`, or for everything): scripted failures
@@ -203,7 +206,8 @@ class FakeSlack:
         with self._lock:
             if method is not None:
                 self._failures.pop(method, None)
-                self._losses.pop(method, None)
+                for key in [k for k in self._losses if k == method or k[0] == method]:
+                    self._losses.pop(key)
                 return
             self._failures.clear()
             self._losses.clear()
@@ -611,9 +615,12 @@ class FakeSlack:
         with self._changed:
             self.calls.append(call)
             failure = self._take_failure(method) or self._token_failure(call)
-            lost = self._losses.get(method, 0) > 0
+            loss: str | tuple[str, str] = (method, str(body.get("channel") or ""))
+            if not self._losses.get(loss):
+                loss = method
+            lost = self._losses.get(loss, 0) > 0
             if lost:
-                self._losses[method] -= 1
+                self._losses[loss] -= 1
             gate = self._gates.get(method)
             observers = list(self._observers)
             self._changed.notify_all()
