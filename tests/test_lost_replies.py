@@ -1,7 +1,8 @@
-"""A lost reply is not a second post, on every surface: a file shared (an export) and the
-DMs (a check-back, a nudge, a capture's consent ask). Slack does the call, its reply never
-arrives, the outbox tries again: it finds what Slack stored and keeps that, and forget-me
-takes down the one copy there is, or every copy a lost reply left."""
+"""A lost reply is not a second post, on every surface: a file shared (an export, the
+health picture) and the DMs (a check-back, a nudge, a capture's consent ask). Slack does
+the call, its reply never arrives, the outbox tries again: it finds what Slack stored and
+keeps that, and forget-me takes down the one copy there is, or every copy a lost reply
+left."""
 
 from __future__ import annotations
 
@@ -113,3 +114,15 @@ def test_a_lost_reply_for_a_capture_consent_dm_is_one_dm(bot, fake_slack, db):
     with db.session() as session:
         found = session.scalars(select(Capture)).one()
     assert (found.asked_channel_id, found.asked_ts) == ("D_BOB", dm["ts"])
+
+
+def test_a_reply_lost_after_slack_stored_the_health_picture_is_one_picture(
+        bot, fake_slack, db):
+    bot.slack.command("win shipped the beta")
+    fake_slack.lose_reply("files.completeUploadExternal")
+    assert "Sharing this channel's last 12 weeks here" in bot.slack.command("health").text
+    row = sent(bot, fake_slack, db, OutboxAction.UPLOAD_HEALTH)
+
+    [picture] = fake_slack.uploaded()
+    assert picture["filename"].startswith("learning-health-")
+    assert row.result_ts == picture["id"]
