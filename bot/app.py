@@ -46,9 +46,14 @@ BOT_SCOPES = [
     "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",
+    # files.list: before sharing a file again after a lost reply, look for the first
+    # (bot/outbox/uploading.py); forget-me finds every copy of an export.
+    "files:read",
     "files:write",  # /debrief export shares its file in the channel
     "groups:history",  # the same look in private channels
     "groups:read",  # users.conversations: private channels a person and the bot share
+    "im:history",  # the same look in a DM (check-backs, nudges, capture asks, notices)
+    "im:write",  # conversations.open: the DM's own id, to look in it
     "reactions:read",  # reaction_added / reaction_removed: applause
     "users:read",  # users.info: admins, time zones, deactivation, authors' names in exports
 ]

@@ -6,11 +6,15 @@ Slack failed after storing it) is `unsure_since` then: before posting again, we 
 that message around then (conversations.history, or .replies in a thread, with
 include_all_metadata) and take its ts instead. So the row records the one message Slack
 shows, and deleting the entry or forgetting its author takes that message down.
+
+A DM is posted to the person's user id, and looked for in the DM itself: its own id
+comes from conversations.open (im:write), its history needs im:history.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.error import URLError
@@ -29,11 +33,29 @@ LOOK_BACK = timedelta(minutes=1)
 PAGE, PAGES = 200, 10  # conversations.history is Tier 3: a look costs a page or two
 # Answers that mean our post cannot be in that conversation, or that we may not look.
 NOT_THERE = {"not_in_channel", "channel_not_found", "thread_not_found", "missing_scope"}
+# conversations.open answers that mean there is no DM to look in (nor to post in).
+NO_DM = NOT_THERE | {"user_not_found", "user_not_visible", "user_disabled",
+                     "account_inactive", "cannot_dm_bot"}
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The message Slack holds for a row: its ts, and the conversation it is in (for a
+    DM posted to a user id, the DM's own id, which chat.update and chat.delete need)."""
+
+    ts: str
+    channel: str
 
 
 def post_in_channel(slack: WebClient, row: OutboxMessage, channel: str, **body: Any) -> str:
     """chat.postMessage for `row`, joining a public channel first if need be; the message
     ts. If the row may have been posted already, the ts of that post instead."""
+    return post(slack, row, channel, **body).ts
+
+
+def post(slack: WebClient, row: OutboxMessage, channel: str, **body: Any) -> Posted:
+    """As `post_in_channel`, in a channel or a DM (`channel` a user id): the message and
+    the conversation Slack put it in."""
     body["metadata"] = {"event_type": EVENT_TYPE, "event_payload": payload(row)}
     if row.unsure_since is not None:
         found = find_post(slack, row, channel, body.get("thread_ts"))
@@ -41,7 +63,7 @@ def post_in_channel(slack: WebClient, row: OutboxMessage, channel: str, **body: 
             log.info("outbox %s: found in Slack from an earlier try; not posted again", row.id)
             return found
     response = joining(slack, channel, lambda: slack.chat_postMessage(channel=channel, **body))
-    return str(response["ts"])
+    return Posted(str(response["ts"]), str(response.get("channel") or channel))
 
 
 def payload(row: OutboxMessage) -> dict[str, int]:
@@ -54,15 +76,31 @@ def payload(row: OutboxMessage) -> dict[str, int]:
     return said
 
 
-def find_post(slack: WebClient, row: OutboxMessage, channel: str,
-              thread_ts: str | None) -> str | None:
-    """The ts of the row's message if Slack has it, looking from a little before the row
-    became unsure; None if it has not."""
-    if channel[:1] not in ("C", "G"):
-        # A DM, addressed by user id: reading one needs im:history and the DM's own id.
-        # A second copy there is seen by its one reader only.
+def conversation_of(slack: WebClient, row: OutboxMessage, channel: str) -> str | None:
+    """The conversation to read for `channel`: itself, or for a user id the DM with them
+    (conversations.open, which finds the DM there is); None when there is none to read."""
+    if not channel.startswith(("U", "W")):
+        return channel
+    try:
+        opened = slack.conversations_open(users=channel)
+    except SlackApiError as error:
+        if error.response.get("error") not in NO_DM:
+            raise  # the retry rules sort it: the row is tried (and looked for) again
+        log.warning("outbox %s: cannot look for an earlier DM (%s); posting",
+                    row.id, error.response.get("error"))
         return None
+    return str((opened.get("channel") or {}).get("id") or "") or None
+
+
+def find_post(slack: WebClient, row: OutboxMessage, channel: str,
+              thread_ts: str | None) -> Posted | None:
+    """The row's message if Slack has it, looking from a little before the row became
+    unsure; None if it has not."""
     assert row.unsure_since is not None
+    where = conversation_of(slack, row, channel)
+    if where is None:
+        return None
+    channel = where
     wanted = payload(row)
     args: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": PAGE,
                             "oldest": f"{(row.unsure_since - LOOK_BACK).timestamp():.6f}"}
@@ -81,7 +119,7 @@ def find_post(slack: WebClient, row: OutboxMessage, channel: str,
             metadata = message.get("metadata") or {}
             if metadata.get("event_type") == EVENT_TYPE and \
                     metadata.get("event_payload") == wanted:
-                return str(message["ts"])
+                return Posted(str(message["ts"]), channel)
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return None

@@ -156,9 +156,11 @@ def forget(db: Session, team_id: str, user_id: str) -> Footprint:
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.REDRAW_DIGEST,
                        channel_id=row.channel_id, target_ts=row.result_ts,
                        payload=dict(row.payload or {}))
-    for row in exports:
+    for row in exports:  # the file recorded, and any copy a lost reply left (its name says)
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.DELETE_FILE,
-                       channel_id=row.channel_id, target_ts=row.result_ts)
+                       channel_id=row.channel_id, target_ts=row.result_ts,
+                       payload={"export_row": row.id,
+                                "queued": int(row.created_at.timestamp())})
     for channel_id, payload in _sweeps(db, team_id, entries).items():
         outbox.enqueue(db, team_id=team_id, action=OutboxAction.SWEEP_DUPLICATES,
                        channel_id=channel_id, payload=payload)
@@ -202,7 +204,9 @@ def _digests_showing(db: Session, team_id: str, user_id: str) -> list[OutboxMess
 def _exports_holding(db: Session, team_id: str, user_id: str,
                      entries: Sequence[Entry]) -> list[OutboxMessage]:
     """Exports shared since the person's first exportable entry in their channel, and
-    every export they asked for (the file's note names them)."""
+    every export they asked for (the file's note names them); with those that may have
+    been shared though Slack's reply was lost (`unsure_since`: waiting to be tried again,
+    or given up on)."""
     first: dict[str, datetime] = {}
     for entry in entries:
         if entry.visibility != Visibility.PRIVATE:
@@ -212,9 +216,13 @@ def _exports_holding(db: Session, team_id: str, user_id: str,
 
     def held(row: OutboxMessage) -> bool:
         since = first.get(row.channel_id)
-        return since is not None and row.sent_at is not None and row.sent_at >= since
+        shared = row.sent_at or row.unsure_since
+        return since is not None and shared is not None and shared >= since
 
-    return [row for row in _sent(db, team_id, OutboxAction.UPLOAD_EXPORT)
+    maybe = list(db.scalars(select(OutboxMessage).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.action == OutboxAction.UPLOAD_EXPORT,
+        OutboxMessage.status != OutboxStatus.SENT, OutboxMessage.unsure_since.is_not(None))))
+    return [row for row in _sent(db, team_id, OutboxAction.UPLOAD_EXPORT) + maybe
             if row.user_id == user_id or held(row)]
 
 

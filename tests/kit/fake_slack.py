@@ -114,7 +114,8 @@ class FakeSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The messages Slack holds, by (channel, ts), in the order they were posted.
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _losses: dict[str, int] = field(default_factory=dict)
+    # Replies to lose: by method, or by (method, channel).
+    _losses: dict[str | tuple[str, str], int] = field(default_factory=dict)
     _observers: list[Callable[[Call], None]] = field(default_factory=list)
     _last_ts: tuple[int, int] = (0, 0)
     grants: dict[str, Grant] = field(default_factory=dict)
@@ -148,7 +149,9 @@ class FakeSlack:
             "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
-            "files.delete": lambda body: {},
+            "files.delete": self._delete_file,
+            "files.list": self._list_files,
+            "conversations.open": self._open_dm,
             "conversations.join": lambda body: {"channel": {"id": body.get("channel")}},
             "views.open": lambda body: {"view": {"id": "V" + self._next_ts()}},
             "views.publish": lambda body: {"view": {"id": "V" + self._next_ts()}},
@@ -166,6 +169,9 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802 (files.list is a GET in slack_sdk)
                 fake._handle(self)
 
             def log_message(self, *args: Any) -> None:
@@ -197,11 +203,13 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 Failure(status=status, error=error, retry_after=retry_after, times=times))
 
-    def lose_reply(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` are done (a message is stored) but their
-        reply never arrives: the connection drops, as when a network path fails."""
+    def lose_reply(self, method: str, times: int = 1, *, channel: str | None = None) -> None:
+        """The next `times` calls of `method` (to `channel` only, if given: a user id for
+        a DM) are done (a message is stored) but their reply never arrives: the
+        connection drops, as when a network path fails."""
+        key: str | tuple[str, str] = method if channel is None else (method, channel)
         with self._lock:
-            self._losses[method] = self._losses.get(method, 0) + times
+            self._losses[key] = self._losses.get(key, 0) + times
 
     def heal(self, method: str | None = None) -> None:
         """Slack is healthy again (for `method`, or for everything): scripted failures
@@ -209,7 +217,8 @@ class FakeSlack:
         with self._lock:
             if method is not None:
                 self._failures.pop(method, None)
-                self._losses.pop(method, None)
+                for key in [k for k in self._losses if k == method or k[0] == method]:
+                    self._losses.pop(key)
                 return
             self._failures.clear()
             self._losses.clear()
@@ -217,7 +226,8 @@ class FakeSlack:
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         """The messages Slack holds now (posted, not deleted), oldest first: what people
-        scrolling the channel would see."""
+        scrolling the channel would see. A user id stands for the bot's DM with them."""
+        channel = _dm(channel) if channel else channel
         with self._lock:
             return [dict(m) for m in self.messages.values()
                     if channel is None or m["channel"] == channel]
@@ -415,15 +425,20 @@ class FakeSlack:
             metadata = json.loads(metadata)
         if metadata:
             message["metadata"] = metadata
-        with self._lock:
-            self.messages[(body.get("channel", ""), ts)] = {"channel": body.get("channel"),
-                                                           **message}
-        channel = body.get("channel") or ""
         # A message to a user ID goes to the bot's DM with them, a channel of its own.
-        if channel.startswith(("U", "W")):
-            channel = "D" + channel[1:]
+        channel = _dm(body.get("channel") or "")
+        with self._lock:
+            self.messages[(channel, ts)] = {"channel": channel, **message}
         return {"channel": channel, "ts": ts,
                 "message": {k: v for k, v in message.items() if k != "metadata"}}
+
+    @staticmethod
+    def _open_dm(body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.open with one user: the bot's DM with them."""
+        users = str(body.get("users") or "")
+        if not users.startswith(("U", "W")) or "," in users:
+            raise _SlackError("user_not_found")
+        return {"channel": {"id": _dm(users)}, "already_open": True}
 
     def _post_ephemeral(self, body: dict[str, Any]) -> dict[str, Any]:
         _check_blocks(body)
@@ -504,15 +519,48 @@ class FakeSlack:
             if record is None or record["content"] is None:
                 raise _SlackError("file_not_found" if record is None else "file_upload_not_sent")
             record.update(title=item.get("title"), channel_id=body.get("channel_id"),
+                          created=int(time.time()), user=BOT_USER_ID,
                           initial_comment=body.get("initial_comment"),
                           thread_ts=body.get("thread_ts"), shared=bool(body.get("channel_id")))
             completed.append({"id": record["id"], "title": record["title"]})
         return {"files": completed}
 
     def uploaded(self) -> list[dict[str, Any]]:
-        """Files completed (shared) through files_upload_v2, with their bytes as `content`."""
+        """Files completed (shared) through files_upload_v2, with their bytes as `content`,
+        and not deleted since."""
         with self._lock:
-            return [dict(f) for f in self.files.values() if f.get("title") is not None]
+            return [dict(f) for f in self._shared_files()]
+
+    def _delete_file(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            record = self.files.get(body.get("file") or "")
+            if record is None or record.get("deleted"):
+                raise _SlackError("file_not_found" if record is None else "file_deleted")
+            record["deleted"] = True
+        return {}
+
+    def _list_files(self, body: dict[str, Any]) -> dict[str, Any]:
+        """files.list: the files shared (by `user`, in `channel`, since `ts_from`),
+        newest first, a page of `count` at a time."""
+        since = int(body.get("ts_from") or 0)
+        with self._lock:
+            found = [f for f in self._shared_files()
+                     if (not body.get("channel") or f.get("channel_id") == body["channel"])
+                     and (not body.get("user") or f.get("user") == body["user"])
+                     and f.get("created", 0) >= since]
+        found.reverse()
+        count, page = int(body.get("count") or 100), int(body.get("page") or 1)
+        shown = [{"id": f["id"], "name": f["filename"], "title": f["title"],
+                  "user": f["user"], "created": f["created"],
+                  "channels": [f["channel_id"]] if f.get("channel_id") else []}
+                 for f in found[(page - 1) * count:page * count]]
+        return {"files": shown, "paging": {"count": count, "total": len(found), "page": page,
+                                           "pages": max(1, -(-len(found) // count))}}
+
+    def _shared_files(self) -> list[dict[str, Any]]:
+        """(Under the lock.) The files completed and not deleted."""
+        return [f for f in self.files.values()
+                if f.get("title") is not None and not f.get("deleted")]
 
     def _receive_upload(self, request: BaseHTTPRequestHandler) -> None:
         """Step 2 of files_upload_v2: the bytes POSTed to the upload_url we handed out."""
@@ -579,10 +627,11 @@ class FakeSlack:
         if request.path.startswith("/hooks/"):
             self._receive_response_url(request)
             return
-        method = request.path.rsplit("/", 1)[-1]
+        path, _, query = request.path.partition("?")
+        method = path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
-        raw = request.rfile.read(length).decode()
-        if "json" in (request.headers.get("Content-Type") or ""):
+        raw = request.rfile.read(length).decode() if length else query
+        if "json" in (request.headers.get("Content-Type") or "") and length:
             body = json.loads(raw or "{}")
         else:
             body = dict(parse_qsl(raw))
@@ -595,9 +644,12 @@ class FakeSlack:
         with self._changed:
             self.calls.append(call)
             failure = self._take_failure(method) or self._token_failure(call)
-            lost = self._losses.get(method, 0) > 0
+            loss: str | tuple[str, str] = (method, str(body.get("channel") or ""))
+            if not self._losses.get(loss):
+                loss = method
+            lost = self._losses.get(loss, 0) > 0
             if lost:
-                self._losses[method] -= 1
+                self._losses[loss] -= 1
             gate = self._gates.get(method)
             observers = list(self._observers)
             self._changed.notify_all()
@@ -675,6 +727,11 @@ class FakeSlack:
 
 class _SlackError(Exception):
     pass
+
+
+def _dm(channel: str) -> str:
+    """Where a message to `channel` goes: a user id means the bot's DM with them."""
+    return "D" + channel[1:] if channel.startswith(("U", "W")) else channel
 
 
 def _flag(value: Any) -> bool:

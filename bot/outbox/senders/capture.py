@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import CaptureCredit, OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox.posting import post
 from bot.outbox.sender import Sender, Sent, Work
 from bot.services import capture, entries
 from bot.views.capture import speaker_answered, speaker_dm
@@ -39,8 +40,8 @@ class CaptureSender(Sender):
                     or found.asked_ts:
                 return Sent(found.asked_ts if found else None)  # moot, or asked already
             body = speaker_dm(entry, found.id, capturer_named=not entry.anonymous)
-        response = slack.chat_postMessage(channel=row.user_id or row.channel_id, **body)
-        return Sent(str(response["ts"]), channel=response.get("channel"))
+        posted = post(slack, row, row.user_id or row.channel_id, **body)
+        return Sent(posted.ts, channel=posted.channel)
 
     @staticmethod
     def _update(slack: WebClient, channel: str, ts: str | None, body: dict) -> None:

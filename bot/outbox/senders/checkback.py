@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox.posting import post
 from bot.outbox.sender import Sender, Sent, Work
 from bot.services import checkback, entries
 from bot.views.checkback import answered_dm, ask_dm, planned
@@ -44,8 +45,8 @@ class CheckBackSender(Sender):
                     return Sent()
                 body = answered_dm(check, entry)
         if row.action == OutboxAction.CHECKBACK_ASK:
-            response = slack.chat_postMessage(channel=row.user_id or row.channel_id, **body)
-            return Sent(str(response["ts"]), channel=response.get("channel"))
+            posted = post(slack, row, row.user_id or row.channel_id, **body)
+            return Sent(posted.ts, channel=posted.channel)
         try:
             slack.chat_update(channel=row.channel_id, ts=row.target_ts or "", **body)
         except SlackApiError as error:
@@ -77,7 +78,7 @@ class CheckBackSender(Sender):
                 raise
             # Not in that channel (a private one, say): the note comes by DM instead.
             log.info("check-back note by DM: %s", error.response.get("error"))
-            slack.chat_postMessage(channel=row.user_id or row.channel_id, **body)
+            post(slack, row, row.user_id or row.channel_id, **body)
 
     def sent(self, db: Session, row: OutboxMessage, result: Sent) -> None:
         if row.action == OutboxAction.CHECKBACK_ASK and result.ts:

@@ -1,10 +1,12 @@
 """A channel's export in Slack: the file, drawn from the database when it is sent and
-shared in the channel with files_upload_v2."""
+shared in the channel with files_upload_v2, once (bot/outbox/uploading.py); and every
+copy of it deleted when it held someone forgotten."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -12,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
-from bot.outbox.sender import Sender, Sent, Work, joining, tell
+from bot.outbox.sender import Sender, Sent, Work, tell
+from bot.outbox.uploading import find_files, upload
 from bot.services import export
 from bot.views.export import file_name, file_title, render, shared_note
 from bot.views.outbox import export_not_shared
@@ -25,12 +28,7 @@ class ExportSender(Sender):
 
     def send(self, slack: WebClient, row: OutboxMessage, work: Work) -> Sent:
         if row.action == OutboxAction.DELETE_FILE:  # an export that held someone forgotten
-            try:
-                slack.files_delete(file=row.target_ts or "")
-            except SlackApiError as error:
-                if error.response.get("error") not in ("file_not_found", "file_deleted"):
-                    raise
-            return Sent(row.target_ts)
+            return self._delete(slack, row)
         fmt = (row.payload or {}).get("format", "csv")
         with work.read() as db:
             rows = export.channel_entries(db, row.team_id, row.channel_id,
@@ -38,11 +36,30 @@ class ExportSender(Sender):
         filename = file_name(row.channel_id, fmt, datetime.now(UTC).date())
         names = display_names(slack, {entry.author_id for entry in rows if entry.author_id})
         content = render(fmt, rows, row.channel_id, names).encode()
-        file = joining(slack, row.channel_id, lambda: slack.files_upload_v2(
-            channel=row.channel_id, filename=filename, content=content,
-            title=file_title(len(rows)), initial_comment=shared_note(row.user_id, len(rows)),
-        )["file"])
-        return Sent(str(file.get("id") or "")[:32] or None)
+        return Sent(upload(slack, row, row.channel_id, filename, lambda name: (
+            slack.files_upload_v2(
+                channel=row.channel_id, filename=name, content=content,
+                title=file_title(len(rows)),
+                initial_comment=shared_note(row.user_id, len(rows))))))
+
+    @staticmethod
+    def _delete(slack: WebClient, row: OutboxMessage) -> Sent:
+        """The export's file, and any other copy of it Slack holds (shared by a try whose
+        reply was lost): the export's row and when it was queued are in the payload."""
+        payload: dict[str, Any] = row.payload or {}
+        files = [row.target_ts] if row.target_ts else []
+        if payload.get("export_row"):
+            queued = datetime.fromtimestamp(int(payload.get("queued") or 0), UTC)
+            files += [found for found in find_files(slack, int(payload["export_row"]),
+                                                    row.channel_id, queued)
+                      if found not in files]
+        for file in files:
+            try:
+                slack.files_delete(file=file)
+            except SlackApiError as error:
+                if error.response.get("error") not in ("file_not_found", "file_deleted"):
+                    raise
+        return Sent(row.target_ts)
 
     def failed(self, db: Session, row: OutboxMessage, error: str, *, gave_up: bool) -> None:
         if row.user_id and row.action == OutboxAction.UPLOAD_EXPORT:

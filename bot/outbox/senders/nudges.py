@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db.models import OutboxMessage
 from bot.ids import OutboxAction
+from bot.outbox.posting import post_in_channel
 from bot.outbox.sender import Sender, Sent, Work
 from bot.outbox.senders.checkback import NO_ZONE
 from bot.services import collaborators, nudges
@@ -36,7 +37,7 @@ class NudgeSender(Sender):
                 return Sent()
             body = nudge_dm(card, nudges.periods(db, [card])[card.id]) if nudge else \
                 ask_dm(card, (row.payload or {}).get("by") or card.opened_by)
-        return Sent(slack.chat_postMessage(channel=user_id, **body)["ts"])
+        return Sent(post_in_channel(slack, row, user_id, **body))
 
     @staticmethod
     def _learn_zone(slack: WebClient, team_id: str, user_id: str, work: Work) -> None:
