@@ -135,6 +135,20 @@ def test_the_install_pages_in_a_browser(oauth_bot, fake_slack, tmp_path):
     words = seen_text(browser.dom(back))
     assert "Debrief is installed in Acme" in words and "Open Debrief in Slack" in words
 
+    # Installed, as a person sees it: the green mark and the purple way into Slack on the
+    # white card, nothing red. (Another install in the same browser: that state is spent.)
+    dom = browser.dom(oauth_bot.url + "/slack/install")
+    second = re.search(r"state=([^&\"]+)", unescape(dom)).group(1)
+    fake_slack.install_code("code-3", "T_THIRD", team_name="Third")
+    shot = browser.screenshot(oauth_bot.url + "/slack/oauth_redirect?" + urlencode(
+        {"code": "code-3", "state": second}), tmp_path / "installed.png")
+    width, height, found = pixels(shot)
+    assert (width, height) == (WIDTH, HEIGHT)
+    assert share_of(GREEN, found) > 0.0005  # the green mark
+    assert share_of(PURPLE, found) > 0.005  # "Open Debrief in Slack"
+    assert share_of((255, 255, 255), found) > 0.2  # the white card
+    assert share_of(RED, found) == 0  # no mark of failure
+
     # Cancelled in Slack: said plainly, with a way to start again.
     cancelled = oauth_bot.url + "/slack/oauth_redirect?error=access_denied&state=x"
     words = seen_text(browser.dom(cancelled))
