@@ -1,7 +1,7 @@
 """The install pages as a person sees them, in headless Chromium (Debian's `chromium`): the
 rendered text, and a screenshot that shows the page's colours (the purple "Add to Slack"
 button, the green mark of success, the red one of failure). Skipped when there is no
-Chromium (CI installs it: .ci/run)."""
+Chromium, but not under CI (.ci/run sets CI and installs Chromium): there it fails."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.kit.bot_server import BotServer
 from tests.kit.workspaces import oauth_settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Skipped on a machine without it; never in CI, whose .ci/run installs it.
+# Skipped on a machine without it; never in CI (CI set, as .ci/run does).
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                                 reason="no chromium (apt-get install chromium)")
 WIDTH, HEIGHT = 720, 600  # small: the PNG is decoded here, in Python
