@@ -46,7 +46,7 @@ BOT_SCOPES = [
     "channels:read",  # users.conversations: public channels a person is in (App Home)
     "chat:write",
     "commands",
-    "files:write",  # /debrief export shares its file in the channel
+    "files:write",  # files_upload_v2: /debrief export's file, the health chart's PNG
     "groups:history",  # the same look in private channels
     "groups:read",  # users.conversations: private channels a person and the bot share
     "reactions:read",  # reaction_added / reaction_removed: applause

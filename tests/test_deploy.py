@@ -116,9 +116,11 @@ def test_the_lock_pins_the_build_backend_the_image_builds_with():
 
 def image_env() -> dict[str, str]:
     """The variables the Dockerfile's ENV instructions set."""
-    found = {}
+    found: dict[str, str] = {}
     for env in instruction("ENV"):
-        found.update(word.split("=", 1) for word in shlex.split(env))
+        for word in shlex.split(env):
+            name, value = word.split("=", 1)
+            found[name] = value
     return found
 
 
