@@ -26,10 +26,13 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/reaction_events.py
 
 # requirements.txt: the lock Heroku's Python buildpack and the Dockerfile install from,
-# every package pinned with its hashes, for the Python in .python-version.
+# every package pinned with its hashes, for the Python in .python-version; with the build
+# backend pyproject.toml names (`[build-system] requires`, on standard input), which the
+# Dockerfile builds the package with.
 lock: $(BIN)/.installed
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra postgres --universal --generate-hashes \
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
+	| $(BIN)/uv pip compile pyproject.toml - --extra postgres --universal --generate-hashes \
 		--python-version $$(cat .python-version) --custom-compile-command "make lock" \
 		--quiet -o requirements.txt
 

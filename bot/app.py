@@ -49,7 +49,7 @@ BOT_SCOPES = [
     # files.list: before sharing a file again after a lost reply, look for the first
     # (bot/outbox/uploading.py); forget-me finds every copy of an export.
     "files:read",
-    "files:write",  # /debrief export shares its file in the channel
+    "files:write",  # files_upload_v2: /debrief export's file, the health chart's PNG
     "groups:history",  # the same look in private channels
     "groups:read",  # users.conversations: private channels a person and the bot share
     "im:history",  # the same look in a DM (check-backs, nudges, capture asks, notices)

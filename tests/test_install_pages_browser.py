@@ -1,7 +1,7 @@
 """The install pages as a person sees them, in headless Chromium (Debian's `chromium`): the
 rendered text, and a screenshot that shows the page's colours (the purple "Add to Slack"
 button, the green mark of success, the red one of failure). Skipped when there is no
-Chromium (CI installs it: .ci/run)."""
+Chromium, but not under CI (.ci/run sets CI and installs Chromium): there it fails."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.kit.bot_server import BotServer
 from tests.kit.workspaces import oauth_settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Skipped on a machine without it; never in CI, whose .ci/run installs it.
+# Skipped on a machine without it; never in CI (CI set, as .ci/run does).
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                                 reason="no chromium (apt-get install chromium)")
 WIDTH, HEIGHT = 720, 600  # small: the PNG is decoded here, in Python
@@ -134,6 +134,20 @@ def test_the_install_pages_in_a_browser(oauth_bot, fake_slack, tmp_path):
                                                                  "state": state})
     words = seen_text(browser.dom(back))
     assert "Debrief is installed in Acme" in words and "Open Debrief in Slack" in words
+
+    # Installed, as a person sees it: the green mark and the purple way into Slack on the
+    # white card, nothing red. (Another install in the same browser: that state is spent.)
+    dom = browser.dom(oauth_bot.url + "/slack/install")
+    second = re.search(r"state=([^&\"]+)", unescape(dom)).group(1)
+    fake_slack.install_code("code-3", "T_THIRD", team_name="Third")
+    shot = browser.screenshot(oauth_bot.url + "/slack/oauth_redirect?" + urlencode(
+        {"code": "code-3", "state": second}), tmp_path / "installed.png")
+    width, height, found = pixels(shot)
+    assert (width, height) == (WIDTH, HEIGHT)
+    assert share_of(GREEN, found) > 0.0005  # the green mark
+    assert share_of(PURPLE, found) > 0.005  # "Open Debrief in Slack"
+    assert share_of((255, 255, 255), found) > 0.2  # the white card
+    assert share_of(RED, found) == 0  # no mark of failure
 
     # Cancelled in Slack: said plainly, with a way to start again.
     cancelled = oauth_bot.url + "/slack/oauth_redirect?error=access_denied&state=x"

@@ -8,7 +8,6 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -243,12 +242,32 @@ def test_gunicorn_logs_json_lines_and_requests_without_their_query(database_url,
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
 
 
-def test_metrics_dir_of_a_test_process_is_not_shared(tmp_path: Path):
-    # The multiprocess directory is chosen by bot/serving.py in the gunicorn master; this
-    # test process must not have been put in multiprocess mode by importing anything.
-    import os
-
-    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+def test_web_keeps_its_workers_metrics_in_a_temporary_directory_it_removes(
+        database_url, fake_slack, tmp_path):
+    """Without PROMETHEUS_MULTIPROC_DIR (README: "a directory in /tmp"), web keeps its
+    workers' counts in a directory of its own under the temporary directory, from which
+    /metrics adds them up, and leaves nothing behind when it stops."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    web = Process("web", database_url, fake_slack.url, tmp_path, TMPDIR=str(temporary))
+    assert "PROMETHEUS_MULTIPROC_DIR" not in web.env
+    web.start()
+    try:
+        assert web.popen is not None
+        (directory,) = temporary.glob("debrief-metrics-*")
+        assert directory.name == f"debrief-metrics-{web.popen.pid}"  # the master's
+        for n in range(4):
+            assert "Saved your win" in web.slack.command(f"win counted {n}",
+                                                         channel=f"C{n}").text
+        found = samples(get(web.url + "/metrics")[1])
+        writers = {int(path.stem.split("_")[-1]) for path in directory.glob("*.db")}
+        workers = set(web.workers())
+    finally:
+        status, _ = web.stop()
+    assert status == 0
+    assert value(found, "debrief_requests_total", kind="command /debrief") == 4
+    assert writers and writers <= workers  # the workers counted there
+    assert list(temporary.glob("debrief-metrics-*")) == []
 
 
 def test_readiness_knows_the_migrations_as_alembic_does():
