@@ -1,14 +1,19 @@
 """How a team learns, as pictures and never rankings: the last WEEKS weeks of a channel
 (or, for the organisation digest, of the whole workspace), and the safety signals.
 
-What is counted is what the channel already shows: team- and org-visible entries logged
-there. Private entries and reflections are never counted. People are counted by name
+What is counted is what the picture's readers may already see: for a channel, the team-
+and org-visible entries logged there; for the workspace (the organisation digest, posted
+where people of any channel read it), org-visible entries alone, so neither its figures nor
+its count of channels that shared move with what a team shared inside a private channel.
+Private entries and reflections are never counted. People are counted by name
 only: an anonymous entry counts in the entries and in the anonymous share, never in how
 many people shared (a count that grew by one when an anonymous author was not among the
 named ones would tell them apart). No figure is ever per person.
 
-Safety signals compare the last RECENT weeks with the weeks before, and are shown only
-when at least MIN_PEOPLE people (by name) are behind both periods' figures:
+Safety signals compare the last RECENT weeks with the weeks before. Each figure needs at
+least MIN_PEOPLE people (by name) behind it: with fewer in the last RECENT weeks a signal
+is not shown at all; with enough there but fewer in the RECENT weeks before, it shows the
+current figure alone, with no trend (a trend needs both periods):
 - the share of opportunities and lessons against all entries (a team that stops naming
   what went wrong logs wins only);
 - the share logged anonymously (rising fast: worth a talk about how safe sharing feels);
@@ -91,11 +96,20 @@ def _week_of(column: Any, bounds: list[datetime]) -> Any:
                 else_=WEEKS - 1)
 
 
+def _readable(channel_id: str | None, entry: Any = Entry) -> Any:
+    """What the scope's readers may see: a channel's team- and org-visible entries; across
+    the workspace, org-visible ones alone (a team entry may be a private channel's)."""
+    if channel_id is None:
+        return entry.visibility == Visibility.ORG
+    return entry.visibility != Visibility.PRIVATE
+
+
 def _shared(team_id: str, channel_id: str | None, bounds: list[datetime],
             entry: Any = Entry) -> list[Any]:
-    """Entries others can see in the scope and window: never private ones."""
+    """Entries the scope's readers can see, in the scope and window: never private ones,
+    and for the workspace org-visible ones only."""
     where = [entry.team_id == team_id, entry.created_at >= bounds[0],
-             entry.created_at < bounds[-1], entry.visibility != Visibility.PRIVATE]
+             entry.created_at < bounds[-1], _readable(channel_id, entry)]
     if channel_id is not None:
         where.append(entry.channel_id == channel_id)
     return where
@@ -153,7 +167,7 @@ def _people(db: Session, where: list[Any], bounds: list[datetime], *,
 
 def _became_lessons(db: Session, team_id: str, channel_id: str | None,
                     bounds: list[datetime]) -> dict[int, int]:
-    """Lessons logged each week that follow an opportunity (both visible to others): read
+    """Lessons logged each week that follow an opportunity (both readable in the scope): read
     from the check-backs that became lessons in the window (their own index)."""
     lesson, opportunity = aliased(Entry), aliased(Entry)
     week = _week_of(CheckBack.learned_at, bounds).label("week")
@@ -165,7 +179,7 @@ def _became_lessons(db: Session, team_id: str, channel_id: str | None,
         .where(CheckBack.team_id == team_id, CheckBack.learned_at >= bounds[0],
                CheckBack.learned_at < bounds[-1],
                *_shared(team_id, channel_id, bounds, lesson),
-               opportunity.visibility != Visibility.PRIVATE)
+               _readable(channel_id, opportunity))
         .group_by(week)).all()
     return {int(n): int(count) for n, count in rows}
 
