@@ -113,6 +113,7 @@ class OutboxAction(enum.StrEnum):
     SWEEP_DUPLICATES = "sweep_duplicates"
     CARD_NUDGE = "card_nudge"  # card_id, user_id: a DM asking a quiet collaborator
     CARD_ASK = "card_ask"  # card_id, user_id, payload {"by"}: asked before the card closes
+    CARD_ZONE = "card_zone"  # user_id: learn a collaborator's Slack zone for their nudges
     # The learning loop (issue 15): captures, check-backs, the health picture.
     CAPTURE_ASK = "capture_ask"  # DM the speaker of a captured message: may we name you?
     CAPTURE_ANSWERED = "capture_answered"  # that DM, its buttons replaced by the answer

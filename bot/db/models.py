@@ -208,6 +208,10 @@ class CardCollaborator(Base):
     nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the card's closer asked them by DM before closing (once per card).
     asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Their Slack time zone, learned by the outbox after they joined (users.info; "" when
+    # Slack named none); NULL until then. Their nudges keep to it when no rotation of
+    # theirs gives them a calendar (bot/services/nudges.py).
+    tz_name: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("card_id", "user_id"),

@@ -47,11 +47,14 @@ class Limit:
 # Per workspace, for outbox actions other than posts (Slack's tiers: Tier 3 is 50+ calls a
 # minute, Tier 4 100+). A row over its method's limit is put off until a call is free.
 TIER_3 = Limit(rate=50 / 60, burst=10)
+TIER_4 = Limit(rate=100 / 60, burst=20)
 METHOD_LIMITS: dict[OutboxAction, tuple[str, Limit]] = {
     OutboxAction.UPDATE_CARD: ("chat.update", TIER_3),
     OutboxAction.ROTATION_UPDATE: ("chat.update", TIER_3),
     # The App Home asks users.conversations (Tier 3) before views.publish (Tier 4).
     OutboxAction.PUBLISH_HOME: ("users.conversations", TIER_3),
+    # A collaborator's time zone, for their nudges.
+    OutboxAction.CARD_ZONE: ("users.info", TIER_4),
 }
 
 

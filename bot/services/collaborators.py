@@ -148,6 +148,13 @@ def add(db: Session, card: Card, user_ids: Iterable[str], by: str,
         rows.append(row)
         added.append(user_id)
     if rows:
+        # Their Slack zone, for their nudges: as learned for another card, else asked.
+        asked = []
+        for row in rows:
+            row.tz_name = nudges.known_zone(db, row.team_id, row.user_id)
+            if row.tz_name is None:
+                asked.append(row.user_id)
+        nudges.ask_zone(db, card.team_id, asked)
         nudges.plan(db, rows, {card.id: card})
         cards.changed(db, card.team_id, card.id)
     return added, already

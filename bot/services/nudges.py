@@ -4,12 +4,18 @@ The period is the card's own (`cards.nudge_days`), else its channel's
 (`channel_settings.nudge_days`), else a week, in calendar days of the person's calendar:
 it counts from their last entry on the card (any entry of theirs: only they see the
 nudge), from when they joined it, or from their last nudge. The nudge goes out at 10:00
-on the first working day after that: never on a weekend or one of their public holidays.
+on the first working day after that: never on a weekend or one of their public holidays,
+and never outside their working hours (10:00 to LATEST) even when the clock was down.
 
 A person's calendar comes from the rotation settings (bot/services/rotation.py): their
 member row in the card channel's rotation, else in any rotation of theirs that names a
 country for them; its country (`/debrief rotation holidays @a DE`), or none, and its
-rotation's time zone, else the card channel's rotation's, else UTC.
+rotation's time zone. Someone no rotation places gets their own Slack time zone
+(`card_collaborators.tz_name`, learned by the outbox when they join a card: users.info,
+never asked with a transaction open) and its country's weekend and holidays (tzdata's
+zone.tab), else the card channel's rotation's zone, else UTC. Until their zone is
+learned their nudge waits: the clock asks for it instead (CARD_ZONE) and tries again an
+hour later, so nobody is nudged at 10:00 UTC in the middle of their night.
 
 Each collaborator row carries its next nudge in UTC (`next_nudge_at`; NULL when none is
 planned), computed whenever something it depends on changes, so the clock reads one
@@ -22,11 +28,12 @@ period, however many clocks run.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from functools import cache, lru_cache
+from importlib import resources
+from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
 from sqlalchemy import delete, exists, select, update
@@ -49,6 +56,11 @@ from bot.services.errors import UserError
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 NUDGE_TIME = time(10, 0)  # local time on the person's working day
+# A nudge the clock finds due later than this local time (it was down) waits for the next
+# working day's NUDGE_TIME: working hours, never the evening or the night.
+LATEST = time(17, 0)
+# When a person's Slack zone is not known yet: ask for it, and look again this much later.
+ZONE_RETRY = timedelta(hours=1)
 # Far enough to cross any run of holidays and weekends.
 LOOKAHEAD_DAYS = 60
 CLAIM_BATCH = 200
@@ -65,12 +77,46 @@ def weekend(country: str | None) -> frozenset[int]:
     return frozenset(holidays.country_holidays(country).weekend)
 
 
+@cache
+def _zone_countries() -> dict[str, str]:
+    """Each time zone's country (tzdata's zone.tab), where `holidays` knows it."""
+    known = set(holidays.list_supported_countries())
+    try:
+        table = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text("utf-8")
+    except (ModuleNotFoundError, OSError):
+        return {}
+    found = {}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            code, _, zone = line.split("\t")[:3]
+            if code in known:
+                found[zone] = code
+    return found
+
+
+def zone_country(tz_name: str | None) -> str | None:
+    """The country a Slack time zone is in (America/Los_Angeles: US), if known."""
+    return _zone_countries().get(tz_name or "")
+
+
+def usable_zone(tz_name: str | None) -> str:
+    """A zone as Slack named it, if zoneinfo knows it; "" (none) otherwise."""
+    return tz_name if tz_name and tz_name in _zones() else ""
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 @dataclass(frozen=True)
 class Calendar:
-    """When a person works: a time zone and, if known, a country's holidays."""
+    """When a person works: a time zone and, if known, a country's holidays. `settled`
+    False: their own zone is not known yet (no rotation places them, Slack not asked)."""
 
     tz_name: str = "UTC"
     country: str | None = None
+    settled: bool = True
 
     @property
     def zone(self) -> ZoneInfo:
@@ -99,6 +145,11 @@ class Calendar:
         day = self.first_working_day(self.local_date(quiet_since) + timedelta(days=days))
         return None if day is None else self.nudge_on(day)
 
+    def civil(self, now: datetime) -> bool:
+        """Whether `now` is working hours of a working day of theirs."""
+        local = now.astimezone(self.zone)
+        return self.working(local.date()) and NUDGE_TIME <= local.time() < LATEST
+
     def next_working_moment(self, now: datetime) -> datetime | None:
         """The first NUDGE_TIME of a working day at or after `now`."""
         day = self.first_working_day(self.local_date(now))
@@ -118,9 +169,12 @@ def quiet_since(row: CardCollaborator) -> datetime:
 Key = tuple[str, str, str]  # (team, channel of the card, person)
 
 
-def calendars(db: Session, keys: Iterable[Key]) -> dict[Key, Calendar]:
-    """Each person's calendar for a card in a channel (see the module's docstring)."""
+def calendars(db: Session, keys: Iterable[Key],
+              zones: Mapping[tuple[str, str], str | None] | None = None) -> dict[Key, Calendar]:
+    """Each person's calendar for a card in a channel (see the module's docstring);
+    `zones`: their Slack zones by (team, person), as learned (None: not yet)."""
     keys = set(keys)
+    zones = zones or {}
     if not keys:
         return {}
     users = {user for _, _, user in keys}
@@ -142,8 +196,16 @@ def calendars(db: Session, keys: Iterable[Key]) -> dict[Key, Calendar]:
         mine = next((r for r in rows if r[2] == channel), None) \
             or next((r for r in rows if r[0]), None)
         country, tz_name = (mine[0], mine[1]) if mine else (None, None)
+        if tz_name:
+            found[(team, channel, user)] = Calendar(tz_name, country)
+            continue
+        own = zones.get((team, user))
+        if own:  # their Slack zone; its country's holidays unless a rotation set one
+            found[(team, channel, user)] = Calendar(
+                own, country if mine else zone_country(own))
+            continue
         found[(team, channel, user)] = Calendar(
-            tz_name or channel_zone.get((team, channel)) or "UTC", country)
+            channel_zone.get((team, channel)) or "UTC", country, settled=own is not None)
     return found
 
 
@@ -187,8 +249,13 @@ class Plan:
         missing = {row.card_id for row in rows} - set(cards)
         if missing:
             cards.update({c.id: c for c in db.scalars(select(Card).where(Card.id.in_(missing)))})
+        zones: dict[tuple[str, str], str | None] = {}
+        for row in rows:
+            if zones.get((row.team_id, row.user_id)) is None:
+                zones[(row.team_id, row.user_id)] = row.tz_name
         return cls(cards=cards, days=periods(db, cards.values()),
-                   calendars=calendars(db, {_key(row, cards[row.card_id]) for row in rows}),
+                   calendars=calendars(db, {_key(row, cards[row.card_id]) for row in rows},
+                                       zones),
                    muted=muted_everywhere(db, {(row.team_id, row.user_id) for row in rows}))
 
     def calendar(self, row: CardCollaborator) -> Calendar:
@@ -218,6 +285,41 @@ def plan(db: Session, rows: Sequence[CardCollaborator],
     known = Plan.read(db, rows, cards)
     for row in rows:
         row.next_nudge_at = known.next_nudge(row)
+
+
+def known_zone(db: Session, team_id: str, user_id: str) -> str | None:
+    """The person's Slack zone as learned for another card of theirs (None: not yet)."""
+    return db.scalar(select(CardCollaborator.tz_name).where(
+        CardCollaborator.team_id == team_id, CardCollaborator.user_id == user_id,
+        CardCollaborator.tz_name.is_not(None)).limit(1))
+
+
+def zone_wanted(db: Session, team_id: str, user_id: str) -> bool:
+    """Whether any card row of the person still waits for their Slack zone."""
+    return db.scalar(select(CardCollaborator.id).where(
+        CardCollaborator.team_id == team_id, CardCollaborator.user_id == user_id,
+        CardCollaborator.tz_name.is_(None)).limit(1)) is not None
+
+
+def ask_zone(db: Session, team_id: str, user_ids: Iterable[str]) -> None:
+    """Have the outbox learn these people's Slack zones (it asks with no transaction
+    open, then `learn_zone`)."""
+    outbox.enqueue_many(db, [{"team_id": team_id, "action": OutboxAction.CARD_ZONE,
+                              "channel_id": user_id, "user_id": user_id}
+                             for user_id in dict.fromkeys(user_ids)])
+
+
+def learn_zone(db: Session, team_id: str, user_id: str, tz_name: str | None) -> None:
+    """Slack said the person's zone (None: it named none): keep it on every card row of
+    theirs and plan their nudges again in it. The rows are locked first, so a clock that
+    claimed one commits before they are read."""
+    rows = list(db.scalars(select(CardCollaborator).where(
+        CardCollaborator.team_id == team_id, CardCollaborator.user_id == user_id)
+        .order_by(CardCollaborator.id).with_for_update()))
+    zone = usable_zone(tz_name)
+    for row in rows:
+        row.tz_name = zone
+    plan(db, rows)
 
 
 def replan_card(db: Session, card: Card) -> None:
@@ -368,15 +470,22 @@ def send_due(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[int,
     if not rows:
         return 0, 0
     known = Plan.read(db, rows)
-    calls = []
+    calls: list[dict] = []
+    unknown: dict[str, set[str]] = {}  # team -> people whose zone is not known yet
     for row in rows:
         if not known.wanted(row):
             continue  # stays NULL: card closed or nudges muted
         calendar, days = known.calendar(row), known.days[row.card_id]
+        if not calendar.settled:
+            # Their zone is not known yet: ask Slack (the outbox plans again once it
+            # knows), and look again later should that fail.
+            unknown.setdefault(row.team_id, set()).add(row.user_id)
+            row.next_nudge_at = now + ZONE_RETRY
+            continue
         quiet_enough = calendar.local_date(now) >= \
             calendar.local_date(quiet_since(row)) + timedelta(days=days)
-        if not calendar.working(calendar.local_date(now)):
-            # Late (the clock was down), and it is their weekend or holiday now.
+        if not calendar.civil(now):
+            # Late (the clock was down), and it is their weekend, holiday or evening now.
             row.next_nudge_at = calendar.next_working_moment(now)
         elif not quiet_enough:
             row.next_nudge_at = known.next_nudge(row)
@@ -387,4 +496,6 @@ def send_due(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[int,
             row.nudged_at = now
             row.next_nudge_at = known.next_nudge(row)
     outbox.enqueue_many(db, calls)  # one statement for the batch
+    for team_id, people in unknown.items():
+        ask_zone(db, team_id, sorted(people))
     return len(rows), len(calls)
