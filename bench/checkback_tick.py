@@ -93,10 +93,10 @@ def timed(work: Callable[[], object], runs: int,
     return times
 
 
-def measure(url: str, due: int, runs: int) -> dict[str, list[float]]:
+def measure(url: str, count: int, due: int, runs: int) -> dict[str, list[float]]:
     database = Database(url)
     rng = random.Random(9)
-    ids = list(range(1, 100_001))
+    ids = list(range(1, count + 1))  # load()'s ids: every sample names `due` real rows
 
     def empty_unit() -> None:
         with database.session() as db:
@@ -133,6 +133,8 @@ def main() -> int:
     parser.add_argument("--pg-url", default=os.environ.get(
         "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
+    if not 0 < args.due <= args.open:
+        parser.error("--due must be between 1 and --open")
     print(f"check-back tick, {args.open:,} open opportunities; times in ms; target median "
           "<= 100 ms")
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +144,7 @@ def main() -> int:
                 start = time.perf_counter()
                 load(url, backend, args.open)
                 print(f"{backend}: loaded in {time.perf_counter() - start:.0f} s")
-                results = measure(url, args.due, args.runs)
+                results = measure(url, args.open, args.due, args.runs)
             finally:
                 drop()
             base = statistics.median(results["baseline"])

@@ -107,6 +107,28 @@ def test_the_speaker_may_stay_anonymous_or_have_it_removed(bot, fake_slack, db):
     assert any("was removed" in c.body["text"] for c in told)
 
 
+def test_an_anonymous_capturer_stays_unnamed_in_the_speakers_dm(bot, fake_slack, db):
+    fake_slack.users["U_ALICE"] = {"id": "U_ALICE", "name": "alice.w", "deleted": False,
+                                   "real_name": "Alice Wong",
+                                   "profile": {"display_name": "Alice W"}}
+    submit(bot, capture(bot, fake_slack), kind="lesson", anonymous=["yes"])
+    bot.settle()
+    [entry] = entries(db)
+    assert entry.anonymous and entry.author_id == "U_ALICE"
+    [ask] = [c for c in fake_slack.succeeded("chat.postMessage") if c.body["channel"] == "U_BOB"]
+    assert "A teammate (anonymously) captured your message" in ask.body["text"]
+    said = json.dumps({"text": ask.body["text"], "blocks": ask.body["blocks"]}).lower()
+    for name in ("u_alice", "alice"):
+        assert name not in said
+    # Its answer keeps it so.
+    keep = ask.body["blocks"][-1]["elements"][0]
+    bot.slack.block_action({"action_id": keep["action_id"], "value": keep["value"]},
+                           user="U_BOB", channel="D_BOB", message={"ts": ask.response["ts"]})
+    bot.settle()
+    [answered] = [c for c in fake_slack.succeeded("chat.update") if c.body["channel"] == "D_BOB"]
+    assert "alice" not in json.dumps(answered.body).lower()
+
+
 def test_only_the_speaker_answers(bot, fake_slack, db):
     submit(bot, capture(bot, fake_slack), kind="lesson")
     bot.settle()

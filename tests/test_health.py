@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
@@ -44,7 +45,7 @@ def test_the_picture_counts_only_what_the_channel_shows(db):
                               learned_at=lesson.created_at, times_asked=1, created_at=NOW))
         add(session, 1, kind="lesson", author="U9", anonymous=True)
         add(session, 4, kind="lesson", author="U1", visibility="private")  # never counted
-        add(session, 5, kind="win", author="U7", channel="C_ELSEWHERE")
+        add(session, 5, kind="win", author="U7", channel="C_ELSEWHERE", visibility="org")
         add(session, 5, kind="win", author="U7", team="T0002")
         add(session, 2, kind="win", author="U1", weeks_ago=13)  # before the window
         session.commit()
@@ -57,7 +58,8 @@ def test_the_picture_counts_only_what_the_channel_shows(db):
     assert latest.became_lessons == 1
     assert picture.weeks[-3].opportunities == 1
     assert sum(w.entries for w in picture.weeks) == 8
-    assert sum(w.entries for w in workspace.weeks) == 13 and workspace.teams_recent == 2
+    # The workspace's (the organisation digest's): org-visible entries alone.
+    assert sum(w.entries for w in workspace.weeks) == 5 and workspace.teams_recent == 1
 
 
 def test_signals_need_five_people_behind_them(db):
@@ -69,6 +71,60 @@ def test_signals_need_five_people_behind_them(db):
     assert [s.shown for s in picture.signals] == [False, False, False]
     text = figures_text(picture)
     assert "not shown — fewer than 5 people shared by name" in text
+
+
+@pytest.mark.parametrize(("recent", "earlier", "shown", "trend"), [
+    (4, 5, False, False),  # four people lately: nothing, whatever came before
+    (5, 4, True, False),   # five lately, four before: the current figures, no trend
+    (5, 5, True, True),    # five in both periods: figures and trends
+])
+def test_five_people_behind_a_figure_and_both_periods_behind_a_trend(
+        db, recent, earlier, shown, trend):
+    with db.session() as session:
+        for n in range(earlier):
+            add(session, 2, kind="win", author=f"U_OLD{n}", weeks_ago=6)
+        for n in range(recent):
+            add(session, 1, kind="lesson", author=f"U_NEW{n}", weeks_ago=1)
+        session.commit()
+        picture = health.picture(session, "T0001", "C_TEAM", NOW)
+    assert [s.shown for s in picture.signals] == [shown] * 3
+    for signal in picture.signals:
+        assert (signal.now is not None) is shown
+        assert (signal.before is not None) is trend and (signal.trend is not None) is trend
+    text = figures_text(picture)
+    assert ("fewer than 5 people shared by name" in text) is not shown
+    people = {s.name: s for s in picture.signals}["people"]
+    if shown:
+        assert people.now == recent
+    assert "U_OLD" not in text and "U_NEW" not in text
+
+
+def test_a_private_channels_team_entries_never_move_the_organisation_picture(db):
+    with db.session() as session:
+        for n in range(6):
+            add(session, 1, kind="win", author=f"U{n}", channel="C_OPEN", visibility="org")
+            add(session, 1, kind="lesson", author=f"U{n}", channel="C_OPEN", visibility="org",
+                weeks_ago=5)
+        session.commit()
+        before = health.picture(session, "T0001", None, NOW)
+        # A private channel's team, busy: team entries, anonymous ones, new people, a
+        # lesson that followed an opportunity.
+        for n in range(6):
+            add(session, 2, kind="opportunity", author=f"U_SECRET{n}", channel="C_SECRET")
+        add(session, 3, kind="lesson", author="U_SECRET0", channel="C_SECRET", anonymous=True)
+        [lesson] = add(session, 1, kind="lesson", author="U0", channel="C_SECRET")
+        [opportunity] = add(session, 1, kind="opportunity", author="U0", channel="C_SECRET",
+                            weeks_ago=2)
+        session.add(CheckBack(team_id="T0001", user_id="U0", entry_id=opportunity.id,
+                              plan="after", status="learned", lesson_id=lesson.id,
+                              learned_at=lesson.created_at, times_asked=1, created_at=NOW))
+        session.commit()
+        after = health.picture(session, "T0001", None, NOW)
+        channel = health.picture(session, "T0001", "C_SECRET", NOW)
+    assert after.weeks == before.weeks and after.signals == before.signals
+    assert (after.people_recent, after.teams_recent) == (before.people_recent, 1)
+    assert figures_text(after) == figures_text(before)
+    assert sum(w.entries for w in channel.weeks) == 17  # its own picture shows them
 
 
 def test_anonymous_sharing_rising_fast_is_worth_a_conversation(db):

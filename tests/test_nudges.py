@@ -47,7 +47,9 @@ def quiet_since(db, user: str, when: datetime) -> None:
 
 
 def replan(bot) -> None:
-    """Plan every nudge in the channel again, as changing its period does."""
+    """Plan every nudge in the channel again, as changing its period does (once the
+    outbox has learned everyone's Slack zone)."""
+    bot.settle()
     assert "nudge after 7 quiet days" in bot.slack.command("nudges every 7 days").text
 
 
@@ -156,6 +158,55 @@ def test_never_on_the_persons_own_holidays(bot, fake_slack, db):
     assert len(nudges_to(bot, fake_slack, ANA)) == 1
 
 
+def nudged_at_hours(db, start: datetime, end: datetime) -> list[datetime]:
+    """Run the clock every hour from `start` to `end`: when it nudged someone."""
+    sent, moment = [], start
+    while moment <= end:
+        if nudge_due(db, moment):
+            sent.append(moment)
+        moment += timedelta(hours=1)
+    return sent
+
+
+def test_someone_in_no_rotation_is_nudged_in_their_own_slack_zone(bot, fake_slack, db):
+    fake_slack.users[ANA] = {"id": ANA, "name": "ana", "deleted": False,
+                             "tz": "America/Los_Angeles"}
+    open_with(bot, fake_slack, db, ANA)  # no rotation anywhere
+    quiet_since(db, ANA, utc(2026, 11, 6, 20))  # Friday 12:00 in California
+    replan(bot)
+    # A week on: Friday 13 November, 10:00 in California (18:00 UTC), not 10:00 UTC.
+    assert next_nudge(db, ANA) == utc(2026, 11, 13, 18)
+    # The clock is down until Saturday 10:00 there: not on her Saturday or Sunday, not at
+    # 02:00 on her Monday (10:00 UTC), but Monday 10:00 her time.
+    sent = nudged_at_hours(db, utc(2026, 11, 14, 18), utc(2026, 11, 17, 12))
+    assert sent == [utc(2026, 11, 16, 18)]
+    assert len(nudges_to(bot, fake_slack, ANA)) == 1
+    # Her next: a week on, on her Monday morning again.
+    assert next_nudge(db, ANA) == utc(2026, 11, 23, 18)
+
+
+def test_a_collaborator_whose_zone_is_not_known_yet_waits_for_it(bot, fake_slack, db):
+    """Someone from before zones were learned: the clock asks Slack, never nudges at
+    10:00 UTC, and nudges at 10:00 in their zone."""
+    open_with(bot, fake_slack, db, ANA)
+    fake_slack.users[ANA] = {"id": ANA, "name": "ana", "deleted": False,
+                             "tz": "America/Los_Angeles"}
+    quiet_since(db, ANA, utc(2026, 11, 2, 20))  # Monday
+    replan(bot)
+    with db.session() as session:  # as a row from before the zone was kept
+        session.execute(update(CardCollaborator).values(tz_name=None,
+                                                        next_nudge_at=utc(2026, 11, 9, 10)))
+        session.commit()
+    asked = len(fake_slack.calls_to("users.info"))
+    assert nudge_due(db, utc(2026, 11, 9, 10)) == 0  # 02:00 in California
+    bot.settle()
+    assert [c.body["user"] for c in fake_slack.calls_to("users.info")[asked:]] == [ANA]
+    assert next_nudge(db, ANA) == utc(2026, 11, 9, 18)
+    assert nudged_at_hours(db, utc(2026, 11, 9, 11), utc(2026, 11, 10, 10)) == \
+        [utc(2026, 11, 9, 18)]
+    assert len(nudges_to(bot, fake_slack, ANA)) == 1
+
+
 def test_muting_one_card_or_every_nudge(bot, fake_slack, db):
     card, _ = open_with(bot, fake_slack, db, ANA, BEN)
     quiet_since(db, ANA, utc(2026, 11, 2, 9))
@@ -240,8 +291,8 @@ def test_two_clock_processes_nudge_each_person_exactly_once(database_url, db):
         for n in range(40):
             collaborators.open_card(session, team_id="T0001", channel_id="C_TEAM",
                                     user_id="U_ALICE", title=f"Card {n}", named=people)
-        session.execute(update(CardCollaborator).values(
-            active_at=utc(2026, 11, 2, 9), next_nudge_at=utc(2026, 11, 9, 10)))
+        session.execute(update(CardCollaborator).values(  # zones learned: none (UTC)
+            active_at=utc(2026, 11, 2, 9), next_nudge_at=utc(2026, 11, 9, 10), tz_name=""))
         session.commit()
     now = utc(2026, 11, 9, 10).isoformat()
     start = time.time() + 3

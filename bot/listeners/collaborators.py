@@ -14,15 +14,20 @@ from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
 from bot.listeners.slack_text import typed_text
 from bot.listeners.unit import answer_button, workspace
-from bot.services import cards, collaborators, nudges, rotation
+from bot.services import cards, collaborators, nearmiss, nudges, rotation
 from bot.services.errors import UserError
 from bot.views import collaborators as views
-from bot.views.text import safe
+from bot.views.text import clip, safe
 
 _COLLAB = re.compile(r"(?P<ref>.*?)\s*(?:\b(?P<verb>add|remove)\b(?P<rest>.*))?",
                      re.IGNORECASE | re.DOTALL)
 _CARD_SWITCH = re.compile(r"(?P<ref>.+?)\s+(?P<switch>on|off)", re.IGNORECASE)
 _PERIOD = re.compile(r"(?:(?P<ref>.+?)\s+)?(?P<period>every\b.*)", re.IGNORECASE)
+# `collab 1 ad @a`: a card, a word that is not add or remove, then people.
+_COLLAB_NEAR = re.compile(r"(?P<ref>.+?)\s+(?P<verb>\S+)\s+(?P<rest><[@!].*)", re.DOTALL)
+# `nudges of`, `nudges 1 of`, `nudges evry 3 days`: its last or its first word mistyped.
+_NUDGE_NEAR = re.compile(r"(?:(?P<ref>.+?)\s+)?(?P<word>\S+)")
+_NUDGE_EVERY = re.compile(r"(?:(?P<ref>.+?)\s+)?(?P<word>\S+)\s+(?P<period>\d+\s+\S+)")
 COLLAB_USAGE = ("`/debrief collaborators CARD` (who is on it), `… CARD add @a @b`, "
                 "`… CARD remove @a`")
 NUDGE_USAGE = ("`/debrief nudges` · `nudges off` · `nudges on` · `nudges CARD off` · "
@@ -108,8 +113,10 @@ def collaborators_command(call: Call) -> str:
     ref = typed_text(match.group("ref")) if match else ""
     if not ref:
         raise UserError(f"Which card? {COLLAB_USAGE}")
-    card = cards.find_card(call.db, call.team_id, call.channel_id, ref)
     verb = (match.group("verb") or "").lower() if match else ""
+    if not verb:
+        _did_you_mean_collab(call.args.strip())
+    card = cards.find_card(call.db, call.team_id, call.channel_id, ref)
     if not verb:
         return views.roster_text(card, collaborators.roster(call.db, card, call.user_id))
     people = rotation.mentioned(match.group("rest") if match else "")
@@ -144,7 +151,34 @@ def nudges_command(call: Call) -> str:
         muted = switch.group("switch").lower() == "off"
         nudges.mute_card(call.db, call.team_id, card.id, call.user_id, muted=muted)
         return views.muted_card(card) if muted else views.unmuted_card(card)
-    raise UserError(f"I don't understand `nudges {safe(text[:80])}`. {NUDGE_USAGE}")
+    raise UserError(f"I don't understand `nudges {safe(text[:80])}`.{_did_you_mean_nudges(text)} "
+                    f"{NUDGE_USAGE}")
+
+
+def _did_you_mean_collab(args: str) -> None:
+    """`collab 1 ad @a`: a mistyped add or remove before people is no card's name."""
+    near = _COLLAB_NEAR.fullmatch(args)
+    guess = nearmiss.closest(near.group("verb"), ("add", "remove")) if near else None
+    if near is None or guess is None:
+        return
+    retyped = safe(clip(f"{typed_text(near.group('ref'))} {guess} "
+                        f"{typed_text(near.group('rest'))}", 200))
+    raise UserError(f"I don't know `{safe(clip(near.group('verb'), 40))}` there. Did you "
+                    f"mean `/debrief collaborators {retyped}`? {COLLAB_USAGE}")
+
+
+def _did_you_mean_nudges(text: str) -> str:
+    """" Did you mean `/debrief nudges …`?" for a mistyped off, on or every, else ""."""
+    every = _NUDGE_EVERY.fullmatch(text)
+    if every and nearmiss.closest(every.group("word"), ("every",)):
+        meant = " ".join(filter(None, (every.group("ref"), "every", every.group("period"))))
+    else:
+        near = _NUDGE_NEAR.fullmatch(text)
+        guess = nearmiss.closest(near.group("word"), ("off", "on")) if near else None
+        if near is None or guess is None:
+            return ""
+        meant = " ".join(filter(None, (near.group("ref"), guess)))
+    return f" Did you mean `/debrief nudges {safe(clip(meant, 200))}`?"
 
 
 def _status(call: Call) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from bot.listeners import Deps, Listeners
 from bot.listeners.commands import Call
 from bot.listeners.router import split
-from bot.services import health_posts
+from bot.listeners.slack_text import typed_text
+from bot.services import health_posts, nearmiss
 from bot.services.errors import UserError
 from bot.views import health as views
+from bot.views.text import clip, safe
 
 
 def health(call: Call) -> str:
@@ -21,7 +23,11 @@ def health(call: Call) -> str:
                                                     call.user_id, rest))
     if word == "off":
         return views.weekly_stopped(health_posts.stop(call.db, call.team_id, call.channel_id))
-    raise UserError(f"Use {health_posts.USAGE}.")
+    guess = nearmiss.closest(word, ("weekly", "off"))
+    retyped = safe(clip(f"{guess} {typed_text(rest)}".strip(), 200))
+    meant = f" Did you mean `/debrief health {retyped}`?" if guess else ""
+    raise UserError(f"I don't know `health {safe(clip(typed_text(word), 80))}`.{meant} "
+                    f"Use {health_posts.USAGE}.")
 
 
 def register(app: Listeners, deps: Deps) -> None:

@@ -470,7 +470,8 @@ def send_due(db: Session, now: datetime, limit: int = CLAIM_BATCH) -> tuple[int,
     if not rows:
         return 0, 0
     known = Plan.read(db, rows)
-    calls, unknown = [], {}
+    calls: list[dict] = []
+    unknown: dict[str, set[str]] = {}  # team -> people whose zone is not known yet
     for row in rows:
         if not known.wanted(row):
             continue  # stays NULL: card closed or nudges muted
