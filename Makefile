@@ -17,8 +17,8 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
-	# Four workers on two cores: most tests wait on HTTP, processes and the database.
-	$(BIN)/python -m pytest -n 4
+	# Six workers on two cores: most tests wait on HTTP, processes and the database.
+	$(BIN)/python -m pytest -n 6
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ack_latency.py
