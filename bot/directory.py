@@ -38,7 +38,7 @@ KEEP = 60.0
 MAX_PAGES = 5
 # Seconds all of one request's questions to Slack may take together: with the database's
 # limits (bot/db/__init__.py) a request answers inside Slack's 3 seconds.
-BUDGET = 1.2
+BUDGET = 0.9
 # A question is not asked with less time left than this: it could not be answered.
 LEAST = 0.05
 
