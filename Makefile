@@ -17,8 +17,9 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
-	# Six workers on two cores: most tests wait on HTTP, processes and the database.
-	$(BIN)/python -m pytest -n 6
+	# Four workers on two cores (most tests wait on HTTP, processes and the database);
+	# worksteal: a worker that runs out takes tests queued on a busy one.
+	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ack_latency.py
