@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from bench.search_kudos import fresh_database  # noqa: E402
-from bot.db import Database, fulltext  # noqa: E402
+from bot.db import Database, fulltext, make_engine  # noqa: E402
 from bot.db.models import CheckBack, Entry  # noqa: E402
 from bot.services import health  # noqa: E402
 
@@ -82,8 +82,9 @@ def generate(n: int, seed: int = 7) -> tuple[list[dict], list[dict]]:
 
 
 def load(url: str, backend: str, entries: list[dict], checks: list[dict]) -> None:
-    database = Database(url)
-    with database.engine.begin() as connection:
+    # A bulk load is no request: the engine migrations use, without a statement limit.
+    engine = make_engine(url)
+    with engine.begin() as connection:
         if backend == "sqlite":
             for (name,) in connection.exec_driver_sql(
                     "SELECT name FROM sqlite_master WHERE type = 'trigger'").all():
@@ -100,9 +101,9 @@ def load(url: str, backend: str, entries: list[dict], checks: list[dict]) -> Non
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row([_naive(row[c]) for c in columns])
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.exec_driver_sql("VACUUM ANALYZE" if backend == "postgresql" else "ANALYZE")
-    database.dispose()
+    engine.dispose()
 
 
 def _naive(value: object) -> object:
