@@ -3,14 +3,12 @@ and its answers, exactly once across clocks, paused while away, cards, Home, for
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
 from bot.clock import check_back_due
-from bot.db import Database
 from bot.db.models import (
     CheckBack,
     Entry,
@@ -20,6 +18,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.services import checkback
+from tests.kit.clocks import two_clocks
 from tests.kit.fake_slack import Call
 from tests.kit.slack_requests import fill
 
@@ -194,21 +193,7 @@ def test_two_clocks_ask_each_exactly_once(bot, database_url, db):
         bot.slack.command(f"opp number {n}", user=f"U{n:03d}")
     bot.settle()
     make_due(db)
-    clocks = [Database(database_url), Database(database_url)]
-    start = threading.Barrier(2)
-    asked: list[int] = []
-
-    def clock(database: Database) -> None:
-        start.wait()
-        asked.append(check_back_due(database))
-
-    threads = [threading.Thread(target=clock, args=(c,)) for c in clocks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    for database in clocks:
-        database.dispose()
+    asked = two_clocks(database_url, check_back_due)
     assert sum(asked) == 30
     with db.session() as session:
         rows = session.scalars(select(OutboxMessage.user_id).where(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,9 +10,9 @@ from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
 from bot.clock import claim_due_digests, post_due_digests
-from bot.db import Database
 from bot.db.models import Applause, Digest, DigestRun, Entry, OutboxMessage, utcnow
 from bot.services import digest
+from tests.kit.clocks import two_clocks
 
 
 @pytest.fixture(autouse=True)
@@ -150,21 +149,7 @@ def test_two_clocks_post_each_digest_exactly_once(database_url, db):
                                timezone="UTC", created_by="U_ALICE",
                                next_run_at=utcnow() - timedelta(minutes=1)))
         session.commit()
-    clocks = [Database(database_url), Database(database_url)]
-    start = threading.Barrier(2)
-    won: list[int] = []
-
-    def clock(database: Database) -> None:
-        start.wait()
-        won.append(claim_due_digests(database, utcnow()))
-
-    threads = [threading.Thread(target=clock, args=(c,)) for c in clocks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    for database in clocks:
-        database.dispose()
+    won = two_clocks(database_url, lambda database: claim_due_digests(database, utcnow()))
     assert sum(won) == len(teams)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == len(teams)

@@ -4,7 +4,6 @@ weekly post (opt-in, once across clocks) and the organisation digest's picture."
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,10 +11,10 @@ from freezegun import freeze_time
 from sqlalchemy import select, update
 
 from bot.clock import claim_due_health_posts, post_due_digests
-from bot.db import Database
 from bot.db.models import CheckBack, Digest, Entry, HealthPost, OutboxMessage, utcnow
 from bot.services import health
 from bot.views.health import figures_text, render_png
+from tests.kit.clocks import two_clocks
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -180,21 +179,7 @@ def test_a_channel_opts_in_to_a_weekly_picture_posted_once(bot, fake_slack, db, 
     with db.session() as session:
         session.execute(update(HealthPost).values(next_run_at=utcnow() - timedelta(minutes=1)))
         session.commit()
-    clocks = [Database(database_url), Database(database_url)]
-    start = threading.Barrier(2)
-    won: list[int] = []
-
-    def clock(database: Database) -> None:
-        start.wait()
-        won.append(claim_due_health_posts(database, utcnow()))
-
-    threads = [threading.Thread(target=clock, args=(c,)) for c in clocks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    for database in clocks:
-        database.dispose()
+    won = two_clocks(database_url, lambda database: claim_due_health_posts(database, utcnow()))
     assert sorted(won) == [0, 1]
     with db.session() as session:
         queued = session.scalars(select(OutboxMessage).where(
