@@ -133,9 +133,7 @@ def build_app(
     # Token-less: Bolt gives each request a client with the token authorize found.
     client = WebClient(base_url=settings.slack_api_url, timeout=clients.default.timeout)
     # Bolt's hint says an AuthorizeResult; None (refused) is what Bolt expects for "no".
-    authorize = cast(Callable[..., AuthorizeResult], identity if settings.oauth else
-                     lambda context, enterprise_id, team_id:
-                         identity.authorize(context, enterprise_id, team_id))
+    authorize = cast(Callable[..., AuthorizeResult], identity)
     if settings.oauth:
         app = App(signing_secret=settings.signing_secret, client=client,
                   logger=slack_logger(), process_before_response=True, authorize=authorize,

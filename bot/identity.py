@@ -53,6 +53,10 @@ class TokenRefreshFailed(RuntimeError):
 
 
 class Identity(Protocol):
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None,
+                 team_id: str | None, user_id: str | None = None,
+                 **actor: Any) -> AuthorizeResult | None: ...
+
     def authorize(self, context: BoltContext, enterprise_id: str | None,
                   team_id: str | None) -> AuthorizeResult | None: ...
 
@@ -94,7 +98,21 @@ def _record(db: Database, team_id: str, enterprise_id: str | None, org_install: 
         session.commit()
 
 
-class BotIdentity:
+class BoltAuthorize(Authorize):
+    """Bolt's `authorize` as an object Bolt calls as it is (a function would have its
+    arguments looked up by name on every request); `authorize` decides."""
+
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None,
+                 team_id: str | None, user_id: str | None = None,
+                 **actor: Any) -> AuthorizeResult | None:
+        return self.authorize(context, enterprise_id, team_id)
+
+    def authorize(self, context: BoltContext, enterprise_id: str | None,
+                  team_id: str | None) -> AuthorizeResult | None:
+        raise NotImplementedError
+
+
+class BotIdentity(BoltAuthorize):
     """Single-workspace mode: the one bot token, for its own workspace only."""
 
     # After a failed auth.test, the background asks again after this long.
@@ -204,7 +222,7 @@ class _Found:
     until: float  # monotonic: when to look in the database again
 
 
-class InstalledBots(Authorize):
+class InstalledBots(BoltAuthorize):
     """OAuth: each workspace's installed bot token (Bolt's `authorize` for requests, and
     the outbox's `client_for`)."""
 
@@ -229,11 +247,6 @@ class InstalledBots(Authorize):
         self._refreshing = threading.Lock()  # one refresh at a time, lookups go on
 
     # --- Bolt's authorize ---
-
-    def __call__(self, *, context: BoltContext, enterprise_id: str | None,
-                 team_id: str | None, user_id: str | None = None,
-                 **actor: Any) -> AuthorizeResult | None:
-        return self.authorize(context, enterprise_id, team_id)
 
     def authorize(self, context: BoltContext, enterprise_id: str | None,
                   team_id: str | None) -> AuthorizeResult | None:

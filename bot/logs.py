@@ -13,6 +13,7 @@ request, an outbox send or a clock job runs in says so with `working_on`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -141,6 +142,7 @@ def request_kind(body: dict[str, Any]) -> str:
     return _word(str(body.get("type") or "request"))
 
 
+@functools.lru_cache(maxsize=256)  # a few names, on every request
 def _word(kind: str) -> str:
     # Slack's names are short words; anything else is cut, so a label stays small.
     cleaned = "".join(c for c in kind if c.isalnum() or c in " /_.-")

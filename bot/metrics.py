@@ -9,6 +9,7 @@ or anything people wrote: kinds are Slack's names for requests, methods Slack's 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
@@ -70,27 +72,43 @@ def metered(client: WebClient) -> MeteredWebClient:
                             logger=client.logger, retry_handlers=client.retry_handlers)
 
 
-def instrument(bolt: App) -> None:
-    """Every request: its kind and workspace noted for the logs and the metrics, its
-    Slack client counted (Bolt makes a plain one per request), and its questions about
-    people (bot/directory.py) given one budget of time."""
-    from bot.directory import start_request_budget  # it counts its calls here too
+class Observe(Middleware):
+    """Bolt's first middleware: the request's kind and workspace noted for the logs and
+    the metrics, its Slack client counted (Bolt makes a plain one per request), and its
+    questions about people (bot/directory.py) given one budget of time. A class: Bolt
+    calls it as it is, where a function middleware has its arguments looked up by name
+    on every request."""
 
-    def observe(req: BoltRequest, resp: BoltResponse,
+    def __init__(self, start_request_budget: Callable[[], None]):
+        self.start_request_budget = start_request_budget
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
                 next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 (Bolt's name)
         note_work(request_kind(req.body), req.context.team_id)
         client = req.context.client
         if client is not None:
             req.context["client"] = metered(client)
-        start_request_budget()  # the listener runs after every middleware has returned
+        self.start_request_budget()  # the listener runs after every middleware has returned
         return next()
 
-    bolt.use(observe)
+
+def instrument(bolt: App) -> None:
+    """Every request observed (`Observe`)."""
+    from bot.directory import start_request_budget  # it counts its calls here too
+
+    bolt.use(Observe(start_request_budget))
 
 
 def observe_request(kind: str | None, seconds: float) -> None:
-    REQUESTS.labels(kind or "unknown").inc()
-    REQUEST_SECONDS.labels(kind or "unknown").observe(seconds)
+    requests, duration = _by_kind(kind or "unknown")
+    requests.inc()
+    duration.observe(seconds)
+
+
+@functools.lru_cache(maxsize=256)
+def _by_kind(kind: str) -> tuple[Any, Any]:
+    # prometheus_client's labels() takes a lock and checks the names on every call.
+    return REQUESTS.labels(kind), REQUEST_SECONDS.labels(kind)
 
 
 class OutboxFigures(Collector):
