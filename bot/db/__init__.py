@@ -40,6 +40,9 @@ CONNECT_TIMEOUT = 2
 # request waits on it; work nobody waits on gets PATIENT_STATEMENT_TIMEOUT_MS.
 STATEMENT_TIMEOUT_MS = 1500
 PATIENT_STATEMENT_TIMEOUT_MS = 60_000
+# SQLite: entries indexed per write transaction when catching up (about 10 ms of the
+# writer lock each on a 2-core machine).
+INDEX_CHUNK = 50
 
 
 def make_engine(url: str) -> Engine:
@@ -64,6 +67,14 @@ def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, *,
                            hide_parameters=True)
     ping_after_idle(engine, PING_AFTER_IDLE)
     return engine, None
+
+
+def _reader(url: str) -> Engine:
+    """SQLite: an engine for reading only, beside the writer's (sqlite.tune_reader)."""
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_timeout=PATIENT_POOL_TIMEOUT, hide_parameters=True)
+    sqlite.tune_reader(engine)
+    return engine
 
 
 def postgres_limits(url: str, statement_timeout_ms: int) -> dict[str, Any]:
@@ -98,6 +109,11 @@ class Database:
             pool_timeout=PATIENT_POOL_TIMEOUT)[0]
         self.patient_sessions = self.sessions if self._patient is None else \
             _sessions(self._patient, None)
+        # SQLite: reads that may not wait for, nor hold up, a writer (`session(reading=
+        # True)`); on PostgreSQL a read never holds up a write anyway.
+        self._reader = _reader(url) if self._writer is not None else None
+        self.reading_sessions = self.patient_sessions if self._reader is None else \
+            sessionmaker(self._reader, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -110,10 +126,13 @@ class Database:
         process send, which keeps the pace in memory."""
         return self._writer is None
 
-    def session(self, *, patient: bool = False) -> Session:
+    def session(self, *, patient: bool = False, reading: bool = False) -> Session:
         """A unit of work. Its statements give up after STATEMENT_TIMEOUT_MS, as a
         request's answer waits on them; `patient` (work nobody waits on, such as the
-        outbox worker's) after PATIENT_STATEMENT_TIMEOUT_MS."""
+        outbox worker's) after PATIENT_STATEMENT_TIMEOUT_MS. `reading`: patient work
+        that only reads; on SQLite it cannot write, and never takes the writer lock."""
+        if reading:
+            return self.reading_sessions()
         return self.patient_sessions() if patient else self.sessions()
 
     def checkpoint(self) -> tuple[int, int, int] | None:
@@ -127,20 +146,26 @@ class Database:
         finally:
             raw.close()
 
+    @property
+    def indexes_after_commit(self) -> bool:
+        """Whether new entries wait to be indexed for search (`index_pending`): SQLite."""
+        return self._writer is not None
+
     def index_pending(self) -> None:
-        """SQLite: index the entries logged since the last time (bot/db/fulltext.py), in a
-        short write transaction of its own; when none are waiting, a look that takes no
-        lock, as the worker does this after every pass."""
+        """SQLite: index the entries logged since the last time (bot/db/fulltext.py), in
+        short write transactions of their own, INDEX_CHUNK entries each, so a request
+        never waits for the writer lock behind a long backlog; when none are waiting, a
+        look that takes no lock, as the worker does this after every pass."""
         if self._writer is None:
             return
         raw = self.engine.raw_connection()
         try:
-            waiting = sqlite.anything_to_index(raw)
+            waiting = fulltext.anything_to_index(raw)
         finally:
             raw.close()
-        if waiting:
+        while waiting:
             with self.engine.begin() as connection:  # the writer lock, BEGIN IMMEDIATE
-                fulltext.catch_up(connection)
+                waiting = fulltext.catch_up(connection, INDEX_CHUNK)
 
     def ping(self) -> bool:
         try:
@@ -163,6 +188,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
         if self._patient is not None:
             self._patient.dispose()
 

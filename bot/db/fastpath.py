@@ -182,7 +182,9 @@ class Statement:
         self._fixed = {key: self._converted(key, bind.effective_value)
                        for key, bind in self._compiled.binds.items()
                        if not bind.required and bind.callable is None}
-        self._given = [key for key in self._compiled.binds if key not in self._fixed]
+        # The rest, each with its conversion (None: as it is).
+        self._given = [(key, self._convert.get(key)) for key in self._compiled.binds
+                       if key not in self._fixed]
         self._order = self._compiled.positiontup if self._compiled.positional else None
 
     def _converted(self, key: str, value: Any) -> Any:
@@ -192,8 +194,9 @@ class Statement:
     def parameters(self, values: dict[str, Any]) -> Any:
         """The DBAPI parameters for `values` (by bind name); a missing one is a KeyError."""
         params = dict(self._fixed)
-        for key in self._given:
-            params[key] = self._converted(key, values[key])
+        for key, convert in self._given:
+            value = values[key]
+            params[key] = value if convert is None else convert(value)
         if self._order is not None:
             return tuple(params[key] for key in self._order)
         return params
@@ -305,7 +308,7 @@ class FastPath:
     def _sqlite_transaction(self, raw: Any) -> Iterator[Any]:
         assert self._writer is not None
         cursor = raw.cursor()
-        self._writer.begin(cursor.execute)
+        self._writer.begin(cursor.execute, raw.info)
         try:
             try:
                 yield cursor

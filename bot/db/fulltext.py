@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from bot.db.models import Entry, Visibility
+from bot.db.sqlite import READ_ONLY
 
 FTS_TABLE = "entries_fts"
 PG_COLUMN = "search_vector"
@@ -47,25 +48,41 @@ PG_CONFIG = "english"
 
 # 0008: entries waiting to be indexed (see the module's docstring).
 PENDING_TABLE = f"{FTS_TABLE}_pending"
-# What catch_up runs, in one write transaction: nothing can be noted in between.
 SQLITE_ANY_PENDING = f"SELECT 1 FROM {PENDING_TABLE} LIMIT 1"
+# What catch_up runs, in one write transaction: nothing can be noted in between, so both
+# statements see the same oldest noted ids (all of them, or the first :chunk).
+_OLDEST = f"SELECT id FROM {PENDING_TABLE} ORDER BY id LIMIT :chunk"
 SQLITE_CATCH_UP = [
     f"""INSERT INTO {FTS_TABLE}(rowid, text, tags, team_id)
         SELECT entries.id, entries.text, entries.tags, entries.team_id
-        FROM {PENDING_TABLE} JOIN entries ON entries.id = {PENDING_TABLE}.id""",
-    f"DELETE FROM {PENDING_TABLE}",
+        FROM ({_OLDEST}) AS noted JOIN entries ON entries.id = noted.id""",
+    f"DELETE FROM {PENDING_TABLE} WHERE id IN ({_OLDEST})",
 ]
 
 
-def catch_up(connection: Any) -> None:
-    """SQLite: index the entries noted since the last catch-up, in the caller's (write)
-    transaction on a SQLAlchemy connection. A no-op elsewhere."""
-    if connection.dialect.name != "sqlite":
-        return
+def anything_to_index(raw: Any) -> bool:
+    """SQLite: whether entries wait for the index, on a DBAPI connection: a look that
+    takes no lock."""
+    cursor = raw.cursor()
+    try:
+        cursor.execute(SQLITE_ANY_PENDING)
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
+
+
+def catch_up(connection: Any, chunk: int = -1) -> bool:
+    """SQLite: index the entries noted since the last catch-up (the oldest `chunk` of
+    them; all by default), in the caller's (write) transaction on a SQLAlchemy
+    connection. Whether any were left to index afterwards. A no-op elsewhere, and on a
+    reader's connection (it cannot write: whoever reads there caught up first)."""
+    if connection.dialect.name != "sqlite" or connection.info.get(READ_ONLY):
+        return False
     if connection.exec_driver_sql(SQLITE_ANY_PENDING).first() is None:
-        return
+        return False
     for statement in SQLITE_CATCH_UP:
-        connection.exec_driver_sql(statement)
+        connection.execute(text(statement), {"chunk": chunk})
+    return chunk >= 0 and connection.exec_driver_sql(SQLITE_ANY_PENDING).first() is not None
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool,

@@ -1,15 +1,17 @@
-"""SQLite's upkeep, in one place: the engine's settings, the writer lock, the write-ahead
-log's checkpoint and the full-text index's catch-up.
+"""SQLite's upkeep, in one place: the engines' settings, the writer lock, read-only
+sessions and the write-ahead log's checkpoint.
 
 SQLite has one writer at a time, and its own busy handler waits for the lock by sleeping
 1, 2, 5 … 100 ms: that made p99 latency slow under load. So write transactions queue on
 a `WriterLock` instead, which wakes the next waiter at once: a Python lock between this
 process's threads, an flock(2) on a file beside the database between processes. Every
-transaction (the session's, the fast path's) takes it, and gives up after
-`WRITER_TIMEOUT` seconds with `DatabaseBusy`, so a request answers well inside Slack's
-3 seconds, with the person's text handed back. Something else writing to the file (a
-`sqlite3` shell, a backup) does not take our lock: SQLite's own busy timeout, set for each
-transaction to what is left of WRITER_TIMEOUT, bounds that wait too.
+transaction of the writer's engine (the session's, the fast path's) takes it, and gives
+up after `WRITER_TIMEOUT` seconds with `DatabaseBusy`, so a request answers well inside
+Slack's 3 seconds, with the person's text handed back. Something else writing to the
+file (a `sqlite3` shell, a backup) does not take our lock: SQLite's own busy timeout, set
+to what is left of WRITER_TIMEOUT, bounds that wait too. Work that only reads (the
+outbox choosing what is due, a sender drawing its message) uses a reader's engine
+(`tune_reader`): it cannot write, so it needs no lock, and never holds up a write.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
-
-from bot.db import fulltext
 
 # The outbox worker checkpoints the write-ahead log between its passes (`checkpoint`), so
 # no request's commit waits for a checkpoint and its fsync. A commit still checkpoints
@@ -47,7 +47,7 @@ class WriterLock:
     """Mutual exclusion of SQLite write transactions across threads and processes."""
 
     # Between processes the flock is polled: flock(2) has no timeout of its own.
-    POLL_FIRST, POLL_MAX = 0.0002, 0.005
+    POLL_FIRST, POLL_MAX = 0.0002, 0.001
 
     def __init__(self, database: str | None, timeout: float = WRITER_TIMEOUT):
         self.timeout = timeout
@@ -70,12 +70,17 @@ class WriterLock:
                 raise
         return max(0.0, self.timeout - (time.monotonic() - start))
 
-    def begin(self, execute: Callable[[str], Any]) -> None:
+    def begin(self, execute: Callable[[str], Any], info: dict[str, Any]) -> None:
         """Take the lock and begin a write transaction with `execute` (SQL on the
-        connection), waiting for another writer of the file no longer than is left."""
+        connection whose `info` this is), waiting for another writer of the file no
+        longer than is left (to a tenth of a second below: the connection keeps its
+        busy timeout while that stays the same, as it does when the lock was free)."""
         left = self.acquire()
         try:
-            execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+            busy_ms = max(1, int(left * 10) * 100)
+            if info.get(BUSY_TIMEOUT) != busy_ms:
+                execute(f"PRAGMA busy_timeout={busy_ms}")
+                info[BUSY_TIMEOUT] = busy_ms
             execute("BEGIN IMMEDIATE")
         except BaseException:
             self.release()
@@ -123,7 +128,7 @@ def tune(engine: Engine) -> WriterLock:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        writer.begin(connection.exec_driver_sql)
+        writer.begin(connection.exec_driver_sql, connection.info)
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
@@ -133,6 +138,32 @@ def tune(engine: Engine) -> WriterLock:
     return writer
 
 
+def tune_reader(engine: Engine) -> None:
+    """`engine` for reading only: its connections refuse to write (query_only), and its
+    transactions begin DEFERRED without the writer lock, so a read never holds up a
+    write (WAL readers read the last commit while a writer works)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # BEGIN below is ours, as in `tune`
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(WRITER_TIMEOUT * 1000)}")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+        record.info[READ_ONLY] = True
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")  # one snapshot for the whole read
+
+
+# Set in the `info` of a reader's connections (`tune_reader`).
+READ_ONLY = "debrief read only"
+# A connection's busy timeout, in its `info` (WriterLock.begin).
+BUSY_TIMEOUT = "debrief busy timeout"
+
+
 def checkpoint(raw: Any) -> tuple[int, int, int]:
     """Copy the write-ahead log back into the database file without waiting for readers
     or writers (PASSIVE), on a DBAPI connection: (busy, log pages, pages copied)."""
@@ -140,15 +171,5 @@ def checkpoint(raw: Any) -> tuple[int, int, int]:
     try:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return tuple(cursor.fetchone())
-    finally:
-        cursor.close()
-
-
-def anything_to_index(raw: Any) -> bool:
-    """Whether entries wait for the full-text index: a look that takes no lock."""
-    cursor = raw.cursor()
-    try:
-        cursor.execute(fulltext.SQLITE_ANY_PENDING)
-        return cursor.fetchone() is not None
     finally:
         cursor.close()

@@ -44,8 +44,8 @@ class Sent:
 
 class Work:
     """The database as the core lends it to a sender's `send`: short sessions, each
-    closed before the sender's next Slack call (on SQLite an open one holds the writer
-    lock), and committed by the core. Nobody waits on them as on a request: their
+    closed before the sender's next Slack call (on SQLite an open `write` holds the
+    writer lock), and committed by the core. Nobody waits on them as on a request: their
     statements may run longer (`Database.session(patient=True)`)."""
 
     def __init__(self, db: Database):
@@ -53,8 +53,9 @@ class Work:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session to draw a message from; whatever it did is rolled back."""
-        with self.db.session(patient=True) as session:
+        """A session to draw a message from, which only reads (on SQLite it cannot
+        write, and never holds up a request's write); closed with a rollback."""
+        with self.db.session(reading=True) as session:
             yield session
 
     @contextmanager
