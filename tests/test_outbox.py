@@ -309,9 +309,9 @@ def test_a_backlog_in_one_channel_waits_unleased_and_goes_out_at_its_pace(
                            channel_id="C_BUSY", user_id="U_ALICE", payload={"text": f"#{n}"})
         session.commit()
     leased: list[int] = []
-    claim = store.claim_due
-    monkeypatch.setattr(store, "claim_due",
-                        lambda *args, **kwargs: _record(leased, claim(*args, **kwargs)))
+    lease = store.lease
+    monkeypatch.setattr(store, "lease",
+                        lambda *args, **kwargs: _record(leased, lease(*args, **kwargs)))
     assert delivery.run_once() == 3  # Slack's burst allowance
     assert delivery.run_once() == 0  # then nothing is leased while the channel waits
     assert 0.9 < delivery.seconds_until_due() <= 1.0  # the worker sleeps until its slot

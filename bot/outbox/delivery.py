@@ -49,6 +49,9 @@ RECORD_PATIENCE = 30.0
 class Delivery:
     """Turns outbox rows into Slack calls and records what came of each."""
 
+    # Rows leased by one `run_once`: a pass that attempted this many may have left more.
+    BATCH = 100
+
     def __init__(self, db: Database, client_for: ClientFor, retry_base: float = 2.0):
         self.db = db
         self.client_for = client_for
@@ -58,12 +61,18 @@ class Delivery:
         self.senders = dispatch(every_sender())
 
     def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Deliver every row that is due now; return how many were attempted. Once
+        """Deliver the rows due now, up to BATCH; return how many were attempted. Once
         `stopping()`, the rows not yet sent go back to the outbox untouched."""
         claim = uuid.uuid4().hex
+        # Chosen by a read (on SQLite without the writer lock: a backlog's long scan holds
+        # up no request), leased by id in a short write.
+        with self.work.read() as db:
+            ids = store.due_ids(db, limit=self.BATCH, busy=self.pacer.busy(db),
+                                per_channel=self.pacer.burst)
+        if not ids:
+            return 0
         with self.work.write() as db:
-            due = store.claim_due(db, limit=100, busy=self.pacer.busy(db),
-                                  per_channel=self.pacer.burst, claim=claim)
+            due = store.lease(db, ids, claim=claim)
         sent = 0
         for place, message in enumerate(due):
             if stopping():

@@ -32,28 +32,45 @@ LEASE = timedelta(seconds=60)
 def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
               busy: Collection[str] = (), per_channel: int = 3,
               claim: str | None = None) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows to the claim `claim` (once committed, others skip
-    them).
+    """`due_ids`, then `lease` them, in one session."""
+    ids = due_ids(db, now, limit, busy=busy, per_channel=per_channel)
+    return lease(db, ids, now, claim=claim)
+
+
+def due_ids(db: Session, now: datetime | None = None, limit: int = 20, *,
+            busy: Collection[str] = (), per_channel: int = 3) -> list[int]:
+    """Up to `limit` due rows, oldest first: a read, which on SQLite runs without the
+    writer lock, however long a backlog makes it (the delivery core reads, then leases).
     Rows of a PACED action are left for later in a `busy` channel, and taken at most
     `per_channel` (the pacer's burst) at a time elsewhere: a backlog in one channel
-    waits where it is instead of being leased and handed back.
-
-    One statement: the worker runs it several times a second while entries pour in."""
+    waits where it is instead of being leased and handed back."""
     now = now or utcnow()
-    claimed = db.scalars(_CLAIM, {"now": now, "until": now + LEASE, "limit": limit,
-                                  "busy": list(busy), "per_channel": per_channel,
+    return list(db.scalars(_DUE_IDS, {"now": now, "limit": limit, "busy": list(busy),
+                                      "per_channel": per_channel}))
+
+
+def lease(db: Session, ids: Collection[int], now: datetime | None = None, *,
+          claim: str | None = None) -> list[OutboxMessage]:
+    """Lease those of `ids` that are still due to the claim `claim` (once committed,
+    others skip them); a row another claimer leased in the meantime is left out. One
+    statement, by primary key: short, on SQLite, under the writer lock."""
+    if not ids:
+        return []
+    now = now or utcnow()
+    claimed = db.scalars(_LEASE, {"ids": list(ids), "now": now, "until": now + LEASE,
                                   "claim": claim or uuid.uuid4().hex},
                          execution_options={"populate_existing": True}).all()
     return sorted(claimed, key=lambda message: message.id)
 
 
-def _due() -> list[Any]:
+def _due(*, paced: bool = True) -> list[Any]:
+    """A row that may be sent now; `paced`: and not waiting for a busy channel's pace."""
     now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
     return [
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        _not_waiting_for_pace(bindparam("busy", expanding=True)),
+        *([_not_waiting_for_pace(bindparam("busy", expanding=True))] if paced else []),
     ]
 
 
@@ -62,7 +79,7 @@ def _not_waiting_for_pace(busy: Any) -> Any:
     return or_(OutboxMessage.action.not_in(PACED), OutboxMessage.channel_id.not_in(busy))
 
 
-def _claim_statement() -> Any:
+def _due_ids_statement() -> Any:
     # Each channel's oldest due paced rows, `per_channel` of them; other rows all. (An
     # expanding parameter must not serve both IN and NOT IN: empty, it renders as one.)
     ranked = select(OutboxMessage.id, func.row_number().over(
@@ -71,21 +88,27 @@ def _claim_statement() -> Any:
     eligible = union_all(
         select(ranked.c.id).where(ranked.c.place <= bindparam("per_channel")),
         select(OutboxMessage.id).where(*_due(), OutboxMessage.action.not_in(PACED)))
-    # MATERIALIZED: chosen once. As a plain subquery PostgreSQL may run it again for each
-    # row it updates, each time skipping the rows just taken, and lease far past `limit`.
-    candidates = (select(OutboxMessage.id).where(OutboxMessage.id.in_(eligible))
-                  .order_by(OutboxMessage.id).limit(bindparam("limit"))
-                  .with_for_update(skip_locked=True)
-                  .cte("candidates").prefix_with("MATERIALIZED"))
+    return (select(OutboxMessage.id).where(OutboxMessage.id.in_(eligible))
+            .order_by(OutboxMessage.id).limit(bindparam("limit")))
+
+
+def _lease_statement() -> Any:
+    # PostgreSQL: rows another claimer is leasing right now are skipped, not waited for.
+    # MATERIALIZED: chosen once (as a plain subquery it may be run again per updated row).
+    free = (select(OutboxMessage.id)
+            .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)), *_due(paced=False))
+            .with_for_update(skip_locked=True)
+            .cte("free").prefix_with("MATERIALIZED"))
     # The WHERE repeats the claim test, so two claimers can never both win a row.
     return (update(OutboxMessage)
-            .where(OutboxMessage.id.in_(select(candidates.c.id)), *_due())
+            .where(OutboxMessage.id.in_(select(free.c.id)), *_due(paced=False))
             .values(claimed_until=bindparam("until", type_=OutboxMessage.claimed_until.type),
                     claim=bindparam("claim", type_=OutboxMessage.claim.type))
             .returning(OutboxMessage))
 
 
-_CLAIM = _claim_statement()
+_DUE_IDS = _due_ids_statement()
+_LEASE = _lease_statement()
 
 
 def release(db: Session, ids: Collection[int]) -> None:
