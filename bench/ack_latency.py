@@ -7,19 +7,27 @@ durable ack, a bare Bolt app that stores the text with one raw INSERT and COMMIT
 acking (bench/bare_app.py). Targets (issue 11): our p50 at 1 sender within 1.3x of that
 floor; our p99 under 25 ms at 8 senders.
 
-    python bench/ack_latency.py [--requests 2000]
+The apps take turns, `--rounds` times, each sending its share of the requests while the
+others are paused (SIGSTOP: an idle app's outbox worker takes no CPU from the one being
+measured): a shared machine that slows down for a while slows every app alike, so the
+ratios hold where a run of one app after the other would compare different moments.
+
+    python bench/ack_latency.py [--requests 2000] [--rounds 5] [--postgres URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -61,11 +69,13 @@ def sender(port: int, count: int, offset: int, out: list[float], errors: list[st
     connection.close()
 
 
-def measure(port: int, senders: int, total: int) -> tuple[list[float], list[str]]:
+def measure(port: int, senders: int, total: int,
+            start: int = 0) -> tuple[list[float], list[str]]:
+    """`total` commands from `senders` at once; `start`: the first request's number."""
     latencies: list[float] = []
     errors: list[str] = []
     per = total // senders
-    threads = [threading.Thread(target=sender, args=(port, per, 10_000_000 * (i + 1) + total,
+    threads = [threading.Thread(target=sender, args=(port, per, 10_000_000 * (i + 1) + start,
                                                      latencies, errors))
                for i in range(senders)]
     for t in threads:
@@ -75,6 +85,26 @@ def measure(port: int, senders: int, total: int) -> tuple[list[float], list[str]
     return latencies, errors
 
 
+@contextmanager
+def alone(server: subprocess.Popen, servers: list[subprocess.Popen]) -> Iterator[None]:
+    """`server` runs while every other one of `servers` (gunicorn and its workers) is
+    paused."""
+    paused = [pid for other in servers if other is not server
+              for pid in [other.pid, *map(int, _children(other.pid))]]
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+
+
+def _children(pid: int) -> list[str]:
+    return subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                          text=True).stdout.split()
+
+
 def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
@@ -82,6 +112,8 @@ def pct(values: list[float], q: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="turns each app takes, each with its share of the requests")
     parser.add_argument("--postgres", metavar="URL",
                         help="measure on PostgreSQL (a fresh schema in URL) instead of SQLite")
     args = parser.parse_args()
@@ -91,42 +123,58 @@ def main() -> int:
     assert fake.stdout is not None  # piped
     slack_url = fake.stdout.readline().strip()
     work = Path(tempfile.mkdtemp(prefix="debrief-bench-"))
-    database_url, drop = f"sqlite:///{work / 'bench.db'}", lambda: None
-    if args.postgres:
-        database_url, drop = postgres_schema(args.postgres)
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": slack_url, "DATABASE_URL": database_url,
-           "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-    env.pop("SLACK_APP_TOKEN", None)
-    subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=work, env=env, check=True)
-
     apps = {"bare": "bench.bare_app:create_app()",
             "floor": "bench.bare_app:create_storing_app()",
             "debrief": "bot.web:create_app()"}
-    results: dict[str, dict[int, tuple[float, float, float]]] = {}
+    servers: dict[str, tuple[int, subprocess.Popen]] = {}
+    latencies: dict[tuple[str, int], list[float]] = {
+        (name, senders): [] for name in apps for senders in (1, 8)}
+    cpu_seconds = {key: 0.0 for key in latencies}
+    drops: list[Callable[[], None]] = []
     try:
         for name, target in apps.items():
+            # A database each: a paused app may hold its database's lock.
+            database_url = f"sqlite:///{work / f'{name}.db'}"
+            if args.postgres:
+                database_url, drop = postgres_schema(args.postgres)
+                drops.append(drop)
+            env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench",
+                   "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_url,
+                   "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+            env.pop("SLACK_APP_TOKEN", None)
+            subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=work, env=env,
+                           check=True)
             port = free_port()
-            server = subprocess.Popen(procfile_web(port, target), cwd=ROOT, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                wait_until_up(port)
-                measure(port, 4, 400)  # warm up every worker and thread
-                results[name] = {}
-                for senders in (1, 8):
-                    meter = CpuMeter(server)
-                    meter.start()
-                    latencies, errors = measure(port, senders, args.requests)
-                    cpu = meter.stop()["app"] / args.requests * 1000
-                    if errors:
-                        raise SystemExit(f"{name}: {len(errors)} failed requests: {errors[:5]}")
-                    results[name][senders] = (pct(latencies, 50), pct(latencies, 99), cpu)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            servers[name] = port, subprocess.Popen(
+                procfile_web(port, target), cwd=ROOT, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_until_up(port)
+            measure(port, 4, 400)  # warm up every worker and thread
+        for _ in range(args.rounds):
+            for name, (port, server) in servers.items():
+                with alone(server, [other for _, other in servers.values()]):
+                    for senders in (1, 8):
+                        meter = CpuMeter(server)
+                        meter.start()
+                        taken, errors = measure(port, senders, args.requests // args.rounds,
+                                                start=len(latencies[name, senders]))
+                        cpu_seconds[name, senders] += meter.stop()["app"]
+                        if errors:
+                            raise SystemExit(f"{name}: {len(errors)} failed requests: "
+                                             f"{errors[:5]}")
+                        latencies[name, senders] += taken
     finally:
+        for _, server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
         fake.terminate()
-        drop()
+        for drop in drops:
+            drop()
+    results = {name: {senders: (pct(latencies[name, senders], 50),
+                                pct(latencies[name, senders], 99),
+                                cpu_seconds[name, senders] / len(latencies[name, senders])
+                                * 1000)
+                      for senders in (1, 8)} for name in apps}
 
     print(f"ack latency, {args.requests} signed '/debrief win' commands per run "
           f"(gunicorn as in Procfile, {'PostgreSQL' if args.postgres else 'SQLite'})")
