@@ -89,6 +89,7 @@ def measure(port: int, senders: int, total: int,
 def alone(server: subprocess.Popen, servers: list[subprocess.Popen]) -> Iterator[None]:
     """`server` runs while every other one of `servers` (gunicorn and its workers) is
     paused."""
+    # gunicorn's master first, so it never finds its workers silent; back in reverse.
     paused = [pid for other in servers if other is not server
               for pid in [other.pid, *map(int, _children(other.pid))]]
     for pid in paused:
@@ -96,7 +97,7 @@ def alone(server: subprocess.Popen, servers: list[subprocess.Popen]) -> Iterator
     try:
         yield
     finally:
-        for pid in paused:
+        for pid in reversed(paused):
             os.kill(pid, signal.SIGCONT)
 
 

@@ -1,7 +1,6 @@
 """SQLite's upkeep stays out of people's way: reads that only read never wait for, nor
 hold up, a writer; the outbox chooses what is due by such a read and leases it in a short
-write; new entries are indexed in short transactions, once entries stop pouring in, and a
-search finds them all the same."""
+write; a backlog of new entries is indexed in short transactions, and found whole."""
 
 from __future__ import annotations
 
@@ -16,8 +15,6 @@ from bot.db.fulltext import PENDING_TABLE
 from bot.db.models import Entry, OutboxMessage
 from bot.ids import OutboxAction
 from bot.outbox import store
-from bot.outbox.delivery import Delivery
-from bot.outbox.worker import OutboxWorker
 from bot.services import entries, outbox
 from bot.services.entries import NewEntry
 from bot.services.search import Viewer
@@ -121,44 +118,3 @@ def test_a_backlog_is_indexed_in_short_transactions_and_found_whole(database_url
     with db.session() as session:
         found = find(session, Viewer("T0001", "U_BOB", "C_TEAM"), "certificate", limit=1000)
     assert sorted(e.id for e in found) == ids
-
-
-def test_indexing_waits_while_entries_pour_in_but_a_search_finds_them(database_url, db,
-                                                                      fake_slack,
-                                                                      monkeypatch):
-    sqlite_only(database_url)
-    now = [1000.0]
-    monkeypatch.setattr("bot.outbox.worker.time.monotonic", lambda: now[0])
-    worker = OutboxWorker(Delivery(db, lambda team: None))  # never started: driven here
-    worker._indexed = now[0]
-    log(db, "win about the release")
-    worker.wake()  # as a request that queued a post does
-    now[0] += OutboxWorker.INDEX_QUIET / 2
-    assert worker._upkeep() == pytest.approx(OutboxWorker.INDEX_QUIET / 2)
-    assert waiting_to_be_indexed(db) == 1  # still coming in: not now
-    with db.session() as session:  # a search catches up itself
-        [found] = find(session, Viewer("T0001", "U_BOB", "C_TEAM"), "release")
-    assert found.text == "win about the release"
-    log(db, "lesson about the rollback")
-    worker.wake()
-    now[0] += OutboxWorker.INDEX_QUIET
-    assert worker._upkeep() is None  # quiet: indexed
-    assert waiting_to_be_indexed(db) == 0
-
-
-def test_a_steady_stream_is_indexed_at_least_every_few_seconds(database_url, db,
-                                                               monkeypatch):
-    sqlite_only(database_url)
-    now = [1000.0]
-    monkeypatch.setattr("bot.outbox.worker.time.monotonic", lambda: now[0])
-    worker = OutboxWorker(Delivery(db, lambda team: None))
-    worker._indexed = now[0]
-    for n in range(int(OutboxWorker.INDEX_AT_LEAST_EVERY * 10) + 1):
-        log(db, f"win {n}")
-        worker.wake()
-        now[0] += 0.1
-        worker._upkeep()
-        if waiting_to_be_indexed(db) == 0:
-            break
-    assert waiting_to_be_indexed(db) == 0
-    assert now[0] - 1000.0 == pytest.approx(OutboxWorker.INDEX_AT_LEAST_EVERY, abs=0.15)

@@ -40,8 +40,8 @@ CONNECT_TIMEOUT = 2
 # request waits on it; work nobody waits on gets PATIENT_STATEMENT_TIMEOUT_MS.
 STATEMENT_TIMEOUT_MS = 1500
 PATIENT_STATEMENT_TIMEOUT_MS = 60_000
-# SQLite: entries indexed per write transaction when catching up (about 10 ms of the
-# writer lock each on a 2-core machine).
+# SQLite: entries indexed per write transaction when catching up (about a millisecond of
+# the writer lock each on a 2-core machine).
 INDEX_CHUNK = 50
 
 
@@ -146,16 +146,11 @@ class Database:
         finally:
             raw.close()
 
-    @property
-    def indexes_after_commit(self) -> bool:
-        """Whether new entries wait to be indexed for search (`index_pending`): SQLite."""
-        return self._writer is not None
-
     def index_pending(self) -> None:
         """SQLite: index the entries logged since the last time (bot/db/fulltext.py), in
         short write transactions of their own, INDEX_CHUNK entries each, so a request
         never waits for the writer lock behind a long backlog; when none are waiting, a
-        look that takes no lock, as the worker does this after every pass."""
+        look that takes no lock (the outbox worker does this after every pass)."""
         if self._writer is None:
             return
         raw = self.engine.raw_connection()

@@ -1,9 +1,10 @@
 """The delivery core: claim what is due, pace it per channel, hand each row to its sender,
 and record what came of it.
 
-The core owns the transactions: the claim is one unit of work, the start of each row's
-send (its lease re-checked and renewed) another, and each row's outcome (sent, retry
-later, failed, with whatever its sender records) a third, all committed here. No
+The core owns the transactions: the claim (what is due, chosen by a read that on SQLite
+takes no lock, then leased by id) is one unit of work, the start of each row's send (its
+lease re-checked and renewed) another, and each row's outcome (sent, retry later, failed,
+with whatever its sender records) a third, all committed here. No
 transaction is open while a sender talks to Slack. Rows are leased in the database, so
 any number of processes can share one outbox safely; a lease is kept alive while its
 send lasts, and one that ran out is never acted on again.

@@ -21,12 +21,6 @@ class OutboxWorker:
     # After a wake-up, wait this long for more work: a burst of entries then costs one
     # pass over the outbox instead of one per entry, and acks keep the CPU meanwhile.
     GATHER = 0.05
-    # Indexing new entries for search (SQLite: most of what storing one costs) waits while
-    # entries keep coming, so it does not compete with acknowledging them: it runs once
-    # none came for INDEX_QUIET seconds, and at least every INDEX_AT_LEAST_EVERY under a
-    # steady stream. A search never waits for it: it catches up itself before it looks.
-    INDEX_QUIET = 0.2
-    INDEX_AT_LEAST_EVERY = 5.0
 
     def __init__(self, delivery: Delivery):
         self.delivery = delivery
@@ -37,7 +31,6 @@ class OutboxWorker:
         self._idle = threading.Event()
         self._lock = threading.Lock()
         self._checkpointed = 0.0
-        self._woken = self._indexed = 0.0  # time.monotonic() of the last of each
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -51,7 +44,6 @@ class OutboxWorker:
         """New work is in the outbox. `paced_channel`: it is only paced posts in that
         channel; while the channel has no free send slot the timer covers it, and a
         flood of entries in one channel does not cost a pass over the outbox each."""
-        self._woken = time.monotonic()
         if paced_channel is not None and self.delivery.pacer.is_busy(paced_channel):
             return
         with self._lock:
@@ -91,57 +83,35 @@ class OutboxWorker:
             self._thread = None
         self._idle.clear()
 
-    def _upkeep(self) -> float | None:
+    def _upkeep(self) -> None:
         """SQLite's work kept out of requests' commits (bot/db): indexing the entries just
-        logged (`_index`), and the write-ahead log's checkpoint. The seconds until the
-        indexing waiting for a quiet moment is due (None when none waits)."""
-        index_in = self._index()
-        if time.monotonic() - self._checkpointed >= self.CHECKPOINT_EVERY:
-            self._checkpointed = time.monotonic()
-            try:
-                self.delivery.db.checkpoint()
-            except Exception:  # the next one, or the commits' safety net, will do it
-                log.warning("checkpoint failed", exc_info=True)
-        return index_in
-
-    def _index(self) -> float | None:
-        """Index the entries logged since the last time, once none came for INDEX_QUIET
-        seconds (or INDEX_AT_LEAST_EVERY passed); else the seconds until it is due."""
+        logged, and the write-ahead log's checkpoint."""
         db = self.delivery.db
-        if not db.indexes_after_commit:
-            return None
-        now = time.monotonic()
-        quiet = now - self._woken
-        if quiet < self.INDEX_QUIET and now - self._indexed < self.INDEX_AT_LEAST_EVERY:
-            return self.INDEX_QUIET - quiet
-        self._indexed = now
         try:
             db.index_pending()  # a search would do it otherwise, before it looks
         except Exception:
             log.warning("indexing new entries failed", exc_info=True)
-        return None
+        if time.monotonic() - self._checkpointed < self.CHECKPOINT_EVERY:
+            return
+        self._checkpointed = time.monotonic()
+        try:
+            db.checkpoint()
+        except Exception:  # the next one, or the commits' safety net, will do it
+            log.warning("checkpoint failed", exc_info=True)
 
     def _run(self) -> None:
-        pass_at = 0.0  # time.monotonic() when a pass falls due without a wake-up
         while not self._stop.is_set():
-            if self._wake.is_set() or time.monotonic() >= pass_at:
-                self._wake.clear()
-                self._stop.wait(self.GATHER)
-                wait, failed = self._pass()
-                if self._stop.is_set():
-                    return
-                index_in = self._upkeep()
-                with self._lock:
-                    # Idle only if nothing is due and nobody woke us during the pass.
-                    if not failed and (wait is None or wait > 0) and not self._wake.is_set():
-                        self._idle.set()
-                pass_at = time.monotonic() + (self.IDLE_POLL if wait is None
-                                              else min(self.IDLE_POLL, wait))
-            else:  # only the indexing's quiet moment came: no pass over the outbox
-                index_in = self._upkeep()
-            timeout = pass_at - time.monotonic()
-            if index_in is not None:
-                timeout = min(timeout, index_in)
+            self._wake.clear()
+            self._stop.wait(self.GATHER)
+            wait, failed = self._pass()
+            if self._stop.is_set():
+                return
+            self._upkeep()
+            with self._lock:
+                # Idle only if nothing is due and nobody woke us during the pass.
+                if not failed and (wait is None or wait > 0) and not self._wake.is_set():
+                    self._idle.set()
+            timeout = self.IDLE_POLL if wait is None else min(self.IDLE_POLL, wait)
             self._wake.wait(timeout=max(timeout, 0.01))
 
     def _pass(self) -> tuple[float | None, bool]:
