@@ -17,6 +17,7 @@ from bot.outbox.delivery import Delivery
 from bot.outbox.retry import Failure, Kind
 from bot.services import outbox
 from tests.kit.bot_server import BotServer, bot_settings
+from tests.kit.outbox import claim_due
 
 
 def outbox_rows(db) -> list[OutboxMessage]:
@@ -153,24 +154,24 @@ def test_retry_after_wins_over_backoff_and_leases_expire(db):
     with freeze_time("2026-03-01 12:00:00"), db.session() as session:
         row = outbox.enqueue(session, team_id="T1", action=OutboxAction.POST_ENTRY, channel_id="C1")
         session.commit()
-        [claimed] = store.claim_due(session)
+        [claimed] = claim_due(session)
         session.commit()  # the claimer commits its lease
-        assert store.claim_due(session) == []  # leased to the first claimer
+        assert claim_due(session) == []  # leased to the first claimer
         store.mark_retry(claimed, Failure(Kind.WAIT, "ratelimited", unsure=False,
                                           retry_after=17), base=2.0, was_unsure=False)
         session.commit()
         assert claimed.next_attempt_at == datetime(2026, 3, 1, 12, 0, 17, tzinfo=UTC)
         assert claimed.id == row.id
     with freeze_time("2026-03-01 12:00:16"), db.session() as session:
-        assert store.claim_due(session) == []
+        assert claim_due(session) == []
     with freeze_time("2026-03-01 12:00:17"), db.session() as session:
-        [again] = store.claim_due(session)
+        [again] = claim_due(session)
         session.commit()
     # A claimer that died holds its lease for a minute; then the row is free again.
     with freeze_time("2026-03-01 12:01:16"), db.session() as session:
-        assert store.claim_due(session) == []
+        assert claim_due(session) == []
     with freeze_time("2026-03-01 12:01:18"), db.session() as session:
-        assert [r.id for r in store.claim_due(session)] == [again.id]
+        assert [r.id for r in claim_due(session)] == [again.id]
 
 
 def test_faults_give_up_in_the_end_and_an_outage_never_does(db):
@@ -338,9 +339,9 @@ def test_a_claim_leases_no_more_than_its_limit(db):
             outbox.enqueue(session, team_id="T1", action=OutboxAction.EPHEMERAL, channel_id=f"C{n}",
                            user_id="U1", payload={"text": str(n)})
         session.commit()
-        assert len(store.claim_due(session, limit=4)) == 4
+        assert len(claim_due(session, limit=4)) == 4
         session.commit()  # the claimer commits its lease
-        assert len(store.claim_due(session, limit=4)) == 4
+        assert len(claim_due(session, limit=4)) == 4
         session.commit()
     leased = [r for r in outbox_rows(db) if r.claimed_until is not None]
     assert len(leased) == 8

@@ -29,14 +29,6 @@ from bot.services.outbox import PACED
 LEASE = timedelta(seconds=60)
 
 
-def claim_due(db: Session, now: datetime | None = None, limit: int = 20, *,
-              busy: Collection[str] = (), per_channel: int = 3,
-              claim: str | None = None) -> list[OutboxMessage]:
-    """`due_ids`, then `lease` them, in one session."""
-    ids = due_ids(db, now, limit, busy=busy, per_channel=per_channel)
-    return lease(db, ids, now, claim=claim)
-
-
 def due_ids(db: Session, now: datetime | None = None, limit: int = 20, *,
             busy: Collection[str] = (), per_channel: int = 3) -> list[int]:
     """Up to `limit` due rows, oldest first: a read, which on SQLite runs without the

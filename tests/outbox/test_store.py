@@ -13,6 +13,7 @@ from bot.db.models import Kind, OutboxMessage
 from bot.ids import OutboxAction
 from bot.outbox import retry, store
 from bot.services import cards, outbox
+from tests.kit.outbox import claim_due
 from tests.services.kit import CH, WS, log, unit
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -29,7 +30,7 @@ def logged_post(db) -> int:
 
 def claim(db, now: datetime) -> list[int]:
     with db.session() as session:
-        claimed = [row.id for row in store.claim_due(session, now)]
+        claimed = [row.id for row in claim_due(session, now)]
         session.commit()  # the lease, as the delivery core commits it
         return claimed
 
@@ -83,7 +84,7 @@ def test_a_row_claimed_by_one_sender_is_not_sent_by_another(db):
 def test_a_sent_row_is_never_sent_again(db):
     row_id = logged_post(db)
     with unit(db) as session:
-        [row] = store.claim_due(session, NOW)
+        [row] = claim_due(session, NOW)
         assert row.id == row_id
         store.mark_sent(row, "1700000000.000100")
         session.commit()
