@@ -16,14 +16,14 @@ from sqlalchemy.pool import NullPool
 
 import bot.db
 from bot.db import Database, DatabaseBusy, fastpath
-from bot.db.models import Entry, OutboxMessage, ProcessedEvent
+from bot.db.models import Entry, OutboxMessage, ProcessedEvent, StoredEntry
 from bot.ids import OutboxAction
 from bot.services import entries
 from bot.services.entries import NewEntry
 
 
 def log(db: Database, text_: str = "win shipped it #release",
-        kind: entries.Kind = entries.Kind.WIN) -> Entry:
+        kind: entries.Kind = entries.Kind.WIN) -> StoredEntry:
     """As a slash command's unit of work does it: log, then commit what is open."""
     with db.session() as session:
         entry = entries.log_entry(session, NewEntry(

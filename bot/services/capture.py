@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Capture, CaptureCredit, Entry, Visibility, utcnow
+from bot.db.models import Capture, CaptureCredit, Entry, StoredEntry, Visibility, utcnow
 from bot.ids import OutboxAction
 from bot.services import entries, outbox
 from bot.services.errors import UserError
@@ -38,7 +38,7 @@ class Message:
     permalink: str | None = None
 
 
-def record(db: Session, entry: Entry, message: Message) -> Capture:
+def record(db: Session, entry: StoredEntry, message: Message) -> Capture:
     """Note that `entry` (just logged) was captured from `message`, and ask its speaker
     whether they may be named, unless there is no one to ask. In the caller's unit of work."""
     speaker = message.speaker_id

@@ -35,6 +35,7 @@ from bot.db.models import (
     Entry,
     Kind,
     RotationMember,
+    StoredEntry,
     WorkspaceSettings,
     utcnow,
 )
@@ -83,7 +84,7 @@ def in_days(now: datetime, days: int, tz_name: str | None) -> datetime:
     return ask_on(now.astimezone(_zone(tz_name)).date() + timedelta(days=days), tz_name)
 
 
-def start(db: Session, entry: Entry, days: int, now: datetime | None = None) -> CheckBack:
+def start(db: Session, entry: StoredEntry, days: int, now: datetime | None = None) -> CheckBack:
     """Plan the check-back of a new opportunity (`days` from `default_days`, read before
     the entry was written) and queue the note that says when, with other choices. In
     the caller's unit of work."""
@@ -256,7 +257,7 @@ def open_follow_up(db: Session, team_id: str, user_id: str, check_id: int) -> En
     return entry
 
 
-def learned(db: Session, team_id: str, user_id: str, check_id: int, lesson: Entry) -> None:
+def learned(db: Session, team_id: str, user_id: str, check_id: int, lesson: StoredEntry) -> None:
     """The lesson (just logged) is what the opportunity became."""
     check, _entry = _own(db, team_id, user_id, check_id)
     check.status, check.lesson_id, check.due_at = CheckBackStatus.LEARNED, lesson.id, None

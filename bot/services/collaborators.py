@@ -212,22 +212,20 @@ def remove(db: Session, team_id: str, card_id: int, user_ids: Iterable[str],
     return card, removed
 
 
-def on_entry(db: Session, entry: Entry) -> None:
-    """An entry was logged on a card (in the same unit of work): a named entry others
-    can read makes its author a collaborator; any entry of theirs restarts their nudge
-    clock. The card's refresh is the entry's own (entries.log_entry)."""
-    if entry.card_id is None:
-        return
+def on_entry(db: Session, *, team_id: str, card_id: int, author_id: str, named: bool,
+             at: datetime) -> None:
+    """An entry is being logged on a card (in the same unit of work, before its own
+    write): a named entry others can read (`named`) makes its author a collaborator; any
+    entry of theirs restarts their nudge clock. The card's refresh is the entry's own
+    (entries.log_entry)."""
     row = db.scalar(select(CardCollaborator).where(
-        CardCollaborator.card_id == entry.card_id,
-        CardCollaborator.user_id == entry.author_id))
+        CardCollaborator.card_id == card_id, CardCollaborator.user_id == author_id))
     if row is None:
-        card = cards.get_card(db, entry.team_id, entry.card_id)
-        if card is not None and card.status == CardStatus.OPEN and not entry.anonymous \
-                and entry.visibility != Visibility.PRIVATE:
-            add(db, card, [entry.author_id], by=entry.author_id, now=entry.created_at)
+        card = cards.get_card(db, team_id, card_id)
+        if card is not None and card.status == CardStatus.OPEN and named:
+            add(db, card, [author_id], by=author_id, now=at)
         return
-    row.active_at = entry.created_at
+    row.active_at = at
     nudges.plan(db, [row])
 
 

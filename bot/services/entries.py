@@ -20,6 +20,8 @@ from bot.db.models import (
     Kind,
     OutboxMessage,
     OutboxStatus,
+    Source,
+    StoredEntry,
     Turn,
     Visibility,
     utcnow,
@@ -87,7 +89,7 @@ def extract_tags(text: str) -> list[str]:
 
 
 def log_entry(db: Session, new: NewEntry, *, confirm: bool = False,
-              more: bool = False) -> Entry:
+              more: bool = False) -> StoredEntry:
     """Store an entry and queue the Slack calls it owes, in the unit of work `db` (its
     owner commits): its post when others may see it, and the related lessons for an
     opportunity or a lesson. `confirm` queues an ephemeral confirmation to the author
@@ -101,69 +103,63 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False,
     whole write: `/debrief win` costs one round trip (bot/db/fastpath.py). `more`: the
     caller writes more in this unit of work after it (so it must not be the whole write).
     """
-    entry = _new_entry(new)
-    values = _values(entry)
+    text = validate_text(new.text)
+    values: dict[str, Any] = {
+        "team_id": new.team_id, "channel_id": new.channel_id, "author_id": new.author_id,
+        "kind": Kind(new.kind), "text": text, "visibility": Visibility(new.visibility),
+        "anonymous": new.anonymous, "source": Source(new.source), "created_at": utcnow(),
+        "tags": " ".join(extract_tags(text)), "card_id": new.card_id}
+    kind, visibility, card_id = values["kind"], values["visibility"], new.card_id
     if more:
         db.connection()  # begin: what the caller writes next commits with the entry
     # Read before the write: it begins the transaction the check-back joins.
-    check_back_days = checkback.default_days(db, entry.team_id) \
-        if entry.kind == Kind.OPPORTUNITY else None
-    if _may_share_turn(entry) and fastpath.peek(db, _OPEN_TURN, {
-            **values, "turn_from": entry.created_at - turns.SHARE_WINDOW,
-            "turn_to": entry.created_at + turns.SHARE_WINDOW}):
-        turns.mark_shared(db, entry.team_id, entry.author_id, entry.created_at,
-                          entry.channel_id)
-    if entry.card_id is not None and entry.visibility != Visibility.PRIVATE:
-        cards.changed(db, entry.team_id, entry.card_id)
-    if entry.card_id is not None:
-        collaborators.on_entry(db, entry)  # who the card asks, and their nudge clock
-    actions = _outbox_actions(entry, confirm)
-    entry.id = fastpath.run(db, _entry_chain(tuple(actions)), values)
+    check_back_days = checkback.default_days(db, new.team_id) \
+        if kind == Kind.OPPORTUNITY else None
+    if _may_share_turn(kind, visibility, new.anonymous) and fastpath.peek(db, _OPEN_TURN, {
+            **values, "turn_from": values["created_at"] - turns.SHARE_WINDOW,
+            "turn_to": values["created_at"] + turns.SHARE_WINDOW}):
+        turns.mark_shared(db, new.team_id, new.author_id, values["created_at"],
+                          new.channel_id)
+    if card_id is not None and visibility != Visibility.PRIVATE:
+        cards.changed(db, new.team_id, card_id)
+    if card_id is not None:  # who the card asks, and their nudge clock
+        collaborators.on_entry(
+            db, team_id=new.team_id, card_id=card_id, author_id=new.author_id,
+            named=not new.anonymous and visibility != Visibility.PRIVATE,
+            at=values["created_at"])
+    actions = _outbox_actions(kind, visibility, confirm)
+    entry = StoredEntry(id=fastpath.run(db, _entry_chain(actions), values), **values)
     for action in actions:
-        outbox.noted(db, action, entry.channel_id)
+        outbox.noted(db, action, new.channel_id)
     if check_back_days is not None:
         checkback.start(db, entry, check_back_days)
     return entry
 
 
-def _new_entry(new: NewEntry) -> Entry:
-    text = validate_text(new.text)
-    return Entry(
-        team_id=new.team_id, channel_id=new.channel_id, author_id=new.author_id,
-        kind=str(new.kind), text=text, visibility=str(new.visibility),
-        anonymous=new.anonymous, source=new.source, created_at=utcnow(),
-        tags=" ".join(extract_tags(text)), card_id=new.card_id,
-    )
-
-
-def _outbox_actions(entry: Entry, confirm: bool) -> list[OutboxAction]:
+def _outbox_actions(kind: Kind, visibility: Visibility,
+                    confirm: bool) -> tuple[OutboxAction, ...]:
     """The Slack calls an entry owes, queued with it."""
     actions = []
-    if entry.visibility != Visibility.PRIVATE:
+    if visibility != Visibility.PRIVATE:
         actions.append(OutboxAction.POST_ENTRY)
     if confirm:
         actions.append(OutboxAction.CONFIRM_ENTRY)  # the modal's confirmation names related ones
-    elif entry.kind in (Kind.OPPORTUNITY, Kind.LESSON):
+    elif kind in (Kind.OPPORTUNITY, Kind.LESSON):
         # "Have we learned this before?": found and sent after the ack (it can take tens of
         # milliseconds on a big workspace), queued in the same transaction as the entry.
         actions.append(OutboxAction.RELATED_LESSONS)
-    return actions
+    return tuple(actions)
 
 
-def _may_share_turn(entry: Entry) -> bool:
+def _may_share_turn(kind: Kind, visibility: Visibility, anonymous: bool) -> bool:
     """Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
     turn marks it shared. Only named, non-private entries: the reminder then says
     "shared", which must not reveal a private or anonymous entry's author."""
-    return entry.kind in SHARES_A_TURN and not entry.anonymous \
-        and entry.visibility != Visibility.PRIVATE
+    return kind in SHARES_A_TURN and not anonymous and visibility != Visibility.PRIVATE
 
 
 _ENTRY_COLUMNS = ("team_id", "channel_id", "author_id", "kind", "text", "visibility",
                   "anonymous", "source", "created_at", "tags", "card_id")
-
-
-def _values(entry: Entry) -> dict[str, Any]:
-    return {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
 
 
 _INSERT_ENTRY = sql_insert(Entry).values(

@@ -12,7 +12,15 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Entry, Kind, Reflection, Visibility, WorkspaceSettings, utcnow
+from bot.db.models import (
+    Entry,
+    Kind,
+    Reflection,
+    StoredEntry,
+    Visibility,
+    WorkspaceSettings,
+    utcnow,
+)
 from bot.services import entries, settings
 from bot.services.entries import NewEntry
 from bot.services.errors import UserError
@@ -164,7 +172,7 @@ def lesson_text(reflection: Reflection) -> str:
 
 
 def share(db: Session, reflection: Reflection, *, channel_id: str, text: str,
-          visibility: Visibility, anonymous: bool) -> Entry:
+          visibility: Visibility, anonymous: bool) -> StoredEntry:
     """Make a lesson of the author's reflection and post it through the outbox.
 
     This is the only way a reflection's words leave its author; `text` is what the author

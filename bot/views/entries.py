@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.db.models import Card, Entry, Kind, Visibility
+from bot.db.models import Card, Entry, Kind, StoredEntry, Visibility
 from bot.ids import Action, Block, Callback
 from bot.services.entries import MAX_TEXT
 from bot.views.text import clip, fits, safe, safe_pieces
@@ -84,7 +84,7 @@ def entry_menu(entry: Entry) -> OverflowMenuElement:
     ])
 
 
-def confirmation(entry: Entry) -> str:
+def confirmation(entry: Entry | StoredEntry) -> str:
     """The ephemeral answer the author gets once the entry is safely stored."""
     kind = KIND_LABEL[Kind(entry.kind)].lower()
     if entry.visibility == Visibility.PRIVATE:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import Card, Entry, Kind, OutboxMessage, Visibility
+from bot.db.models import Card, Entry, Kind, OutboxMessage, StoredEntry, Visibility
 from bot.services import applause, entries
 from bot.services.entries import NewEntry
 
@@ -39,7 +39,7 @@ def unit(db: Database) -> Iterator[Session]:
 
 def log(db: Database, author: str, text: str, *, kind: Kind = Kind.LESSON,
         channel: str = CH, visibility: Visibility = Visibility.TEAM, anonymous: bool = False,
-        card_id: int | None = None, team: str = WS, confirm: bool = False) -> Entry:
+        card_id: int | None = None, team: str = WS, confirm: bool = False) -> StoredEntry:
     """`/debrief KIND TEXT` (or the modal, with `confirm`), as its own unit of work."""
     with unit(db) as session:
         return entries.log_entry(session, NewEntry(
@@ -52,14 +52,13 @@ def new_ts() -> str:
     return f"1700000000.{next(_numbers):06d}"
 
 
-def posted(db: Database, entry: Entry) -> str:
+def posted(db: Database, entry: StoredEntry) -> str:
     """Slack posted the entry's message (what the outbox worker records): its ts."""
     ts = new_ts()
     with unit(db) as session:
         row = session.get(Entry, entry.id)
         assert row is not None
         row.message_channel_id, row.message_ts = row.channel_id, ts
-    entry.message_channel_id, entry.message_ts = entry.channel_id, ts
     return ts
 
 

@@ -41,8 +41,9 @@ def test_forget_me_erases_the_persons_entries_reflections_and_applause(db):
     reflect(db, "U_BEN")
     react(db, "U_BEN", posted(db, team))  # received
     react(db, "U_CAM", posted(db, anonymous))  # received, anonymously
-    react(db, "U_ANA", posted(db, bens))  # given
-    react(db, "U_CAM", bens.message_ts or "")  # nothing to do with Ana
+    bens_ts = posted(db, bens)
+    react(db, "U_ANA", bens_ts)  # given
+    react(db, "U_CAM", bens_ts)  # nothing to do with Ana
     with unit(db) as session:
         before = forget.footprint(session, WS, "U_ANA")
     assert (before.entries, before.reflections, before.applause_given,

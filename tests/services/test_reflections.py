@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from bot.db.models import Entry, Kind, OutboxMessage, Reflection, Visibility
+from bot.db.models import Entry, Kind, OutboxMessage, Reflection, StoredEntry, Visibility
 from bot.ids import OutboxAction
 from bot.services import reflections
 from bot.services.reflections import ReflectionError
@@ -26,7 +26,7 @@ def reflect(db, author: str = "U_ANA", answers: list[str] = ANSWERS,
 
 
 def share(db, reflection: Reflection, *, visibility: Visibility = Visibility.TEAM,
-          anonymous: bool = False, text: str = "Canary every deploy") -> Entry:
+          anonymous: bool = False, text: str = "Canary every deploy") -> StoredEntry:
     with unit(db) as session:
         mine = reflections.own(session, reflection.team_id, reflection.author_id,
                                reflection.id)
