@@ -63,8 +63,15 @@ class MeteredWebClient(WebClient):
 
 
 def metered(client: WebClient) -> MeteredWebClient:
-    """The same client, counted."""
+    """The same client, counted. Bolt makes a plain WebClient for each request, which
+    nothing else holds yet: it becomes a MeteredWebClient in place (the subclass adds
+    behaviour, no state), where a copy would cost every request a client's construction.
+    Any other client is copied."""
     if isinstance(client, MeteredWebClient):
+        return client
+    if type(client) is WebClient:
+        client.__class__ = MeteredWebClient
+        assert isinstance(client, MeteredWebClient)
         return client
     return MeteredWebClient(token=client.token, base_url=client.base_url,
                             timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,

@@ -124,6 +124,17 @@ def test_slack_calls_that_fail_are_counted_as_errors(bot, fake_slack):
             value(before, "debrief_slack_api_calls_total", **labels) == 1
 
 
+def test_a_requests_own_slack_calls_are_counted(bot, fake_slack):
+    # `/debrief` alone opens the form with the client Bolt made for this request.
+    before = samples(get(bot.url + "/metrics")[1])
+    bot.slack.command("")
+    fake_slack.wait_for("views.open")
+    after = samples(get(bot.url + "/metrics")[1])
+    labels = {"method": "views.open", "result": "ok"}
+    assert value(after, "debrief_slack_api_calls_total", **labels) - \
+        value(before, "debrief_slack_api_calls_total", **labels) == 1
+
+
 def test_the_oldest_pending_age_is_read_from_the_database(bot, db):
     with db.session() as session:
         session.add(OutboxMessage(
