@@ -57,9 +57,11 @@ def _engine(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, *,
     # hide_parameters: errors and logs never carry what people wrote.
     if url.startswith("sqlite"):
         # The writer lock bounds every wait (bot/db/sqlite.py); SQLite's own busy timeout
-        # is set per transaction to what is left of it.
+        # is set per transaction to what is left of it. LIFO: the connection used last
+        # is used next, its page cache warm, while the others idle.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_timeout=PATIENT_POOL_TIMEOUT, hide_parameters=True)
+                               pool_timeout=PATIENT_POOL_TIMEOUT, pool_use_lifo=True,
+                               hide_parameters=True)
         return engine, sqlite.tune(engine)
     engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                            pool_timeout=pool_timeout,
