@@ -14,6 +14,7 @@ mode when first imported, and the workers, forked from here, inherit it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -124,8 +125,16 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """In the worker, once its app is loaded: it can serve, and stop cleanly."""
-    worker.log.info("worker %s ready", worker.pid)
+    """In the worker, once its app is loaded: it can serve, and stop cleanly.
+
+    What loading made (modules, the app, its mappers and compiled statements: about
+    100,000 objects) lives as long as the worker, so the garbage collector's full
+    passes stop looking at it (gc.freeze). Each such pass, every few tens of thousands
+    of surviving objects, otherwise paused every request in the worker for 50-90 ms."""
+    gc.collect()  # what loading left behind goes first: frozen objects are never freed
+    gc.freeze()
+    worker.log.info("worker %s ready (%d objects from its start kept out of garbage "
+                    "collection)", worker.pid, gc.get_freeze_count())
 
 
 def worker_exit(server: Any, worker: Any) -> None:
