@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 # Where a Bolt message starts quoting the request or response: "(signature: …, body: {…})",
 # "Unhandled request ({…})", "… result (status: 401, body: …)".
@@ -44,12 +45,25 @@ class WithholdPayloads(logging.Filter):
         return True
 
 
+class DropTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, given our token-less
+    client as well, warns at every start that the token "will be unused". It is used:
+    bot/identity.py hands it to each request. The notice would only send people looking
+    for a fault that is not there."""
+
+    NOTICE = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.NOTICE
+
+
 def slack_logger() -> logging.Logger:
-    """The logger to give Bolt (App(logger=…)) and the Socket Mode client: its filter is
+    """The logger to give Bolt (App(logger=…)) and the Socket Mode client: its filters are
     copied to every logger Bolt makes for the app."""
     logger = logging.getLogger("bot.slack")
-    if not any(isinstance(f, WithholdPayloads) for f in logger.filters):
-        logger.addFilter(WithholdPayloads())
+    for kind in (WithholdPayloads, DropTokenNotice):
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
     return logger
 
 

@@ -301,3 +301,19 @@ def test_each_worker_keeps_what_it_loaded_out_of_garbage_collection(
     finally:
         process.stop()
     assert frozen and all(n > 50_000 for n in frozen), process.output()
+
+
+def test_a_clean_start_warns_of_nothing(database_url, fake_slack, tmp_path):
+    """The Procfile's web process with SLACK_BOT_TOKEN set, as the README says: a warning
+    at every start would send people looking for a fault that is not there."""
+    from tests.kit.processes import Process
+
+    process = Process("web", database_url, fake_slack.url, tmp_path).start()
+    try:
+        answer = process.slack.command("win the token is used")
+        fake_slack.wait_for("chat.postMessage")
+    finally:
+        process.stop()
+    assert "Saved your win" in answer.text
+    assert not [line for line in process.output().splitlines()
+                if "WARNING" in line or "ERROR" in line], process.output()
