@@ -135,6 +135,10 @@ def build_app(
     # Bolt's hint says an AuthorizeResult; None (refused) is what Bolt expects for "no".
     authorize = cast(Callable[..., AuthorizeResult], identity)
     if settings.oauth:
+        if settings.bot_token:  # Bolt's own notice of this is dropped (bot/logs.py)
+            log.warning("SLACK_BOT_TOKEN is set, but with OAuth (SLACK_CLIENT_ID and "
+                        "SLACK_CLIENT_SECRET) each workspace's own token is used: it is "
+                        "ignored. Unset it.")
         app = App(signing_secret=settings.signing_secret, client=client,
                   logger=slack_logger(), process_before_response=True, authorize=authorize,
                   before_authorize=org_workspace, oauth_flow=InstallFlow(settings, db, clients),

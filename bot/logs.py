@@ -47,9 +47,10 @@ class WithholdPayloads(logging.Filter):
 
 class DropTokenNotice(logging.Filter):
     """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, given our token-less
-    client as well, warns at every start that the token "will be unused". It is used:
-    bot/identity.py hands it to each request. The notice would only send people looking
-    for a fault that is not there."""
+    client as well, warns at every start that the token "will be unused". Without OAuth
+    it is used: bot/identity.py hands it to each request, and the notice would only send
+    people looking for a fault that is not there. With OAuth it is indeed ignored, and
+    build_app (bot/app.py) says so in words of its own."""
 
     NOTICE = warning_client_prioritized_and_token_skipped()
 

@@ -3,6 +3,7 @@ SLACK_API_URL, what is stored, and every way an install can fail storing nothing
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -138,3 +139,14 @@ def test_a_workspace_without_an_install_is_told_and_nothing_is_saved(oauth_bot, 
     assert "not installed in this workspace" in told.body["text"]
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM entries").scalar() == 0
+
+
+@pytest.mark.parametrize("token", [None, "xoxb-left-over"])
+def test_a_bot_token_left_set_beside_oauth_is_named_as_ignored(
+        token, database_url, fake_slack, caplog):
+    # With OAuth each workspace's own token is used: a SLACK_BOT_TOKEN is a mistake to
+    # point out (Bolt's own notice of it is dropped for the single-workspace case).
+    server = BotServer(replace(oauth_settings(database_url, fake_slack.url), bot_token=token))
+    server.stop()
+    told = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("SLACK_BOT_TOKEN is set" in m and "ignored" in m for m in told) == bool(token)
