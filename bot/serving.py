@@ -131,7 +131,9 @@ def post_worker_init(worker: Any) -> None:
     100,000 objects) lives as long as the worker, so the garbage collector's full
     passes stop looking at it (gc.freeze). Each such pass, every few tens of thousands
     of surviving objects, otherwise paused every request in the worker for 50-90 ms."""
-    gc.collect()  # what loading left behind goes first: frozen objects are never freed
+    # Cycles left by loading go first: a frozen object is still freed when nothing
+    # refers to it, but a cycle among frozen objects is never collected.
+    gc.collect()
     gc.freeze()
     worker.log.info("worker %s ready (%d objects from its start kept out of garbage "
                     "collection)", worker.pid, gc.get_freeze_count())

@@ -52,7 +52,7 @@ class NewEntry:
     text: str
     visibility: Visibility = Visibility.TEAM
     anonymous: bool = False
-    source: str = "command"
+    source: Source = Source.COMMAND
     card_id: int | None = None
 
 

@@ -16,6 +16,7 @@ from bot.db.models import (
     Entry,
     Kind,
     Reflection,
+    Source,
     StoredEntry,
     Visibility,
     WorkspaceSettings,
@@ -184,7 +185,7 @@ def share(db: Session, reflection: Reflection, *, channel_id: str, text: str,
     entry = entries.log_entry(db, NewEntry(
         team_id=reflection.team_id, channel_id=channel_id, author_id=reflection.author_id,
         kind=Kind.LESSON, text=text, visibility=visibility, anonymous=anonymous,
-        source="reflection",
+        source=Source.REFLECTION,
     ), confirm=True)
     reflection.shared_entry_id = entry.id
     return entry
