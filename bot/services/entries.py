@@ -104,29 +104,32 @@ def log_entry(db: Session, new: NewEntry, *, confirm: bool = False,
     caller writes more in this unit of work after it (so it must not be the whole write).
     """
     text = validate_text(new.text)
-    values: dict[str, Any] = {
+    kind, visibility, now = Kind(new.kind), Visibility(new.visibility), utcnow()
+    # Others read it under its author's name.
+    named = not new.anonymous and visibility != Visibility.PRIVATE
+    values: dict[str, Any] = {  # _INSERT_ENTRY's columns
         "team_id": new.team_id, "channel_id": new.channel_id, "author_id": new.author_id,
-        "kind": Kind(new.kind), "text": text, "visibility": Visibility(new.visibility),
-        "anonymous": new.anonymous, "source": Source(new.source), "created_at": utcnow(),
+        "kind": kind, "text": text, "visibility": visibility, "anonymous": new.anonymous,
+        "source": Source(new.source), "created_at": now,
         "tags": " ".join(extract_tags(text)), "card_id": new.card_id}
-    kind, visibility, card_id = values["kind"], values["visibility"], new.card_id
     if more:
         db.connection()  # begin: what the caller writes next commits with the entry
     # Read before the write: it begins the transaction the check-back joins.
     check_back_days = checkback.default_days(db, new.team_id) \
         if kind == Kind.OPPORTUNITY else None
-    if _may_share_turn(kind, visibility, new.anonymous) and fastpath.peek(db, _OPEN_TURN, {
-            **values, "turn_from": values["created_at"] - turns.SHARE_WINDOW,
-            "turn_to": values["created_at"] + turns.SHARE_WINDOW}):
-        turns.mark_shared(db, new.team_id, new.author_id, values["created_at"],
-                          new.channel_id)
-    if card_id is not None and visibility != Visibility.PRIVATE:
-        cards.changed(db, new.team_id, card_id)
-    if card_id is not None:  # who the card asks, and their nudge clock
-        collaborators.on_entry(
-            db, team_id=new.team_id, card_id=card_id, author_id=new.author_id,
-            named=not new.anonymous and visibility != Visibility.PRIVATE,
-            at=values["created_at"])
+    # Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
+    # turn marks it shared. Only a named one others can read: the reminder then says
+    # "shared", which must not reveal a private or anonymous entry's author.
+    if kind in SHARES_A_TURN and named and fastpath.peek(db, _OPEN_TURN, {
+            **values, "turn_from": now - turns.SHARE_WINDOW,
+            "turn_to": now + turns.SHARE_WINDOW}):
+        turns.mark_shared(db, new.team_id, new.author_id, now, new.channel_id)
+    if new.card_id is not None:
+        if visibility != Visibility.PRIVATE:
+            cards.changed(db, new.team_id, new.card_id)
+        # Who the card asks, and their nudge clock.
+        collaborators.on_entry(db, team_id=new.team_id, card_id=new.card_id,
+                               author_id=new.author_id, named=named, at=now)
     actions = _outbox_actions(kind, visibility, confirm)
     entry = StoredEntry(id=fastpath.run(db, _entry_chain(actions), values), **values)
     for action in actions:
@@ -149,13 +152,6 @@ def _outbox_actions(kind: Kind, visibility: Visibility,
         # milliseconds on a big workspace), queued in the same transaction as the entry.
         actions.append(OutboxAction.RELATED_LESSONS)
     return tuple(actions)
-
-
-def _may_share_turn(kind: Kind, visibility: Visibility, anonymous: bool) -> bool:
-    """Rotation (PRODUCT.md section 5): a lesson or opportunity logged on the day of one's
-    turn marks it shared. Only named, non-private entries: the reminder then says
-    "shared", which must not reveal a private or anonymous entry's author."""
-    return kind in SHARES_A_TURN and not anonymous and visibility != Visibility.PRIVATE
 
 
 _ENTRY_COLUMNS = ("team_id", "channel_id", "author_id", "kind", "text", "visibility",
