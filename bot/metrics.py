@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -71,8 +71,7 @@ def metered(client: WebClient) -> MeteredWebClient:
         return client
     if type(client) is WebClient:
         client.__class__ = MeteredWebClient
-        assert isinstance(client, MeteredWebClient)
-        return client
+        return cast(MeteredWebClient, client)
     return MeteredWebClient(token=client.token, base_url=client.base_url,
                             timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
                             headers=client.headers, team_id=client.default_params.get("team_id"),
