@@ -9,10 +9,11 @@ searches. An event answered with a 5xx is delivered again, as Slack does (after 
 connection and refuses new ones for `--outage` seconds (other engineers' tests use the
 same PostgreSQL, so the cluster itself is left alone).
 
-Printed: requests, non-2xx acks (inside and outside the restart window), p50/p99 ack,
-entries stored vs posted (lost, doubled), RSS of each web worker at the start (after a
-warm-up) and at the end. Targets (issue 13): 0 lost, 0 doubled, no 5xx outside the
-restart window, RSS growth under 10% over 10 minutes, each web worker under 100 MB.
+Printed: requests, non-2xx acks (inside and outside the restart window), p50/p99 ack (in
+all, by kind of request, and by sixths of the run), entries stored vs posted (lost,
+doubled), RSS of each web worker at the start (after a warm-up) and at the end. Targets
+(issue 13): 0 lost, 0 doubled, no 5xx outside the restart window, RSS growth under 10%
+over 10 minutes, each web worker under 100 MB.
 
     python bench/soak.py --minutes 10 [--rate 10] [--postgres URL]
 """
@@ -353,6 +354,20 @@ def report(args, soak, window, rss_start, rss_end, workers_after, drained, store
     lat = [a.seconds for a in outside if 200 <= a.status < 300]
     print(f"ack p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms (outside the window); "
           f"all requests p99 {pct([a.seconds for a in acks], 99):.1f} ms")
+    # Where a tail comes from: each kind of request, and each stretch of the run.
+    for kind in sorted({a.kind for a in outside}):
+        took = [a.seconds for a in outside if a.kind == kind and 200 <= a.status < 300]
+        if len(took) > 1:
+            print(f"  {kind:>8}: p50 {pct(took, 50):.1f} ms, p99 {pct(took, 99):.1f} ms "
+                  f"({len(took)} requests)")
+    began = min(a.at for a in acks)
+    stretch = max(60.0, args.minutes * 60 / 6)
+    for n in range(int((max(a.at for a in acks) - began) // stretch) + 1):
+        took = [a.seconds for a in outside if 200 <= a.status < 300
+                and n * stretch <= a.at - began < (n + 1) * stretch]
+        if len(took) > 10:
+            print(f"  from {n * stretch / 60:4.1f} min: p50 {pct(took, 50):.1f} ms, "
+                  f"p99 {pct(took, 99):.1f} ms")
     print(f"entries stored: {len(stored)} ({len(team)} team-visible, posted), told saved but "
           f"not stored: {len(unsaved)}; posted once: {sum(1 for m in team if posted[m] == 1)}, "
           f"lost: {len(lost)} (target 0), doubled: {len(doubled)} (target 0) {doubled[:5]}")
