@@ -284,4 +284,3 @@ def test_python_m_bot_migrates_serves_and_posts(tmp_path, fake_slack):
     finally:
         process.terminate()
         process.wait(timeout=30)
-
